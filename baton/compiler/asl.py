@@ -1,0 +1,330 @@
+"""Compile a resolved workflow into Amazon States Language (JSONata), with no AWS import.
+
+Shape of every state machine:
+
+    Start (Pass: workflow data into $data, execution context into $ctx)
+      → Resume router (Choice: straight on, or jump to the checkpointed step)
+      → one Task per agent step / one Map per parallel group / one Choice per condition
+      → Completed (Succeed: outputs {"data": $data})
+
+The workflow data lives in the JSONata variable `$data`; each Task merges its agent's `data` into
+it with `Assign`, so a sequential step costs one state transition. Lambda ARNs are placeholders
+(`${AgentFn_<name>}`) that CDK or the local runtime fills in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from baton.compiler import naming
+from baton.compiler.plan import Node, build_plan, walk
+from baton.compiler.retry import retriers, service_retriers
+from baton.definition.expressions import on_data
+from baton.definition.resolved import ResolvedWorkflow
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+MERGE_RESULT = "{% $merge([$data, $states.result.Payload.data]) %}"
+StateKind = Literal["task", "alternative", "skip", "group", "condition"]
+
+
+@dataclass(frozen=True)
+class StateInfo:
+    """What a generated state stands for, so an execution's history can be read back as steps."""
+
+    kind: StateKind
+    agent: str | None = None
+    replaces: str | None = None
+    members: tuple[str, ...] = ()
+
+
+@dataclass
+class CompiledWorkflow:
+    workflow: ResolvedWorkflow
+    asl: dict[str, Any]
+    states: dict[str, StateInfo] = field(default_factory=dict)
+    resumable: list[str] = field(default_factory=list)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.asl, indent=indent, ensure_ascii=False) + ("\n" if indent else "")
+
+    def agent_names(self) -> list[str]:
+        """Every agent a Task of this state machine can invoke."""
+        names = {i.agent for i in self.states.values() if i.agent and i.kind != "skip"}
+        names |= {m for i in self.states.values() for m in i.members}
+        return sorted(names)
+
+
+def _jsonata_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+class _Builder:
+    def __init__(self, workflow: ResolvedWorkflow) -> None:
+        self.wf = workflow
+        self.names = naming.NameAllocator()
+        self.info: dict[str, StateInfo] = {}
+        self.resumable: list[str] = []
+
+    # names -------------------------------------------------------------------------------
+    def name_nodes(self, nodes: list[Node]) -> None:
+        for node in walk(nodes):
+            if node.is_group:
+                node.names["group"] = self.names.take(naming.group_name(node.agents))
+                node.names["router"] = self.names.take(naming.member_router_name(node.agents))
+            for agent in node.agents:
+                node.names[agent] = self.names.take(agent)
+            if node.branching:
+                node.names["condition"] = self.names.take(
+                    naming.condition_name(node.branching.condition.label)
+                )
+
+    # states ------------------------------------------------------------------------------
+    def task(self, agent: str, name: str, *, in_group: bool) -> dict[str, Any]:
+        spec = self.wf.agent(agent)
+        policy = self.wf.policy(agent)
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Comment": self._agent_comment(agent),
+            "Resource": LAMBDA_INVOKE,
+            "Arguments": self._arguments(agent, name),
+            "TimeoutSeconds": spec.timeout_seconds,
+            "Retry": retriers(policy.retry),
+        }
+        if in_group:
+            state["Output"] = "{% $states.result.Payload.data %}"
+        else:
+            state["Assign"] = {"data": MERGE_RESULT}
+        return state
+
+    def _arguments(self, agent: str, name: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        spec = self.wf.agent(agent)
+        payload: dict[str, Any] = {
+            "agent": agent,
+            "step": name,
+            "attempt": "{% $states.context.State.RetryCount + 1 %}",
+            "requiredAccuracy": spec.required_accuracy,
+            "data": "{% $data %}",
+            "context": "{% $ctx %}",
+        }
+        payload.update(extra or {})
+        return {"FunctionName": naming.function_placeholder(agent), "Payload": payload}
+
+    def _agent_comment(self, agent: str) -> str:
+        spec = self.wf.agent(agent)
+        policy = self.wf.policy(agent)
+        retry = policy.retry
+        retries = (
+            f"{retry.max_attempts} retries, waits {', '.join(f'{w:g}s' for w in retry.waits())}"
+            if retry.max_attempts
+            else "no retries"
+        )
+        fallback = {
+            "retry": "then fails the workflow",
+            "abort": "fails the workflow on the first error",
+            "skip": "then skips the step",
+            "alternative": f"then runs {policy.alternative}",
+        }[policy.strategy]
+        return (
+            f"Agent #{spec.id} {agent} ({spec.tier}): needs accuracy ≥ {spec.required_accuracy:g}; "
+            f"{retries}; {fallback}"
+        )
+
+    def fallback(
+        self, agent: str, task: dict[str, Any], task_name: str, states: dict[str, Any], *, in_group: bool
+    ) -> str | None:
+        """Add the Catch of `agent`'s task and its target state; return the target's name."""
+        policy = self.wf.policy(agent)
+        if policy.strategy == "skip":
+            target = self.names.take(naming.skip_name(agent))
+            skip: dict[str, Any] = {
+                "Type": "Pass",
+                "Comment": f"{agent} failed after its retries; the workflow goes on without it",
+            }
+            if in_group:
+                skip["Output"] = {}
+            states[target] = skip
+            self.info[target] = StateInfo("skip", agent=agent)
+        elif policy.strategy == "alternative" and policy.alternative:
+            alt = policy.alternative
+            target = self.names.take(naming.alternative_name(alt, agent))
+            alt_state: dict[str, Any] = {
+                "Type": "Task",
+                "Comment": f"Runs once when {agent} has failed after its retries",
+                "Resource": LAMBDA_INVOKE,
+                "Arguments": self._arguments(alt, target, {"replaces": agent, "failure": "{% $states.input %}"}),
+                "TimeoutSeconds": self.wf.agent(alt).timeout_seconds,
+                "Retry": service_retriers(),
+            }
+            if in_group:
+                alt_state["Output"] = "{% $states.result.Payload.data %}"
+            else:
+                alt_state["Assign"] = {"data": MERGE_RESULT}
+            states[target] = alt_state
+            self.info[target] = StateInfo("alternative", agent=alt, replaces=agent)
+        else:
+            return None
+        task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": target}]
+        self.info[task_name] = StateInfo("task", agent=agent)
+        return target
+
+    def node(self, node: Node, next_name: str, states: dict[str, Any]) -> str:
+        """Emit `node` (and its condition) into `states`, continuing at `next_name`; return entry."""
+        after = next_name
+        if node.branching:
+            after = self.condition(node, next_name, states)
+        if node.is_group:
+            entry = node.names["group"]
+            states[entry] = self.group(node, after)
+            self.info[entry] = StateInfo("group", members=node.agents)
+        else:
+            agent = node.agents[0]
+            entry = node.names[agent]
+            task = self.task(agent, entry, in_group=False)
+            states[entry] = task
+            self.info[entry] = StateInfo("task", agent=agent)
+            target = self.fallback(agent, task, entry, states, in_group=False)
+            task["Next"] = after
+            if target:
+                states[target]["Next"] = after
+        self.resumable.append(entry)
+        return entry
+
+    def group(self, node: Node, next_name: str) -> dict[str, Any]:
+        inner: dict[str, Any] = {}
+        router = node.names["router"]
+        choices = []
+        for agent in node.agents:
+            name = node.names[agent]
+            task = self.task(agent, name, in_group=True)
+            inner[name] = task
+            self.info[name] = StateInfo("task", agent=agent)
+            target = self.fallback(agent, task, name, inner, in_group=True)
+            task["End"] = True
+            if target:
+                inner[target]["End"] = True
+            choices.append({"Condition": f"{{% $states.input.agent = {_jsonata_string(agent)} %}}", "Next": name})
+        processor_states = {
+            router: {"Type": "Choice", "Choices": choices[:-1], "Default": choices[-1]["Next"]}
+            if len(choices) > 1
+            else {"Type": "Pass", "Next": choices[0]["Next"]},
+            **inner,
+        }
+        return {
+            "Type": "Map",
+            "Comment": f"Runs {', '.join(node.agents)} at the same time; their data merge in this order",
+            "Items": [{"agent": agent} for agent in node.agents],
+            "MaxConcurrency": len(node.agents),
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": router,
+                "States": processor_states,
+            },
+            "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
+            "Next": next_name,
+        }
+
+    def condition(self, node: Node, rejoin: str, states: dict[str, Any]) -> str:
+        branching = node.branching
+        assert branching is not None
+        name = node.names["condition"]
+        then_entry = self.sequence(branching.then, rejoin, states)
+        else_entry = self.sequence(branching.else_, rejoin, states)
+        cond = branching.condition
+        states[name] = {
+            "Type": "Choice",
+            "Comment": f"when {cond.when} → {' → '.join(cond.then) or 'continue'}; "
+            f"otherwise {' → '.join(cond.else_) or 'continue'}",
+            "Choices": [{"Condition": "{% " + on_data(cond.when) + " %}", "Next": then_entry}],
+            "Default": else_entry,
+        }
+        self.info[name] = StateInfo("condition", agent=cond.after)
+        return name
+
+    def sequence(self, nodes: list[Node], next_name: str, states: dict[str, Any]) -> str:
+        entry = next_name
+        for node in reversed(nodes):
+            entry = self.node(node, entry, states)
+        return entry
+
+    def start(self) -> dict[str, Any]:
+        initial = json.dumps(self.wf.initial_data, ensure_ascii=False, separators=(",", ":"))
+        context = (
+            "{'executionId': $states.context.Execution.Id, "
+            f"'workflowId': {_jsonata_string(self.wf.id)}, "
+            "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default'}"
+        )
+        return {
+            "Type": "Pass",
+            "Comment": "Workflow data: the definition's initialData, then the execution input's "
+            "`data`; on resume, the checkpointed data",
+            "Assign": {
+                "data": "{% $exists($states.input.resume.data) ? $states.input.resume.data : "
+                f"$merge([{initial}, $exists($states.input.data) ? $states.input.data : {{}}]) %}}",
+                "ctx": "{% " + context + " %}",
+            },
+            "Next": naming.ROUTER,
+        }
+
+    def router(self, first: str) -> dict[str, Any]:
+        choices: list[dict[str, Any]] = [
+            {"Condition": "{% $not($exists($states.input.resume.from)) %}", "Next": first}
+        ]
+        for name in self.resumable:
+            choices.append(
+                {"Condition": f"{{% $states.input.resume.from = {_jsonata_string(name)} %}}", "Next": name}
+            )
+        return {
+            "Type": "Choice",
+            "Comment": "A new execution starts at the first step; a resumed one at its checkpoint",
+            "Choices": choices,
+            "Default": first,
+        }
+
+
+def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
+    """Compile a validated workflow into ASL."""
+    builder = _Builder(workflow)
+    plan = build_plan(workflow)
+    builder.name_nodes(plan)
+    body: dict[str, Any] = {}
+    first = builder.sequence(plan, naming.COMPLETED, body)
+    builder.resumable.reverse()
+    description = f": {workflow.description}" if workflow.description else ""
+    states: dict[str, Any] = {
+        naming.START: builder.start(),
+        naming.ROUTER: builder.router(first),
+    }
+    states.update(_in_reading_order(body, first))
+    states[naming.COMPLETED] = {
+        "Type": "Succeed",
+        "Comment": "Every step is done",
+        "Output": "{% {'data': $data} %}",
+    }
+    asl = {
+        "Comment": f"Baton workflow {workflow.id} ({workflow.name}){description}",
+        "QueryLanguage": "JSONata",
+        "StartAt": naming.START,
+        "TimeoutSeconds": workflow.timeout_seconds,
+        "States": states,
+    }
+    return CompiledWorkflow(workflow, asl, builder.info, builder.resumable)
+
+
+def _in_reading_order(states: dict[str, Any], first: str) -> dict[str, Any]:
+    """States ordered as a person reads the flow (depth first from `first`), not as emitted."""
+    ordered: dict[str, Any] = {}
+    stack = [first]
+    while stack:
+        name = stack.pop()
+        if name in ordered or name not in states:
+            continue
+        state = states[name]
+        ordered[name] = state
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [c["Next"] for c in state.get("Choices", [])]
+        targets += [c["Next"] for c in state.get("Catch", [])]
+        stack.extend(t for t in reversed(targets) if t)
+    ordered.update({k: v for k, v in states.items() if k not in ordered})
+    return ordered

@@ -1,0 +1,58 @@
+"""Retry blocks: configured backoff for agent errors, jittered retriers for Lambda's own faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from baton.definition.resolved import RetryPolicy
+
+LAMBDA_SERVICE_FAULTS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+]
+LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
+NOT_RETRIED = ["AgentInputError"]
+"""Errors that another attempt cannot fix (bad input): they go straight to the fallback."""
+
+_SERVICE_FAULT_RETRIER: dict[str, Any] = {
+    "ErrorEquals": LAMBDA_SERVICE_FAULTS,
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2,
+    "JitterStrategy": "FULL",
+}
+_THROTTLING_RETRIER: dict[str, Any] = {
+    "ErrorEquals": LAMBDA_THROTTLING,
+    "IntervalSeconds": 1,
+    "MaxAttempts": 6,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
+
+
+def retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
+    """The Retry block of an agent step; `States.ALL` (agent errors) comes last and alone."""
+    block = [dict(_SERVICE_FAULT_RETRIER), dict(_THROTTLING_RETRIER)]
+    if policy.max_attempts == 0:
+        return block
+    block.append({"ErrorEquals": NOT_RETRIED, "MaxAttempts": 0})
+    agent_errors: dict[str, Any] = {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": policy.interval_seconds,
+        "MaxAttempts": policy.max_attempts,
+        "BackoffRate": policy.backoff_rate,
+    }
+    if policy.max_delay_seconds is not None:
+        agent_errors["MaxDelaySeconds"] = policy.max_delay_seconds
+    if policy.jitter:
+        agent_errors["JitterStrategy"] = "FULL"
+    block.append(agent_errors)
+    return block
+
+
+def service_retriers() -> list[dict[str, Any]]:
+    """For a step that runs once (an alternative agent): only Lambda's own faults are retried."""
+    return [dict(_SERVICE_FAULT_RETRIER), dict(_THROTTLING_RETRIER)]

@@ -1,0 +1,1 @@
+"""Workflow definitions and the agent registry: models, parsing, validation."""

@@ -1,0 +1,71 @@
+"""Finding and loading the registry and workflow files of a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from baton.definition.exceptions import DefinitionError
+from baton.definition.registry import AgentRegistry
+from baton.definition.resolved import ResolvedWorkflow
+from baton.definition.source import Document, format_path, read_document
+from baton.definition.validation import check_workflow
+
+REGISTRY_FILE = "agents.yaml"
+DEFINITIONS_DIR = "statemachines"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder, from `start` (default: cwd) upwards, holding statemachines/agents.yaml.
+
+    Falls back to the checkout this package lives in, so `baton` works from any folder.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFINITIONS_DIR / REGISTRY_FILE).is_file():
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+def default_registry_path() -> Path:
+    return project_root() / DEFINITIONS_DIR / REGISTRY_FILE
+
+
+def load_registry(path: str | Path | None = None) -> AgentRegistry:
+    """Load and validate the agent registry; raise DefinitionError listing every problem."""
+    doc: Document = read_document(path or default_registry_path())
+    try:
+        return AgentRegistry.model_validate(doc.data)
+    except ValidationError as error:
+        raise DefinitionError(
+            [
+                doc.problem(
+                    tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p)),
+                    str(e["msg"]).removeprefix("Value error, "),
+                )
+                for e in error.errors()
+            ]
+        ) from error
+
+
+def load_workflow(path: str | Path, registry: AgentRegistry) -> ResolvedWorkflow:
+    """Load, validate and resolve one workflow file; raise DefinitionError listing every problem."""
+    doc = read_document(path)
+    workflow, problems = check_workflow(doc, registry)
+    if workflow is None:
+        raise DefinitionError(problems)
+    return workflow
+
+
+def workflow_files(folder: str | Path | None = None) -> list[Path]:
+    """The workflow definition files of a project (every YAML/JSON in statemachines/ but the registry)."""
+    base = Path(folder) if folder else project_root() / DEFINITIONS_DIR
+    return sorted(
+        p
+        for p in base.iterdir()
+        if p.suffix in {".yaml", ".yml", ".json"} and p.name != REGISTRY_FILE
+    )
+
+
+__all__ = ["format_path", "load_registry", "load_workflow", "project_root", "workflow_files"]

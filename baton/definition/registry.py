@@ -1,0 +1,80 @@
+"""The agent registry: which agents exist, their handlers and their runtime settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import Field, model_validator
+
+from baton.definition.base import AgentName, AgentRef, DefinitionModel
+from baton.definition.durations import Duration
+
+
+class PoolSpec(DefinitionModel):
+    """Concurrency of an agent: `warm` instances kept ready, at most `max` at once."""
+
+    warm: int = Field(0, ge=0)
+    max: int | None = Field(None, ge=1)
+
+
+class CacheSpec(DefinitionModel):
+    """Default result-cache policy of an agent (a workflow may override it per step)."""
+
+    enabled: bool = True
+    ttl: Duration = Field(3_600_000, gt=0)
+    key: list[str] | None = None
+
+
+class AgentSpec(DefinitionModel):
+    """One agent: a Lambda function with its own settings."""
+
+    id: int = Field(ge=1)
+    name: AgentName
+    tier: str = "standard"
+    capabilities: list[str] = Field(default_factory=list)
+    required_accuracy: float = Field(0, ge=0, le=100)
+    handler: str = Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+    description: str = ""
+    timeout: Duration = Field(60_000, gt=0)
+    memory: int = Field(256, ge=128, le=10_240)
+    pool: PoolSpec = PoolSpec()
+    cache: CacheSpec = CacheSpec(enabled=False)
+
+    @property
+    def timeout_seconds(self) -> int:
+        return max(1, -(-int(self.timeout) // 1000))
+
+
+class AgentRegistry(DefinitionModel):
+    """All agents of a project, looked up by id or name."""
+
+    agents: list[AgentSpec]
+
+    @model_validator(mode="after")
+    def _unique(self) -> AgentRegistry:
+        for attr in ("id", "name"):
+            seen: set[object] = set()
+            for agent in self.agents:
+                value = getattr(agent, attr)
+                if value in seen:
+                    raise ValueError(f"two agents have the {attr} {value!r}")
+                seen.add(value)
+        return self
+
+    def __iter__(self) -> Iterator[AgentSpec]:  # type: ignore[override]
+        return iter(self.agents)
+
+    def find(self, ref: AgentRef) -> AgentSpec | None:
+        """The agent an id (int or digits) or a name refers to, or None."""
+        if isinstance(ref, str) and ref.isdigit():
+            ref = int(ref)
+        for agent in self.agents:
+            if agent.id == ref or agent.name == ref:
+                return agent
+        return None
+
+    def get(self, name: str) -> AgentSpec:
+        agent = self.find(name)
+        if agent is None:
+            raise KeyError(name)
+        return agent

@@ -1,0 +1,407 @@
+"""Validation of workflow files: every problem of a file at once, each with its path and line.
+
+Structure (types, unknown keys, durations) is checked by the pydantic models; meaning (agents that
+exist, groups and conditions that fit the sequence, expressions that parse, sane retry settings)
+is checked here, against the agent registry. When a top-level section is structurally broken,
+the meaning checks still run on the other sections, so one pass reports everything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from baton.definition.exceptions import Problem
+from baton.definition.expressions import ExpressionError, check_expression
+from baton.definition.registry import AgentRegistry
+from baton.definition.resolved import (
+    ResolvedCondition,
+    ResolvedWorkflow,
+    RetryPolicy,
+    StepPolicy,
+)
+from baton.definition.source import Document, PathKey
+from baton.definition.workflow import Workflow
+
+MAX_RETRIES = 10
+EXPRESS_MAX_SECONDS = 300
+
+_FRIENDLY = {
+    "missing": "is required",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+}
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model at `loc` accepts, for 'did you mean' hints on unknown keys."""
+    current = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return []
+        match = next(
+            (f for name, f in fields.items() if part in _field_names(name, f)),
+            None,
+        )
+        if match is None:
+            return []
+        annotation = match.annotation
+        current = _model_in(annotation)
+        if current is None:
+            return []
+    fields = getattr(current, "model_fields", {})
+    return [n for name, f in fields.items() for n in _field_names(name, f)]
+
+
+def _field_names(name: str, info: Any) -> list[str]:
+    alias = info.validation_alias
+    if alias is not None and hasattr(alias, "choices"):
+        return [str(c) for c in alias.choices]
+    return [info.alias or name]
+
+
+def _model_in(annotation: Any) -> Any:
+    if hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _structure_problems(doc: Document, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            hint = _suggest(key, _allowed_keys(Workflow, loc))
+            message = f"unknown key '{key}'{hint}"
+        elif kind in _FRIENDLY:
+            message = _FRIENDLY[kind]
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            if kind.startswith("literal"):
+                expected = item.get("ctx", {}).get("expected", "")
+                message = f"must be one of {expected}"
+        problems.append(doc.problem(loc, message))
+    return problems
+
+
+def _drop_broken_sections(data: dict[str, Any], error: ValidationError) -> set[str]:
+    broken = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+    for key in broken:
+        data.pop(key, None)
+    return broken
+
+
+def _whole_seconds(ms: float) -> int:
+    return math.ceil(ms / 1000)
+
+
+class _Checker:
+    """Meaning checks of one workflow against the registry; collects problems."""
+
+    def __init__(self, doc: Document, workflow: Workflow, registry: AgentRegistry) -> None:
+        self.doc = doc
+        self.wf = workflow
+        self.registry = registry
+        self.problems: list[Problem] = []
+        self.names: dict[PathKey, str] = {}
+
+    def add(self, path: PathKey, message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def resolve(self, ref: Any, path: PathKey, role: str = "agent") -> str | None:
+        agent = self.registry.find(ref)
+        if agent is None:
+            known = [a.name for a in self.registry]
+            hint = _suggest(str(ref), known)
+            self.add(path, f"unknown {role} {ref!r}: no such agent in the registry{hint}")
+            return None
+        self.names[path] = agent.name
+        return agent.name
+
+    def sequence(self) -> list[str]:
+        if not self.wf.agents:
+            self.add(("agents",), "the workflow has no agents: list at least one")
+        seen: dict[str, int] = {}
+        ordered = []
+        for index, ref in enumerate(self.wf.agents):
+            name = self.resolve(ref, ("agents", index))
+            if name is None:
+                continue
+            if name in seen:
+                self.add(
+                    ("agents", index),
+                    f"agent '{name}' is listed twice (also at agents[{seen[name]}])",
+                )
+                continue
+            seen[name] = index
+            ordered.append(name)
+        return ordered
+
+    def groups(self, in_workflow: set[str]) -> list[tuple[str, ...]]:
+        owner: dict[str, int] = {}
+        groups = []
+        for g, group in enumerate(self.wf.config.parallel_groups):
+            path = ("config", "parallelGroups", g)
+            if not group:
+                self.add(path, "a parallel group needs at least one agent")
+            members = []
+            for m, ref in enumerate(group):
+                name = self.resolve(ref, (*path, m))
+                if name is None:
+                    continue
+                if name in owner:
+                    where = "earlier in this group" if owner[name] == g else f"group {owner[name]}"
+                    self.add((*path, m), f"agent '{name}' is already in {where}")
+                    continue
+                if name not in in_workflow:
+                    self.add(
+                        (*path, m),
+                        f"agent '{name}' is in a parallel group but not in the workflow's agents",
+                    )
+                    continue
+                owner[name] = g
+                members.append(name)
+            if members:
+                groups.append(tuple(members))
+        return groups
+
+    def conditions(
+        self, main: set[str], grouped: set[str]
+    ) -> list[ResolvedCondition]:
+        resolved = []
+        afters: dict[str, int] = {}
+        branch_agents: set[str] = set()
+        for c, cond in enumerate(self.wf.conditions):
+            for key, refs in (("then", cond.then), ("else", cond.else_)):
+                for b, ref in enumerate(refs):
+                    name = self.resolve(ref, ("conditions", c, key, b), role="branch agent")
+                    if name is not None:
+                        branch_agents.add(name)
+        for c, cond in enumerate(self.wf.conditions):
+            path: PathKey = ("conditions", c)
+            after = self.resolve(cond.after, (*path, "after"))
+            if after is not None and after not in main | branch_agents:
+                self.add(
+                    (*path, "after"),
+                    f"the condition runs after '{after}', which is not in the workflow",
+                )
+                after = None
+            if after is not None and after in afters:
+                self.add(
+                    (*path, "after"),
+                    f"conditions[{afters[after]}] already runs after '{after}': "
+                    "combine them into one condition",
+                )
+                after = None
+            try:
+                check_expression(cond.when)
+            except ExpressionError as err:
+                self.add((*path, "when"), f"invalid `when` expression {cond.when!r}: {err}")
+                after = None
+            branches: dict[str, tuple[str, ...]] = {}
+            for key, refs in (("then", cond.then), ("else", cond.else_)):
+                names = []
+                for b, _ref in enumerate(refs):
+                    name = self.names.get((*path, key, b))
+                    if name is None:
+                        continue
+                    if name in grouped:
+                        self.add(
+                            (*path, key, b),
+                            f"agent '{name}' runs in a parallel group, "
+                            "so it cannot also be a branch of a condition",
+                        )
+                    elif name in names:
+                        self.add((*path, key, b), f"agent '{name}' is twice in this branch")
+                    elif after is not None and name == after:
+                        self.add((*path, key, b), f"agent '{name}' cannot be a branch of itself")
+                    else:
+                        names.append(name)
+                branches[key] = tuple(names)
+            if after is None:
+                continue
+            afters[after] = c
+            label = cond.name or f"after {after}"
+            resolved.append(
+                ResolvedCondition(after, cond.when, branches["then"], branches["else"], label)
+            )
+        self._check_cycles(resolved)
+        return resolved
+
+    def _check_cycles(self, conditions: list[ResolvedCondition]) -> None:
+        children = {c.after: set(c.then) | set(c.else_) for c in conditions}
+
+        def reaches(start: str, target: str, seen: set[str]) -> bool:
+            for child in children.get(start, ()):
+                if child == target or (child not in seen and reaches(child, target, seen | {child})):
+                    return True
+            return False
+
+        for index, cond in enumerate(conditions):
+            if reaches(cond.after, cond.after, set()):
+                self.add(
+                    ("conditions", index),
+                    f"conditions form a loop: '{cond.after}' is reached again from its own branches",
+                )
+
+    def retry(self, max_retries: int, path: PathKey) -> RetryPolicy:
+        cfg = self.wf.config
+        if not 0 <= max_retries <= MAX_RETRIES:
+            self.add(path, f"maxRetries must be between 0 and {MAX_RETRIES}, got {max_retries}")
+        backoff = cfg.backoff
+        interval = backoff.interval / 1000
+        if interval < 1 or interval != int(interval):
+            self.add(
+                ("config", "backoff", "interval"),
+                "the retry interval must be a whole number of seconds, at least 1s "
+                f"(Step Functions waits in whole seconds), got {interval:g}s",
+            )
+        if backoff.rate < 1:
+            self.add(("config", "backoff", "rate"), f"rate must be at least 1, got {backoff.rate}")
+        max_delay = None
+        if backoff.max_delay is not None:
+            max_delay = _whole_seconds(backoff.max_delay)
+            if backoff.max_delay <= 0:
+                self.add(("config", "backoff", "maxDelay"), "maxDelay must be positive")
+        return RetryPolicy(
+            max_attempts=min(max(max_retries, 0), MAX_RETRIES),
+            interval_seconds=max(1, int(interval)),
+            backoff_rate=max(backoff.rate, 1.0),
+            max_delay_seconds=max_delay,
+            jitter=backoff.jitter,
+        )
+
+    def policies(self, default: RetryPolicy, steps: set[str]) -> dict[str, StepPolicy]:
+        policies = {}
+        for key, fallback in self.wf.fallbacks.items():
+            path: PathKey = ("fallbacks", key)
+            name = self.resolve(key, path)
+            if name is None:
+                continue
+            if name not in steps:
+                self.add(path, f"agent '{name}' has a fallback but is not in the workflow")
+                continue
+            retry = default
+            if fallback.max_retries is not None:
+                retry = self.retry(fallback.max_retries, (*path, "maxRetries"))
+            alternative = None
+            if fallback.strategy == "alternative":
+                if fallback.alternative is None:
+                    self.add(path, "strategy 'alternative' needs an alternative agent")
+                else:
+                    alternative = self.resolve(
+                        fallback.alternative, (*path, "alternative"), role="alternative agent"
+                    )
+                    if alternative == name:
+                        self.add((*path, "alternative"), "an agent cannot be its own alternative")
+                        alternative = None
+            elif fallback.alternative is not None:
+                self.add(
+                    (*path, "alternative"),
+                    f"an alternative agent is only used with strategy 'alternative', "
+                    f"not '{fallback.strategy}'",
+                )
+            if fallback.strategy == "abort":
+                retry = RetryPolicy(0, retry.interval_seconds, retry.backoff_rate, None, False)
+            policies[name] = StepPolicy(retry, fallback.strategy, alternative)
+        for key in self.wf.cache:
+            name = self.resolve(key, ("cache", key))
+            if name is not None and name not in steps:
+                self.add(("cache", key), f"agent '{name}' has a cache policy but is not in the workflow")
+        return policies
+
+    def timeout(self) -> int:
+        timeout = self.wf.config.timeout
+        if timeout <= 0:
+            self.add(("config", "timeout"), f"timeout must be positive, got {timeout:g} ms")
+            return 1
+        seconds = _whole_seconds(timeout)
+        if self.wf.type == "express" and seconds > EXPRESS_MAX_SECONDS:
+            self.add(
+                ("config", "timeout"),
+                f"an express workflow runs at most 5 minutes, the timeout asks for {seconds}s",
+            )
+        return seconds
+
+
+def check_workflow(
+    doc: Document, registry: AgentRegistry
+) -> tuple[ResolvedWorkflow | None, list[Problem]]:
+    """Validate a parsed workflow; return it resolved (or None) and every problem found."""
+    if not isinstance(doc.data, dict):
+        return None, [doc.problem((), "a workflow file must hold a mapping (id, name, agents, ...)")]
+    data = dict(doc.data)
+    problems: list[Problem] = []
+    broken: set[str] = set()
+    try:
+        workflow = Workflow.model_validate(data)
+    except ValidationError as error:
+        problems = _structure_problems(doc, error)
+        broken = _drop_broken_sections(data, error)
+        data.setdefault("id", "invalid")
+        data.setdefault("name", "invalid")
+        data.setdefault("agents", [])
+        try:
+            workflow = Workflow.model_validate(data)
+        except ValidationError:
+            return None, problems
+    if "agents" in broken:
+        return None, problems
+
+    check = _Checker(doc, workflow, registry)
+    sequence = check.sequence()
+    in_workflow = set(sequence)
+    groups = check.groups(in_workflow)
+    grouped = {m for g in groups for m in g}
+    conditions = check.conditions(in_workflow, grouped)
+    branch_agents = {a for c in conditions for a in (*c.then, *c.else_)}
+    default_retry = check.retry(workflow.config.max_retries, ("config", "maxRetries"))
+    policies = check.policies(default_retry, in_workflow | branch_agents)
+    timeout = check.timeout()
+    problems += [p for p in check.problems if p.path.split(".")[0].split("[")[0] not in broken]
+    if problems:
+        return None, problems
+
+    main = tuple(a for a in sequence if a not in branch_agents or a in grouped)
+    resolved = ResolvedWorkflow(
+        id=workflow.id,
+        name=workflow.name,
+        type=workflow.type,
+        agents=main,
+        groups=tuple(groups),
+        conditions=tuple(conditions),
+        policies=policies,
+        default_retry=default_retry,
+        timeout_seconds=timeout,
+        initial_data=workflow.initial_data,
+        registry=registry,
+        source=workflow,
+        file=doc.file,
+        description=workflow.metadata.description or "",
+    )
+    return resolved, []

@@ -1,0 +1,117 @@
+"""The workflow definition format.
+
+Two spellings are accepted for the same model: the reference document's JSON (numeric agent ids,
+`timeout` in milliseconds, conditions as `{agentId, when, thenAgents, elseAgents}`, fallbacks as
+`{strategy, alternativeAgentId, maxRetries}`) and a shorter YAML form (agent names, durations such
+as `5m`, conditions as `{after, when, then, else}`). Agent references stay unresolved here; the
+validator resolves them against the registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+
+from baton.definition.base import AgentRef, DefinitionModel
+from baton.definition.durations import Duration
+
+FallbackStrategy = Literal["retry", "alternative", "skip", "abort"]
+
+
+class Backoff(DefinitionModel):
+    """Exponential backoff between retries: waits `interval × rate^k`, capped at `maxDelay`."""
+
+    interval: Duration = 2000
+    rate: float = 2.0
+    max_delay: Duration | None = None
+    jitter: bool = False
+
+
+class WorkflowConfig(DefinitionModel):
+    timeout: Duration = 300_000
+    max_retries: int = 3
+    backoff: Backoff = Backoff()
+    auto_recovery: bool = True
+    parallel_groups: list[list[AgentRef]] = Field(default_factory=list)
+
+
+class Condition(DefinitionModel):
+    """After `after` has run, `when` (JSONata on the workflow data) picks `then` or `else`."""
+
+    after: AgentRef = Field(validation_alias=AliasChoices("after", "agentId"))
+    when: str = Field(validation_alias=AliasChoices("when", "condition"))
+    then: list[AgentRef] = Field(
+        default_factory=list, validation_alias=AliasChoices("then", "thenAgents")
+    )
+    else_: list[AgentRef] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("else", "elseAgents"),
+        serialization_alias="else",
+    )
+    name: str | None = None
+
+
+class Fallback(DefinitionModel):
+    """What to do once an agent's retries are exhausted."""
+
+    strategy: FallbackStrategy = "retry"
+    alternative: AgentRef | None = Field(
+        None, validation_alias=AliasChoices("alternative", "alternativeAgentId")
+    )
+    max_retries: int | None = None
+
+
+class CachePolicy(DefinitionModel):
+    """Per-step override of the agent's cache defaults."""
+
+    enabled: bool = True
+    ttl: Duration | None = None
+    key: list[str] | None = None
+
+
+class Metadata(DefinitionModel):
+    created_by: str | None = None
+    created_at: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _keyed_by_agent(value: Any) -> Any:
+    """Accept `{agent: {...}}` or `[{agent|agentId: ..., ...}]`; return the mapping form."""
+    if not isinstance(value, list):
+        return value
+    mapping: dict[str, Any] = {}
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ValueError(f"item {index} must be a mapping with an 'agent' key")
+        item = dict(item)
+        ref = item.pop("agent", item.pop("agentId", None))
+        if ref is None:
+            raise ValueError(f"item {index} names no agent (add 'agent: <name or id>')")
+        mapping[str(ref)] = item
+    return mapping
+
+
+class Workflow(DefinitionModel):
+    """A workflow definition as written in a file."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    type: Literal["standard", "express"] = "standard"
+    agents: list[AgentRef]
+    initial_data: dict[str, Any] = Field(default_factory=dict)
+    config: WorkflowConfig = WorkflowConfig()
+    conditions: list[Condition] = Field(default_factory=list)
+    fallbacks: dict[str, Fallback] = Field(default_factory=dict)
+    cache: dict[str, CachePolicy] = Field(default_factory=dict)
+    metadata: Metadata = Metadata()
+
+    _keyed_fallbacks = field_validator("fallbacks", "cache", mode="before")(
+        classmethod(lambda cls, value: _keyed_by_agent(value))
+    )

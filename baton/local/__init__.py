@@ -1,0 +1,1 @@
+"""The offline runtime: the compiled state machines run on moto, with the agents in-process."""

@@ -1,0 +1,162 @@
+"""The three seams that let moto run Baton's state machines offline (see DESIGN.md, toolchain).
+
+- JSONata: moto leaves its evaluator unset; we plug in jsonata-python.
+- Lambda: `LambdaSimpleBackend.invoke` is replaced by a dispatcher calling the agent in-process.
+- Retry waits: the retrier module's `time` is replaced, so backoff waits are recorded and, unless
+  real waits are asked for, skipped. The global `time.sleep` is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import jsonata
+import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
+import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A backoff wait Step Functions applied before retrying a state."""
+
+    execution_arn: str
+    state: str
+    seconds: float
+
+
+class _Waits:
+    """Stand-in for the retrier module's `time`: records each wait, sleeps only if asked to."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.real = False
+        self.listener: Callable[[Wait], None] | None = None
+
+    def sleep(self, seconds: float) -> None:
+        env = getattr(self.local, "env", None)
+        wait = Wait(*_where(env), seconds=seconds)
+        if self.listener:
+            self.listener(wait)
+        if self.real:
+            time.sleep(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _where(env: Any) -> tuple[str, str]:
+    try:
+        data = env.states.context_object.context_object_data
+        return data["Execution"]["Id"], data["State"]["Name"]
+    except (AttributeError, KeyError, TypeError):
+        return "", ""
+
+
+class FakeLambdaContext:
+    """The fields of Lambda's context object that handlers commonly read."""
+
+    def __init__(self, function_name: str, memory: int = 256, timeout_s: int = 60) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = memory
+        self.aws_request_id = f"local-{time.monotonic_ns()}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Dispatcher:
+    """Routes moto's Lambda invocations to in-process handlers, by function name."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.contexts: dict[str, tuple[int, int]] = {}
+
+    def register(self, function_name: str, handler: Handler, memory: int = 256, timeout_s: int = 60) -> None:
+        self.handlers[function_name] = handler
+        self.contexts[function_name] = (memory, timeout_s)
+
+    def invoke(self, function_name: str, body: Any, response_headers: dict[str, Any]) -> bytes:
+        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        handler = self.handlers.get(name)
+        if handler is None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return _error_payload(LookupError(f"no local handler for function {name}"))
+        event = json.loads(body) if body else {}
+        memory, timeout_s = self.contexts[name]
+        try:
+            result = handler(event, FakeLambdaContext(name, memory, timeout_s))
+        except Exception as err:  # the Lambda runtime reports any exception as a function error
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return _error_payload(err)
+        return json.dumps(result, default=str).encode()
+
+
+def _error_payload(err: BaseException) -> bytes:
+    """The payload the Python Lambda runtime returns for an unhandled exception."""
+    return json.dumps(
+        {
+            "errorMessage": str(err),
+            "errorType": type(err).__name__,
+            "requestId": "",
+            "stackTrace": traceback.format_tb(err.__traceback__)[-5:],
+        }
+    ).encode()
+
+
+def _evaluate_jsonata(expression: str) -> Any:
+    return jsonata.Jsonata(expression).evaluate(None)
+
+
+WAITS = _Waits()
+_lock = threading.Lock()
+
+
+@contextmanager
+def patched(dispatcher: Dispatcher, *, real_waits: bool, on_wait: Callable[[Wait], None]) -> Iterator[None]:
+    """Install the seams for the duration of the block (one offline runtime at a time)."""
+    if not _lock.acquire(blocking=False):
+        raise RuntimeError("another offline runtime is already running in this process")
+    original_invoke = LambdaSimpleBackend.invoke
+    original_eval = moto_jsonata._eval_jsonata
+    original_time = retrier_module.time
+    original_retry = retrier_module.RetrierDecl._eval_body
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+        return dispatcher.invoke(function_name, body, response_headers)
+
+    def retry_body(self: Any, env: Any) -> None:
+        WAITS.local.env = env
+        try:
+            original_retry(self, env)
+        finally:
+            WAITS.local.env = None
+
+    LambdaSimpleBackend.invoke = invoke
+    moto_jsonata._eval_jsonata = _evaluate_jsonata
+    retrier_module.time = WAITS
+    retrier_module.RetrierDecl._eval_body = retry_body
+    WAITS.real, WAITS.listener = real_waits, on_wait
+    try:
+        yield
+    finally:
+        LambdaSimpleBackend.invoke = original_invoke
+        moto_jsonata._eval_jsonata = original_eval
+        retrier_module.time = original_time
+        retrier_module.RetrierDecl._eval_body = original_retry
+        WAITS.real, WAITS.listener = False, None
+        _lock.release()

@@ -1,0 +1,277 @@
+"""Run compiled workflows offline: moto's Step Functions interpreter, agents called in-process.
+
+    with LocalRuntime(registry) as runtime:
+        record = runtime.run(compiled, {"url": "..."})
+
+One runtime at a time per process (moto's state and the seams are process-wide).
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from baton.compiler.asl import CompiledWorkflow
+from baton.compiler.naming import placeholder_key
+from baton.definition.loader import project_root
+from baton.definition.registry import AgentRegistry, AgentSpec
+from baton.local import patches
+from baton.local.record import ExecutionRecord, read_execution
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+FUNCTION_PREFIX = "baton-"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+ProgressListener = Callable[[str, dict[str, Any]], None]
+"""Called with ("attempt" | "succeeded" | "failed" | "wait", details) as an execution runs."""
+
+
+class RuntimeSetupError(RuntimeError):
+    """An agent handler that cannot be imported, or a workflow that names no known agent."""
+
+
+def function_name(agent: str) -> str:
+    return FUNCTION_PREFIX + agent
+
+
+def function_arn(agent: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(agent)}"
+
+
+def _fake_credentials() -> None:
+    """moto needs credentials to exist; never let a real profile be picked up."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        os.environ[key] = value
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def import_handler(spec: AgentSpec, functions_dir: Path) -> patches.Handler:
+    """Import `spec.handler` ('package.module.function') from the functions/ folder."""
+    if str(functions_dir) not in sys.path:
+        sys.path.insert(0, str(functions_dir))
+    module_name, _, attr = spec.handler.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+        handler = getattr(module, attr)
+    except (ImportError, AttributeError) as err:
+        raise RuntimeSetupError(f"agent {spec.name}: cannot load handler {spec.handler}: {err}") from err
+    if not callable(handler):
+        raise RuntimeSetupError(f"agent {spec.name}: {spec.handler} is not callable")
+    return handler  # type: ignore[no-any-return]
+
+
+class LocalRuntime:
+    """An offline AWS (moto) with Baton's agents registered as Lambda functions."""
+
+    def __init__(
+        self,
+        registry: AgentRegistry,
+        *,
+        handlers: dict[str, patches.Handler] | None = None,
+        functions_dir: Path | None = None,
+        real_waits: bool = False,
+        listener: ProgressListener | None = None,
+        poll_interval: float = 0.005,
+    ) -> None:
+        self.registry = registry
+        self.overrides = dict(handlers or {})
+        self.functions_dir = functions_dir or project_root() / "functions"
+        self.real_waits = real_waits
+        self.listener = listener
+        self.poll_interval = poll_interval
+        self.dispatcher = patches.Dispatcher()
+        self.waits: dict[str, list[tuple[str, float]]] = {}
+        self._waits_lock = threading.Lock()
+        self._functions: set[str] = set()
+        self._machines: dict[str, str] = {}
+        self._mock: Any = None
+        self._patches: Any = None
+
+    # lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        from moto import mock_aws
+
+        _fake_credentials()
+        self._patches = patches.patched(self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait)
+        self._patches.__enter__()
+        try:
+            self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+            self._mock.start()
+            import boto3
+
+            self.sfn = boto3.client("stepfunctions", region_name=REGION)
+            self.lambda_ = boto3.client("lambda", region_name=REGION)
+            iam = boto3.client("iam", region_name=REGION)
+            self.role_arn = iam.create_role(
+                RoleName="baton-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+            )["Role"]["Arn"]
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._patches is not None:
+            self._patches.__exit__(exc_type, exc, tb)
+            self._patches = None
+
+    # deployment --------------------------------------------------------------------------
+    def deploy_agent(self, spec: AgentSpec) -> None:
+        """Register the agent as a Lambda function and route its invocations in-process."""
+        name = function_name(spec.name)
+        if name in self._functions:
+            return
+        handler = self.overrides.get(spec.name) or import_handler(spec, self.functions_dir)
+        self.dispatcher.register(name, self._observed(spec.name, handler), spec.memory, spec.timeout_seconds)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("handler.py", "# runs in-process offline\n")
+        self.lambda_.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=self.role_arn,
+            Handler=spec.handler,
+            Code={"ZipFile": buffer.getvalue()},
+            Timeout=spec.timeout_seconds,
+            MemorySize=spec.memory,
+        )
+        self._functions.add(name)
+
+    def deploy(self, compiled: CompiledWorkflow) -> str:
+        """Create (or update) the workflow's state machine; return its ARN."""
+        for agent in compiled.agent_names():
+            self.deploy_agent(self.registry.get(agent))
+        definition = compiled.to_json(indent=None)
+        for agent in compiled.agent_names():
+            definition = definition.replace("${" + placeholder_key(agent) + "}", function_arn(agent))
+        machine = f"baton-{compiled.workflow.id}"
+        if machine in self._machines:
+            self.sfn.update_state_machine(stateMachineArn=self._machines[machine], definition=definition)
+        else:
+            kind = "EXPRESS" if compiled.workflow.type == "express" else "STANDARD"
+            arn = self.sfn.create_state_machine(
+                name=machine, definition=definition, roleArn=self.role_arn, type=kind
+            )["stateMachineArn"]
+            self._machines[machine] = arn
+        return self._machines[machine]
+
+    # execution ---------------------------------------------------------------------------
+    def start(
+        self,
+        compiled: CompiledWorkflow,
+        data: dict[str, Any] | None = None,
+        *,
+        tenant: str = "default",
+        resume: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Start an execution; return its ARN without waiting."""
+        arn = self.deploy(compiled)
+        payload: dict[str, Any] = {"data": data or {}, "tenant": tenant}
+        if resume:
+            payload["resume"] = resume
+        execution_name = name or f"{compiled.workflow.id}-{uuid.uuid4().hex[:12]}"
+        response = self.sfn.start_execution(stateMachineArn=arn, name=execution_name, input=json.dumps(payload))
+        execution_arn: str = response["executionArn"]
+        self.waits.setdefault(execution_arn, [])
+        return execution_arn
+
+    def wait(self, execution_arn: str, timeout: float | None = None) -> dict[str, Any]:
+        """Poll until the execution leaves RUNNING; return DescribeExecution's response."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            description: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] != "RUNNING":
+                return description
+            if deadline is not None and time.monotonic() > deadline:
+                return description
+            time.sleep(self.poll_interval)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+            if token:
+                kwargs["nextToken"] = token
+            page = self.sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def record(self, compiled: CompiledWorkflow, execution_arn: str) -> ExecutionRecord:
+        description = self.sfn.describe_execution(executionArn=execution_arn)
+        with self._waits_lock:
+            waits = list(self.waits.get(execution_arn, []))
+        return read_execution(compiled, description, self.history(execution_arn), waits)
+
+    def run(
+        self,
+        compiled: CompiledWorkflow,
+        data: dict[str, Any] | None = None,
+        **start_options: Any,
+    ) -> ExecutionRecord:
+        """Start an execution, wait for its end, return its record."""
+        execution_arn = self.start(compiled, data, **start_options)
+        self.wait(execution_arn)
+        return self.record(compiled, execution_arn)
+
+    # observation -------------------------------------------------------------------------
+    def _on_wait(self, wait: patches.Wait) -> None:
+        with self._waits_lock:
+            self.waits.setdefault(wait.execution_arn, []).append((wait.state, wait.seconds))
+        self._emit("wait", {"step": wait.state, "seconds": wait.seconds, "execution": wait.execution_arn})
+
+    def _emit(self, kind: str, details: dict[str, Any]) -> None:
+        if self.listener is not None:
+            self.listener(kind, details)
+
+    def _observed(self, agent: str, handler: patches.Handler) -> patches.Handler:
+        """Wrap a handler so the listener sees each attempt start and end."""
+
+        def observed(event: dict[str, Any], context: Any) -> Any:
+            base = {
+                "agent": agent,
+                "step": event.get("step", agent),
+                "attempt": event.get("attempt", 1),
+                "execution": (event.get("context") or {}).get("executionId", ""),
+            }
+            self._emit("attempt", base)
+            started = time.perf_counter()
+            try:
+                result = handler(event, context)
+            except Exception as err:
+                self._emit("failed", {**base, "error": type(err).__name__, "message": str(err),
+                                      "seconds": time.perf_counter() - started})
+                raise
+            accuracy = result.get("accuracy") if isinstance(result, dict) else None
+            self._emit("succeeded", {**base, "accuracy": accuracy, "seconds": time.perf_counter() - started})
+            return result
+
+        return observed

@@ -1,0 +1,23 @@
+"""Errors with stable names: Step Functions matches Retry and Catch on the exception class name."""
+
+from __future__ import annotations
+
+
+class AgentError(Exception):
+    """An agent could not do its work this time; another attempt may succeed (retried)."""
+
+
+class AgentInputError(AgentError):
+    """The workflow data lacks what the agent needs; retrying cannot help (never retried)."""
+
+
+class AccuracyBelowThreshold(AgentError):  # noqa: N818 - the error name workflows match on
+    """The agent's result is less accurate than its registry entry requires (retried)."""
+
+    def __init__(self, agent: str, accuracy: float, required: float) -> None:
+        self.agent = agent
+        self.accuracy = accuracy
+        self.required = required
+        super().__init__(
+            f"Agent {agent} accuracy ({accuracy:g}%) below threshold ({required:g}%)"
+        )
