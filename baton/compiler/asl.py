@@ -98,7 +98,9 @@ class _Builder:
             state["Assign"] = {"data": MERGE_RESULT}
         return state
 
-    def _arguments(self, agent: str, name: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _arguments(
+        self, agent: str, name: str, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         spec = self.wf.agent(agent)
         payload: dict[str, Any] = {
             "agent": agent,
@@ -132,7 +134,13 @@ class _Builder:
         )
 
     def fallback(
-        self, agent: str, task: dict[str, Any], task_name: str, states: dict[str, Any], *, in_group: bool
+        self,
+        agent: str,
+        task: dict[str, Any],
+        task_name: str,
+        states: dict[str, Any],
+        *,
+        in_group: bool,
     ) -> str | None:
         """Add the Catch of `agent`'s task and its target state; return the target's name."""
         policy = self.wf.policy(agent)
@@ -153,7 +161,9 @@ class _Builder:
                 "Type": "Task",
                 "Comment": f"Runs once when {agent} has failed after its retries",
                 "Resource": LAMBDA_INVOKE,
-                "Arguments": self._arguments(alt, target, {"replaces": agent, "failure": "{% $states.input %}"}),
+                "Arguments": self._arguments(
+                    alt, target, {"replaces": agent, "failure": "{% $states.input %}"}
+                ),
                 "TimeoutSeconds": self.wf.agent(alt).timeout_seconds,
                 "Retry": service_retriers(),
             }
@@ -204,7 +214,12 @@ class _Builder:
             task["End"] = True
             if target:
                 inner[target]["End"] = True
-            choices.append({"Condition": f"{{% $states.input.agent = {_jsonata_string(agent)} %}}", "Next": name})
+            choices.append(
+                {
+                    "Condition": f"{{% $states.input.agent = {_jsonata_string(agent)} %}}",
+                    "Next": name,
+                }
+            )
         processor_states = {
             router: {"Type": "Choice", "Choices": choices[:-1], "Default": choices[-1]["Next"]}
             if len(choices) > 1
@@ -273,7 +288,10 @@ class _Builder:
         ]
         for name in self.resumable:
             choices.append(
-                {"Condition": f"{{% $states.input.resume.from = {_jsonata_string(name)} %}}", "Next": name}
+                {
+                    "Condition": f"{{% $states.input.resume.from = {_jsonata_string(name)} %}}",
+                    "Next": name,
+                }
             )
         return {
             "Type": "Choice",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 
@@ -26,5 +26,16 @@ AGENT_NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 AgentName = Annotated[str, Field(pattern=AGENT_NAME_PATTERN, max_length=40)]
 """An agent's name: lowercase words joined by hyphens (`check-price`)."""
 
-AgentRef = StrictInt | str
+
+def _agent_ref(value: object) -> int | str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be an agent id (a number) or an agent name")
+    return value
+
+
+AgentRef = Annotated[
+    int | str,
+    PlainValidator(_agent_ref),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]}),
+]
 """An agent named by its registry id (`10`, as in the reference document) or its name."""

@@ -10,7 +10,7 @@ from baton.definition.exceptions import DefinitionError
 from baton.definition.registry import AgentRegistry
 from baton.definition.resolved import ResolvedWorkflow
 from baton.definition.source import Document, format_path, read_document
-from baton.definition.validation import check_workflow
+from baton.definition.validation import check_workflow, document_loc
 
 REGISTRY_FILE = "agents.yaml"
 DEFINITIONS_DIR = "statemachines"
@@ -41,8 +41,7 @@ def load_registry(path: str | Path | None = None) -> AgentRegistry:
         raise DefinitionError(
             [
                 doc.problem(
-                    tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p)),
-                    str(e["msg"]).removeprefix("Value error, "),
+                    document_loc(doc.data, e["loc"]), str(e["msg"]).removeprefix("Value error, ")
                 )
                 for e in error.errors()
             ]

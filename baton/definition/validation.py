@@ -8,6 +8,7 @@ the meaning checks still run on the other sections, so one pass reports everythi
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 from collections.abc import Iterable
@@ -89,10 +90,41 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+def document_loc(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """The part of a pydantic error location that names keys and indexes of the document.
+
+    Pydantic adds the names of union members and validators (`int`, `function-before[...]`);
+    those are dropped. A key the document lacks (a missing field) is kept, last.
+    """
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
+            current = current[part]
+        elif (
+            isinstance(current, dict)
+            and isinstance(part, str)
+            and "[" not in part
+            and part not in _UNION_TAGS
+        ):
+            path.append(part)
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+_UNION_TAGS = {"int", "str", "float", "bool", "none", "list", "dict", "is-instance"}
+
+
 def _structure_problems(doc: Document, error: ValidationError) -> list[Problem]:
     problems = []
+    seen: set[tuple[tuple[str | int, ...], str]] = set()
     for item in error.errors():
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        loc = document_loc(doc.data, item["loc"])
         kind = item["type"]
         if kind == "extra_forbidden":
             key = str(loc[-1])
@@ -105,15 +137,67 @@ def _structure_problems(doc: Document, error: ValidationError) -> list[Problem]:
             if kind.startswith("literal"):
                 expected = item.get("ctx", {}).get("expected", "")
                 message = f"must be one of {expected}"
-        problems.append(doc.problem(loc, message))
+        if (loc, message) not in seen:
+            seen.add((loc, message))
+            problems.append(doc.problem(loc, message))
     return problems
 
 
-def _drop_broken_sections(data: dict[str, Any], error: ValidationError) -> set[str]:
-    broken = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
-    for key in broken:
-        data.pop(key, None)
-    return broken
+BROKEN = "\x00broken"
+"""Stands in for a value that failed structural validation, so meaning checks still run on the
+rest of the file; references to it are not reported again."""
+
+
+def _target(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """What to set aside for an error at `loc`: the value itself, or for a missing key its parent."""
+    parent = data
+    for part in loc[:-1]:
+        parent = parent[part]
+    if loc and isinstance(parent, dict) and loc[-1] not in parent:
+        return loc[:-1]
+    return loc
+
+
+def _set_aside(data: Any, loc: tuple[str | int, ...]) -> bool:
+    """Remove (or stand in for) the broken value at `loc`; False when there is nothing to do."""
+    if not loc:
+        return False
+    parent = data
+    for part in loc[:-1]:
+        parent = parent[part]
+    last = loc[-1]
+    if isinstance(parent, dict):
+        return parent.pop(last, BROKEN) is not BROKEN
+    item = parent[last]
+    if item == BROKEN or (isinstance(item, dict) and item.get("after") == BROKEN):
+        return False
+    parent[last] = {"after": BROKEN, "when": "true"} if isinstance(item, dict) else BROKEN
+    return True
+
+
+def _lenient(data: dict[str, Any], error: ValidationError) -> Workflow | None:
+    """The workflow without its broken parts, or None when it cannot be had."""
+    for _ in range(8):
+        targets = sorted(
+            {_target(data, document_loc(data, e["loc"])) for e in error.errors()}, key=len
+        )
+        changed = False
+        done: list[tuple[str | int, ...]] = []
+        for target in targets:
+            if any(target[: len(prefix)] == prefix for prefix in done):
+                continue
+            changed |= _set_aside(data, target)
+            done.append(target)
+        for key, default in (("id", "invalid"), ("name", "invalid"), ("agents", [])):
+            if not isinstance(data.get(key), type(default)):
+                data[key] = default
+        try:
+            return Workflow.model_validate(data)
+        except ValidationError as again:
+            error = again
+        if not changed:
+            return None
+    return None
 
 
 def _whole_seconds(ms: float) -> int:
@@ -134,6 +218,8 @@ class _Checker:
         self.problems.append(self.doc.problem(path, message))
 
     def resolve(self, ref: Any, path: PathKey, role: str = "agent") -> str | None:
+        if ref == BROKEN:
+            return None
         agent = self.registry.find(ref)
         if agent is None:
             known = [a.name for a in self.registry]
@@ -144,7 +230,7 @@ class _Checker:
         return agent.name
 
     def sequence(self) -> list[str]:
-        if not self.wf.agents:
+        if not self.wf.agents and isinstance(self.doc.data.get("agents"), list):
             self.add(("agents",), "the workflow has no agents: list at least one")
         seen: dict[str, int] = {}
         ordered = []
@@ -190,9 +276,7 @@ class _Checker:
                 groups.append(tuple(members))
         return groups
 
-    def conditions(
-        self, main: set[str], grouped: set[str]
-    ) -> list[ResolvedCondition]:
+    def conditions(self, main: set[str], grouped: set[str]) -> list[ResolvedCondition]:
         resolved = []
         afters: dict[str, int] = {}
         branch_agents: set[str] = set()
@@ -258,7 +342,9 @@ class _Checker:
 
         def reaches(start: str, target: str, seen: set[str]) -> bool:
             for child in children.get(start, ()):
-                if child == target or (child not in seen and reaches(child, target, seen | {child})):
+                if child == target or (
+                    child not in seen and reaches(child, target, seen | {child})
+                ):
                     return True
             return False
 
@@ -332,7 +418,9 @@ class _Checker:
         for key in self.wf.cache:
             name = self.resolve(key, ("cache", key))
             if name is not None and name not in steps:
-                self.add(("cache", key), f"agent '{name}' has a cache policy but is not in the workflow")
+                self.add(
+                    ("cache", key), f"agent '{name}' has a cache policy but is not in the workflow"
+                )
         return policies
 
     def timeout(self) -> int:
@@ -354,25 +442,18 @@ def check_workflow(
 ) -> tuple[ResolvedWorkflow | None, list[Problem]]:
     """Validate a parsed workflow; return it resolved (or None) and every problem found."""
     if not isinstance(doc.data, dict):
-        return None, [doc.problem((), "a workflow file must hold a mapping (id, name, agents, ...)")]
-    data = dict(doc.data)
-    problems: list[Problem] = []
-    broken: set[str] = set()
+        return None, [
+            doc.problem((), "a workflow file must hold a mapping (id, name, agents, ...)")
+        ]
     try:
-        workflow = Workflow.model_validate(data)
+        workflow = Workflow.model_validate(doc.data)
+        problems: list[Problem] = []
     except ValidationError as error:
         problems = _structure_problems(doc, error)
-        broken = _drop_broken_sections(data, error)
-        data.setdefault("id", "invalid")
-        data.setdefault("name", "invalid")
-        data.setdefault("agents", [])
-        try:
-            workflow = Workflow.model_validate(data)
-        except ValidationError:
-            return None, problems
-    if "agents" in broken:
-        return None, problems
-
+        lenient = _lenient(copy.deepcopy(doc.data), error)
+        if lenient is None:
+            return None, sorted(problems, key=lambda p: p.line or 0)
+        workflow = lenient
     check = _Checker(doc, workflow, registry)
     sequence = check.sequence()
     in_workflow = set(sequence)
@@ -383,7 +464,7 @@ def check_workflow(
     default_retry = check.retry(workflow.config.max_retries, ("config", "maxRetries"))
     policies = check.policies(default_retry, in_workflow | branch_agents)
     timeout = check.timeout()
-    problems += [p for p in check.problems if p.path.split(".")[0].split("[")[0] not in broken]
+    problems = sorted(problems + check.problems, key=lambda p: p.line or 0)
     if problems:
         return None, problems
 

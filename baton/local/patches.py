@@ -68,7 +68,9 @@ class FakeLambdaContext:
     def __init__(self, function_name: str, memory: int = 256, timeout_s: int = 60) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
         self.memory_limit_in_mb = memory
         self.aws_request_id = f"local-{time.monotonic_ns()}"
         self.log_group_name = f"/aws/lambda/{function_name}"
@@ -86,7 +88,9 @@ class Dispatcher:
         self.handlers: dict[str, Handler] = {}
         self.contexts: dict[str, tuple[int, int]] = {}
 
-    def register(self, function_name: str, handler: Handler, memory: int = 256, timeout_s: int = 60) -> None:
+    def register(
+        self, function_name: str, handler: Handler, memory: int = 256, timeout_s: int = 60
+    ) -> None:
         self.handlers[function_name] = handler
         self.contexts[function_name] = (memory, timeout_s)
 
@@ -126,17 +130,37 @@ WAITS = _Waits()
 _lock = threading.Lock()
 
 
+def _install(invoke: Any, evaluate: Any, time_module: Any, retry_body: Any) -> None:
+    """Set (or restore) the four seams; setattr because these are monkeypatches of moto."""
+    setattr(LambdaSimpleBackend, "invoke", invoke)  # noqa: B010
+    moto_jsonata._eval_jsonata = evaluate
+    setattr(retrier_module, "time", time_module)  # noqa: B010
+    setattr(retrier_module.RetrierDecl, "_eval_body", retry_body)  # noqa: B010
+
+
 @contextmanager
-def patched(dispatcher: Dispatcher, *, real_waits: bool, on_wait: Callable[[Wait], None]) -> Iterator[None]:
+def patched(
+    dispatcher: Dispatcher, *, real_waits: bool, on_wait: Callable[[Wait], None]
+) -> Iterator[None]:
     """Install the seams for the duration of the block (one offline runtime at a time)."""
     if not _lock.acquire(blocking=False):
         raise RuntimeError("another offline runtime is already running in this process")
-    original_invoke = LambdaSimpleBackend.invoke
-    original_eval = moto_jsonata._eval_jsonata
-    original_time = retrier_module.time
-    original_retry = retrier_module.RetrierDecl._eval_body
+    original = (
+        LambdaSimpleBackend.invoke,
+        moto_jsonata._eval_jsonata,
+        getattr(retrier_module, "time"),  # noqa: B009 - the retrier module's own import
+        retrier_module.RetrierDecl._eval_body,
+    )
+    original_retry = original[3]
 
-    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: Any,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
         return dispatcher.invoke(function_name, body, response_headers)
 
     def retry_body(self: Any, env: Any) -> None:
@@ -146,17 +170,11 @@ def patched(dispatcher: Dispatcher, *, real_waits: bool, on_wait: Callable[[Wait
         finally:
             WAITS.local.env = None
 
-    LambdaSimpleBackend.invoke = invoke
-    moto_jsonata._eval_jsonata = _evaluate_jsonata
-    retrier_module.time = WAITS
-    retrier_module.RetrierDecl._eval_body = retry_body
+    _install(invoke, _evaluate_jsonata, WAITS, retry_body)
     WAITS.real, WAITS.listener = real_waits, on_wait
     try:
         yield
     finally:
-        LambdaSimpleBackend.invoke = original_invoke
-        moto_jsonata._eval_jsonata = original_eval
-        retrier_module.time = original_time
-        retrier_module.RetrierDecl._eval_body = original_retry
+        _install(*original)
         WAITS.real, WAITS.listener = False, None
         _lock.release()

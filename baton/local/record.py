@@ -158,7 +158,9 @@ class _Reader:
                 details = _details(event)
                 message, payload = _cause(details.get("cause"))
                 error = details.get("error", "States.Timeout" if kind == "TaskTimedOut" else "")
-                self.failures.append((step, agent, error, {"message": message, **payload}, event["timestamp"]))
+                self.failures.append(
+                    (step, agent, error, {"message": message, **payload}, event["timestamp"])
+                )
                 self.running.pop(step, None)
             elif kind == "PassStateEntered":
                 self.maybe_skipped(event)
@@ -196,10 +198,21 @@ class _Reader:
             return
         spec = self.registry.get(info.agent)
         reason = next(
-            (f"{err}: {detail['message']}" for step, agent, err, detail, _ in reversed(self.failures) if agent == info.agent),
+            (
+                f"{err}: {detail['message']}"
+                for step, agent, err, detail, _ in reversed(self.failures)
+                if agent == info.agent
+            ),
             "failed",
         )
-        step = next((s for s, i in self.compiled.states.items() if i.kind == "task" and i.agent == info.agent), name)
+        step = next(
+            (
+                s
+                for s, i in self.compiled.states.items()
+                if i.kind == "task" and i.agent == info.agent
+            ),
+            name,
+        )
         self.handoffs.append(
             Handoff(
                 step=step,
@@ -319,7 +332,9 @@ def _error(
             retry_count=max(0, reader.attempts.get(step, 1) - 1) if step else 0,
         )
     if sfn_status == "ABORTED":
-        return ExecutionError(message="execution was stopped", error_type="States.Aborted", timestamp=_iso(end))
+        return ExecutionError(
+            message="execution was stopped", error_type="States.Aborted", timestamp=_iso(end)
+        )
     message, _ = _cause(description.get("cause"))
     error_type = description.get("error") or "States.Runtime"
     if reader.failures:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from moto.core.config import DefaultConfig
+
 from baton.compiler.asl import CompiledWorkflow
 from baton.compiler.naming import placeholder_key
 from baton.definition.loader import project_root
@@ -32,7 +34,10 @@ from baton.local.record import ExecutionRecord, read_execution
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 FUNCTION_PREFIX = "baton-"
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
 
 ProgressListener = Callable[[str, dict[str, Any]], None]
 """Called with ("attempt" | "succeeded" | "failed" | "wait", details) as an execution runs."""
@@ -71,7 +76,9 @@ def import_handler(spec: AgentSpec, functions_dir: Path) -> patches.Handler:
         module = importlib.import_module(module_name)
         handler = getattr(module, attr)
     except (ImportError, AttributeError) as err:
-        raise RuntimeSetupError(f"agent {spec.name}: cannot load handler {spec.handler}: {err}") from err
+        raise RuntimeSetupError(
+            f"agent {spec.name}: cannot load handler {spec.handler}: {err}"
+        ) from err
     if not callable(handler):
         raise RuntimeSetupError(f"agent {spec.name}: {spec.handler} is not callable")
     return handler  # type: ignore[no-any-return]
@@ -109,10 +116,12 @@ class LocalRuntime:
         from moto import mock_aws
 
         _fake_credentials()
-        self._patches = patches.patched(self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait)
+        self._patches = patches.patched(
+            self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait
+        )
         self._patches.__enter__()
         try:
-            self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+            self._mock = mock_aws(config=MOTO_CONFIG)
             self._mock.start()
             import boto3
 
@@ -120,7 +129,8 @@ class LocalRuntime:
             self.lambda_ = boto3.client("lambda", region_name=REGION)
             iam = boto3.client("iam", region_name=REGION)
             self.role_arn = iam.create_role(
-                RoleName="baton-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+                RoleName="baton-local",
+                AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}),
             )["Role"]["Arn"]
         except BaseException:
             self.__exit__(*sys.exc_info())
@@ -147,7 +157,9 @@ class LocalRuntime:
         if name in self._functions:
             return
         handler = self.overrides.get(spec.name) or import_handler(spec, self.functions_dir)
-        self.dispatcher.register(name, self._observed(spec.name, handler), spec.memory, spec.timeout_seconds)
+        self.dispatcher.register(
+            name, self._observed(spec.name, handler), spec.memory, spec.timeout_seconds
+        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("handler.py", "# runs in-process offline\n")
@@ -168,10 +180,14 @@ class LocalRuntime:
             self.deploy_agent(self.registry.get(agent))
         definition = compiled.to_json(indent=None)
         for agent in compiled.agent_names():
-            definition = definition.replace("${" + placeholder_key(agent) + "}", function_arn(agent))
+            definition = definition.replace(
+                "${" + placeholder_key(agent) + "}", function_arn(agent)
+            )
         machine = f"baton-{compiled.workflow.id}"
         if machine in self._machines:
-            self.sfn.update_state_machine(stateMachineArn=self._machines[machine], definition=definition)
+            self.sfn.update_state_machine(
+                stateMachineArn=self._machines[machine], definition=definition
+            )
         else:
             kind = "EXPRESS" if compiled.workflow.type == "express" else "STANDARD"
             arn = self.sfn.create_state_machine(
@@ -196,7 +212,9 @@ class LocalRuntime:
         if resume:
             payload["resume"] = resume
         execution_name = name or f"{compiled.workflow.id}-{uuid.uuid4().hex[:12]}"
-        response = self.sfn.start_execution(stateMachineArn=arn, name=execution_name, input=json.dumps(payload))
+        response = self.sfn.start_execution(
+            stateMachineArn=arn, name=execution_name, input=json.dumps(payload)
+        )
         execution_arn: str = response["executionArn"]
         self.waits.setdefault(execution_arn, [])
         return execution_arn
@@ -246,7 +264,9 @@ class LocalRuntime:
     def _on_wait(self, wait: patches.Wait) -> None:
         with self._waits_lock:
             self.waits.setdefault(wait.execution_arn, []).append((wait.state, wait.seconds))
-        self._emit("wait", {"step": wait.state, "seconds": wait.seconds, "execution": wait.execution_arn})
+        self._emit(
+            "wait", {"step": wait.state, "seconds": wait.seconds, "execution": wait.execution_arn}
+        )
 
     def _emit(self, kind: str, details: dict[str, Any]) -> None:
         if self.listener is not None:
@@ -267,11 +287,21 @@ class LocalRuntime:
             try:
                 result = handler(event, context)
             except Exception as err:
-                self._emit("failed", {**base, "error": type(err).__name__, "message": str(err),
-                                      "seconds": time.perf_counter() - started})
+                self._emit(
+                    "failed",
+                    {
+                        **base,
+                        "error": type(err).__name__,
+                        "message": str(err),
+                        "seconds": time.perf_counter() - started,
+                    },
+                )
                 raise
             accuracy = result.get("accuracy") if isinstance(result, dict) else None
-            self._emit("succeeded", {**base, "accuracy": accuracy, "seconds": time.perf_counter() - started})
+            self._emit(
+                "succeeded",
+                {**base, "accuracy": accuracy, "seconds": time.perf_counter() - started},
+            )
             return result
 
         return observed

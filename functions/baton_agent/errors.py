@@ -11,13 +11,11 @@ class AgentInputError(AgentError):
     """The workflow data lacks what the agent needs; retrying cannot help (never retried)."""
 
 
-class AccuracyBelowThreshold(AgentError):  # noqa: N818 - the error name workflows match on
+class AccuracyBelowThreshold(AgentError):
     """The agent's result is less accurate than its registry entry requires (retried)."""
 
     def __init__(self, agent: str, accuracy: float, required: float) -> None:
         self.agent = agent
         self.accuracy = accuracy
         self.required = required
-        super().__init__(
-            f"Agent {agent} accuracy ({accuracy:g}%) below threshold ({required:g}%)"
-        )
+        super().__init__(f"Agent {agent} accuracy ({accuracy:g}%) below threshold ({required:g}%)")

@@ -1,0 +1,257 @@
+"""`baton`: validate, compile, draw and run workflow definitions offline."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from baton.compiler.asl import CompiledWorkflow, compile_workflow
+from baton.compiler.graph import GraphFormat, draw
+from baton.definition.exceptions import DefinitionError, Problem
+from baton.definition.loader import (
+    DEFINITIONS_DIR,
+    REGISTRY_FILE,
+    load_registry,
+    load_workflow,
+    project_root,
+    workflow_files,
+)
+from baton.definition.registry import AgentRegistry
+from baton.definition.schema import workflow_schema
+
+app = typer.Typer(
+    help="Baton: automation workflows compiled to AWS Step Functions, run offline on moto.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+RegistryOption = Annotated[
+    Path | None,
+    typer.Option("--registry", help="Agent registry file (default: statemachines/agents.yaml)."),
+]
+
+
+def _fail(problems: list[Problem]) -> None:
+    for problem in problems:
+        err.print(Text(str(problem), style="red"))
+    raise typer.Exit(1)
+
+
+def _registry(path: Path | None) -> AgentRegistry:
+    try:
+        return load_registry(path)
+    except DefinitionError as error:
+        _fail(error.problems)
+        raise  # unreachable: _fail exits
+
+
+def _compiled(path: Path, registry: AgentRegistry) -> CompiledWorkflow:
+    try:
+        return compile_workflow(load_workflow(path, registry))
+    except DefinitionError as error:
+        _fail(error.problems)
+        raise
+
+
+def _input(value: str | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    source = "--input"
+    if value.startswith("@"):
+        source = value[1:]
+        try:
+            value = Path(source).read_text(encoding="utf-8")
+        except OSError as error:
+            err.print(f"[red]cannot read {source}: {error.strerror}[/red]")
+            raise typer.Exit(2) from error
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as error:
+        err.print(
+            f"[red]{source}: invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})[/red]"
+        )
+        raise typer.Exit(2) from error
+    if not isinstance(data, dict):
+        err.print(
+            f"[red]{source}: the input must be a JSON object, got {type(data).__name__}[/red]"
+        )
+        raise typer.Exit(2)
+    return data
+
+
+def _quiet_offline_logs() -> None:
+    """Agents log through Powertools, moto narrates failures: the CLI shows its own progress."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Workflow files to check.")],
+    registry: RegistryOption = None,
+) -> None:
+    """Check workflow files; print "ok" per file, or every problem of every file."""
+    agents = _registry(registry)
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            if path.name == REGISTRY_FILE:
+                count = len(load_registry(path).agents)
+                out.print(
+                    Text.assemble(
+                        (f"{path}: ", "bold"), ("ok", "green"), f" (registry, {count} agents)"
+                    )
+                )
+            else:
+                compile_workflow(load_workflow(path, agents))
+                out.print(Text.assemble((f"{path}: ", "bold"), ("ok", "green")))
+        except DefinitionError as error:
+            problems += error.problems
+    if problems:
+        _fail(problems)
+
+
+@app.command("compile")
+def compile_command(
+    path: Annotated[Path, typer.Argument(help="Workflow file.")],
+    registry: RegistryOption = None,
+) -> None:
+    """Print the workflow's Amazon States Language (JSON) on stdout."""
+    sys.stdout.write(_compiled(path, _registry(registry)).to_json())
+
+
+@app.command("compile-all")
+def compile_all(
+    folder: Annotated[Path | None, typer.Argument(help="Folder of workflow files.")] = None,
+    registry: RegistryOption = None,
+) -> None:
+    """Regenerate statemachines/asl/<workflow>.asl.json for every workflow file."""
+    agents = _registry(registry)
+    base = folder or project_root() / DEFINITIONS_DIR
+    target = base / "asl"
+    target.mkdir(exist_ok=True)
+    for path in workflow_files(base):
+        compiled = _compiled(path, agents)
+        destination = target / f"{path.stem}.asl.json"
+        destination.write_text(compiled.to_json(), encoding="utf-8")
+        out.print(f"{destination}")
+
+
+@app.command()
+def graph(
+    path: Annotated[Path, typer.Argument(help="Workflow file.")],
+    fmt: Annotated[str, typer.Option("--format", help="mermaid or dot.")] = "mermaid",
+    registry: RegistryOption = None,
+) -> None:
+    """Draw the compiled state machine (Mermaid flowchart or Graphviz DOT)."""
+    if fmt not in ("mermaid", "dot"):
+        err.print(f"[red]--format must be mermaid or dot, not {fmt!r}[/red]")
+        raise typer.Exit(2)
+    chosen: GraphFormat = "mermaid" if fmt == "mermaid" else "dot"
+    sys.stdout.write(draw(_compiled(path, _registry(registry)).asl, chosen))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the workflow definition format."""
+    sys.stdout.write(json.dumps(workflow_schema(), indent=2) + "\n")
+
+
+@app.command()
+def run(
+    path: Annotated[Path, typer.Argument(help="Workflow file.")],
+    input_: Annotated[
+        str | None, typer.Option("--input", help="Input data: a JSON object, or @file.json.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the execution record as JSON.")
+    ] = False,
+    real_waits: Annotated[
+        bool,
+        typer.Option("--real-waits", help="Really wait out retry backoff (default: record only)."),
+    ] = False,
+    tenant: Annotated[str, typer.Option(help="Tenant the execution belongs to.")] = "default",
+    registry: RegistryOption = None,
+) -> None:
+    """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
+    from baton.local.progress import ProgressPrinter, print_record
+    from baton.local.runtime import LocalRuntime
+
+    agents = _registry(registry)
+    compiled = _compiled(path, agents)
+    data = _input(input_)
+    _quiet_offline_logs()
+    console = err if as_json else out
+    console.print(Text.assemble(("Running ", "bold"), compiled.workflow.name, f" ({path})"))
+    with LocalRuntime(
+        agents, real_waits=real_waits, listener=ProgressPrinter(console, real_waits=real_waits)
+    ) as rt:
+        record = rt.run(compiled, data, tenant=tenant)
+    if as_json:
+        sys.stdout.write(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_record(out, record)
+    raise typer.Exit(0 if record.status == "completed" else 1)
+
+
+@app.command()
+def demo(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Workflow files (default: all shipped).")
+    ] = None,
+    registry: RegistryOption = None,
+) -> None:
+    """Run the example workflows offline and print what each one did."""
+    from baton.local.progress import ProgressPrinter, print_record, result_summary
+    from baton.local.runtime import LocalRuntime
+
+    agents = _registry(registry)
+    files = paths or workflow_files()
+    compiled = [(path, _compiled(path, agents)) for path in files]
+    _quiet_offline_logs()
+    records = []
+    with LocalRuntime(agents, listener=ProgressPrinter(out)) as rt:
+        for path, workflow in compiled:
+            out.rule(f"{workflow.workflow.name}  ·  {path.name}")
+            record = rt.run(workflow)
+            print_record(out, record)
+            records.append(record)
+    out.rule("Summary")
+    table = Table(header_style="bold")
+    for column in ("workflow", "status", "steps", "attempts", "waits", "time", "result"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        style = "green" if record.status == "completed" else "red"
+        table.add_row(
+            record.workflow_name,
+            Text(record.status, style=style),
+            str(len(record.handoffs)),
+            str(sum(h.attempts for h in record.handoffs)),
+            ", ".join(f"{w.seconds:g}s" for w in record.waits) or "-",
+            f"{record.metrics.total_execution_time:.0f} ms",
+            result_summary(record, 160),
+        )
+    out.print(table)
+    failed = [r for r in records if r.status != "completed"]
+    out.print(f"{len(records) - len(failed)} of {len(records)} workflows completed.")
+    raise typer.Exit(1 if failed else 0)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

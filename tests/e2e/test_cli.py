@@ -1,0 +1,118 @@
+"""The `baton` command end to end, as a user runs it (a subprocess per command)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, STATEMACHINES
+
+ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+
+
+def baton(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "baton.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=120,
+    )
+
+
+def test_validate_ok_per_file():
+    result = baton("validate", *map(str, sorted(STATEMACHINES.glob("*.*"))))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5
+    assert all(line.endswith(": ok") or "ok (registry, 12 agents)" in line for line in lines)
+
+
+def test_validate_reports_every_error_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\nname: Bad\nagents: [login, nobody]\nconfig:\n  maxRetries: 20\n")
+    good = STATEMACHINES / "price-change-alert.json"
+    result = baton("validate", str(good), str(bad))
+    assert result.returncode == 1
+    assert f"{good}: ok" in result.stdout
+    assert (
+        f"{bad}:3: agents[1]: unknown agent 'nobody': no such agent in the registry"
+        in result.stderr
+    )
+    assert (
+        f"{bad}:5: config.maxRetries: maxRetries must be between 0 and 10, got 20" in result.stderr
+    )
+
+
+def test_compile_prints_the_committed_asl():
+    result = baton("compile", "statemachines/price-change-alert.json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (STATEMACHINES / "asl" / "price-change-alert.asl.json").read_text()
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_graph(fmt):
+    result = baton("graph", "statemachines/competitor-monitoring.yaml", "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    for name in ("scraper-backup (instead of scraper-2)", "If price dropped over 10%", "Completed"):
+        assert name.replace("%", "%") in result.stdout
+    assert result.stdout.startswith("flowchart TD" if fmt == "mermaid" else "digraph workflow {")
+
+
+def test_graph_rejects_unknown_format():
+    result = baton("graph", "statemachines/price-change-alert.json", "--format", "svg")
+    assert result.returncode == 2
+    assert "--format must be mermaid or dot" in result.stderr
+
+
+def test_schema_is_json_schema_of_the_format():
+    result = baton("schema")
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Baton workflow"
+    assert {"id", "name", "agents", "config", "conditions", "fallbacks", "cache"} <= set(
+        schema["properties"]
+    )
+
+
+def test_run_json_completed_exit_0():
+    result = baton(
+        "run",
+        "statemachines/price-change-alert.json",
+        "--input",
+        '{"lastKnownPrice": 84.99}',
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] == "completed"
+    assert [h["agent"] for h in record["handoffs"]] == ["check-price", "log"]
+    assert "check-price" in result.stderr  # live progress goes to stderr with --json
+
+
+def test_run_shows_progress_and_exits_1_on_failure(tmp_path):
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(
+        "id: failing\nname: Failing\nagents: [navigate]\ninitialData: {targetUrl: 'https://x.example/'}\n"
+    )
+    result = baton("run", str(failing))
+    assert result.returncode == 1
+    assert "✖ navigate" in result.stdout
+    assert "AgentInputError" in result.stdout
+    assert "FAILED" in result.stdout
+
+
+def test_run_input_from_file_and_bad_input(tmp_path):
+    data = tmp_path / "input.json"
+    data.write_text('{"lastKnownPrice": 84.99}')
+    assert (
+        baton("run", "statemachines/price-change-alert.json", "--input", f"@{data}").returncode == 0
+    )
+    bad = baton("run", "statemachines/price-change-alert.json", "--input", "{nope")
+    assert bad.returncode == 2
+    assert "--input: invalid JSON" in bad.stderr

@@ -1,0 +1,66 @@
+"""Test agents with controllable behaviour, built on the real agent runtime."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from baton_agent import AgentContext, AgentError, AgentResult, agent
+
+
+@dataclass
+class Calls:
+    """What the test agents saw, in call order (thread-safe: Map members run concurrently)."""
+
+    log: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, **entry: Any) -> None:
+        with self.lock:
+            self.log.append(entry)
+
+    def agents(self) -> list[str]:
+        return [e["agent"] for e in self.log]
+
+    def count(self, name: str) -> int:
+        return sum(1 for e in self.log if e["agent"] == name)
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.log if e["agent"] == name]
+
+
+def echo(
+    calls: Calls,
+    name: str,
+    *,
+    accuracy: float = 100,
+    sleep: float = 0.0,
+    fail_times: int = 0,
+    always_fail: bool = False,
+    error: type[Exception] = AgentError,
+):
+    """An agent that records its call, optionally sleeps or fails, and adds `{name: n}` to the data."""
+    attempts = {"n": 0}
+
+    @agent
+    def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
+        attempts["n"] += 1
+        started = time.monotonic()
+        if sleep:
+            time.sleep(sleep)
+        calls.add(
+            agent=name,
+            attempt=context.attempt,
+            data=dict(data),
+            started=started,
+            ended=time.monotonic(),
+            replaces=context.replaces,
+        )
+        if always_fail or attempts["n"] <= fail_times:
+            raise error(f"{name} failed on attempt {attempts['n']}")
+        trail = list(data.get("trail", []))
+        return AgentResult(data={name: attempts["n"], "trail": [*trail, name]}, accuracy=accuracy)
+
+    return handler

@@ -1,0 +1,330 @@
+"""The ASL the compiler produces: states, retries, fallbacks, timeouts, and its structure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from baton.compiler.asl import compile_workflow
+from baton.compiler.checks import structural_problems
+from baton.compiler.retry import LAMBDA_SERVICE_FAULTS
+from baton.definition.loader import load_workflow, workflow_files
+from tests.conftest import STATEMACHINES, compiled, make_registry, resolve
+
+AGENTS = [f"a{i}" for i in range(1, 13)]
+REGISTRY = make_registry(*AGENTS, a3={"requiredAccuracy": 80, "timeout": "45s"})
+
+
+def test_sequential_steps_are_one_task_each():
+    asl = compiled({"id": "seq", "name": "Seq", "agents": ["a1", "a2", "a3"]}, REGISTRY).asl
+    assert list(asl["States"]) == ["Start", "Resume router", "a1", "a2", "a3", "Completed"]
+    assert asl["QueryLanguage"] == "JSONata"
+    assert asl["TimeoutSeconds"] == 300
+    task = asl["States"]["a3"]
+    assert task["Type"] == "Task"
+    assert task["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert task["Arguments"]["FunctionName"] == "${AgentFn_a3}"
+    assert task["Arguments"]["Payload"]["requiredAccuracy"] == 80
+    assert task["Arguments"]["Payload"]["data"] == "{% $data %}"
+    assert task["TimeoutSeconds"] == 45
+    assert task["Assign"] == {"data": "{% $merge([$data, $states.result.Payload.data]) %}"}
+    assert task["Next"] == "Completed"
+    assert "Agent #3 a3" in task["Comment"]
+
+
+def test_retry_blocks_follow_the_design():
+    definition = {
+        "id": "r",
+        "name": "R",
+        "agents": ["a1"],
+        "config": {
+            "maxRetries": 4,
+            "backoff": {"interval": "3s", "rate": 1.5, "maxDelay": "20s", "jitter": True},
+        },
+    }
+    retry = compiled(definition, REGISTRY).asl["States"]["a1"]["Retry"]
+    faults, throttling, input_errors, agent_errors = retry
+    assert faults["ErrorEquals"] == LAMBDA_SERVICE_FAULTS
+    assert faults["JitterStrategy"] == "FULL"
+    assert throttling["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
+    assert throttling["JitterStrategy"] == "FULL"
+    assert input_errors == {"ErrorEquals": ["AgentInputError"], "MaxAttempts": 0}
+    assert agent_errors == {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": 3,
+        "MaxAttempts": 4,
+        "BackoffRate": 1.5,
+        "MaxDelaySeconds": 20,
+        "JitterStrategy": "FULL",
+    }
+
+
+def test_default_backoff_is_2_4_8():
+    workflow = resolve({"id": "d", "name": "D", "agents": ["a1"]}, REGISTRY)
+    assert workflow.default_retry.waits() == [2, 4, 8]
+    agent_errors = compile_workflow(workflow).asl["States"]["a1"]["Retry"][-1]
+    assert (
+        agent_errors["IntervalSeconds"],
+        agent_errors["BackoffRate"],
+        agent_errors["MaxAttempts"],
+    ) == (2, 2.0, 3)
+
+
+def test_parallel_group_is_a_map_at_its_first_members_place():
+    definition = {
+        "id": "p",
+        "name": "P",
+        "agents": ["a1", "a2", "a3", "a4", "a5"],
+        "config": {"parallelGroups": [["a2", "a4", "a3"]]},
+    }
+    states = compiled(definition, REGISTRY).asl["States"]
+    assert list(states) == [
+        "Start",
+        "Resume router",
+        "a1",
+        "Parallel: a2 + a4 + a3",
+        "a5",
+        "Completed",
+    ]
+    group = states["Parallel: a2 + a4 + a3"]
+    assert group["Type"] == "Map"
+    assert group["Items"] == [{"agent": "a2"}, {"agent": "a4"}, {"agent": "a3"}]
+    assert group["MaxConcurrency"] == 3
+    assert group["Assign"] == {"data": "{% $merge($append([$data], $states.result)) %}"}
+    inner = group["ItemProcessor"]["States"]
+    assert set(inner) == {"Route a2 + a4 + a3", "a2", "a4", "a3"}
+    assert all(
+        inner[m]["End"] is True and inner[m]["Output"] == "{% $states.result.Payload.data %}"
+        for m in ("a2", "a3", "a4")
+    )
+    assert states["a1"]["Next"] == "Parallel: a2 + a4 + a3"
+    assert group["Next"] == "a5"
+
+
+def test_condition_is_a_choice_whose_branches_rejoin():
+    definition = {
+        "id": "c",
+        "name": "C",
+        "agents": ["a1", "a2", "a3", "a4", "a5"],
+        "conditions": [{"after": "a1", "when": "price < 10", "then": ["a2", "a3"], "else": ["a4"]}],
+    }
+    states = compiled(definition, REGISTRY).asl["States"]
+    choice = states["If after a1"]
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [
+        {"Condition": "{% $boolean($data.(price < 10)) = true %}", "Next": "a2"}
+    ]
+    assert choice["Default"] == "a4"
+    assert states["a1"]["Next"] == "If after a1"
+    assert states["a2"]["Next"] == "a3"
+    assert states["a3"]["Next"] == "a5"
+    assert states["a4"]["Next"] == "a5"
+    assert states["a5"]["Next"] == "Completed"
+
+
+def test_empty_branch_goes_straight_to_the_rejoin_point():
+    definition = {
+        "id": "c",
+        "name": "C",
+        "agents": ["a1", "a2", "a3"],
+        "conditions": [{"after": "a1", "when": "ok", "then": ["a2"]}],
+    }
+    choice = compiled(definition, REGISTRY).asl["States"]["If after a1"]
+    assert choice["Default"] == "a3"
+
+
+def test_fallbacks_are_catch_targets():
+    definition = {
+        "id": "f",
+        "name": "F",
+        "agents": ["a1", "a2", "a3", "a4"],
+        "fallbacks": {
+            "a1": {"strategy": "alternative", "alternative": "a9"},
+            "a2": {"strategy": "skip"},
+            "a3": {"strategy": "abort"},
+        },
+    }
+    states = compiled(definition, REGISTRY).asl["States"]
+    assert states["a1"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "a9 (instead of a1)"}]
+    alternative = states["a9 (instead of a1)"]
+    assert alternative["Arguments"]["FunctionName"] == "${AgentFn_a9}"
+    assert alternative["Next"] == "a2"
+    assert all(r["ErrorEquals"] != ["States.ALL"] for r in alternative["Retry"])
+    assert states["a2"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "Skip a2"}]
+    assert states["Skip a2"] == {
+        "Type": "Pass",
+        "Comment": states["Skip a2"]["Comment"],
+        "Next": "a3",
+    }
+    assert "Catch" not in states["a3"]
+    assert all(r["ErrorEquals"] != ["States.ALL"] for r in states["a3"]["Retry"])
+    assert "Catch" not in states["a4"]
+
+
+def test_workflow_timeout_from_config():
+    asl = compiled(
+        {"id": "t", "name": "T", "agents": ["a1"], "config": {"timeout": "2m"}}, REGISTRY
+    ).asl
+    assert asl["TimeoutSeconds"] == 120
+
+
+def test_resume_router_lists_every_top_level_step():
+    definition = {
+        "id": "r",
+        "name": "R",
+        "agents": ["a1", "a2", "a3"],
+        "config": {"parallelGroups": [["a2", "a3"]]},
+    }
+    router = compiled(definition, REGISTRY).asl["States"]["Resume router"]
+    targets = [choice["Next"] for choice in router["Choices"]]
+    assert targets == ["a1", "a1", "Parallel: a2 + a3"]
+    assert router["Choices"][0]["Condition"] == "{% $not($exists($states.input.resume.from)) %}"
+
+
+def test_initial_data_is_compiled_into_start():
+    definition = {"id": "i", "name": "I", "agents": ["a1"], "initialData": {"q": 'it\'s "quoted"'}}
+    start = compiled(definition, REGISTRY).asl["States"]["Start"]
+    assert '{"q":"it\'s \\"quoted\\""}' in start["Assign"]["data"]
+
+
+@pytest.mark.parametrize("path", workflow_files(STATEMACHINES), ids=lambda p: p.name)
+def test_shipped_workflows_are_structurally_sound(path, shipped_registry):
+    asl = compile_workflow(load_workflow(path, shipped_registry)).asl
+    assert structural_problems(asl) == []
+
+
+@pytest.mark.parametrize("path", workflow_files(STATEMACHINES), ids=lambda p: p.name)
+def test_committed_asl_is_up_to_date(path, shipped_registry):
+    golden = STATEMACHINES / "asl" / f"{path.stem}.asl.json"
+    assert golden.exists(), f"{golden} is missing: run `make asl`"
+    fresh = compile_workflow(load_workflow(path, shipped_registry)).to_json()
+    assert golden.read_text(encoding="utf-8") == fresh, f"{golden} is stale: run `make asl`"
+
+
+def test_every_committed_asl_file_has_a_workflow():
+    stems = {p.stem for p in workflow_files(STATEMACHINES)}
+    orphans = [
+        p.name
+        for p in (STATEMACHINES / "asl").glob("*.asl.json")
+        if p.name.removesuffix(".asl.json") not in stems
+    ]
+    assert orphans == []
+
+
+# structural checks catch real faults -----------------------------------------------------------
+def _sound() -> dict:
+    return compiled(
+        {
+            "id": "s",
+            "name": "S",
+            "agents": ["a1", "a2", "a3"],
+            "config": {"parallelGroups": [["a2", "a3"]]},
+        },
+        REGISTRY,
+    ).asl
+
+
+def test_checks_find_a_missing_next_target():
+    asl = _sound()
+    asl["States"]["a1"]["Next"] = "nowhere"
+    assert "a1: goes to 'nowhere', which is not a state of this scope" in structural_problems(asl)
+
+
+def test_checks_find_unreachable_states():
+    asl = _sound()
+    asl["States"]["Orphan"] = {"Type": "Pass", "End": True}
+    assert "Orphan: not reachable from 'Start'" in structural_problems(asl)
+
+
+def test_checks_find_states_all_not_last_or_not_alone():
+    asl = _sound()
+    retry = asl["States"]["a1"]["Retry"]
+    retry.insert(0, retry.pop())
+    retry[0]["ErrorEquals"] = ["States.ALL", "Oops"]
+    problems = structural_problems(asl)
+    assert "a1: Retry[0] lists States.ALL with other errors" in problems
+    assert "a1: Retry[0] has States.ALL before the last entry" in problems
+
+
+def test_checks_find_a_scope_without_terminal_state():
+    asl = _sound()
+    del asl["States"]["Completed"]
+    asl["States"]["Parallel: a2 + a3"]["Next"] = "a1"
+    assert "no terminal state (Succeed, Fail or End: true)" in structural_problems(asl)
+
+
+def test_checks_look_inside_map_states():
+    asl = _sound()
+    inner = asl["States"]["Parallel: a2 + a3"]["ItemProcessor"]["States"]
+    inner["a2"]["Next"] = "a1"
+    del inner["a2"]["End"]
+    assert (
+        "Parallel: a2 + a3 › a2: goes to 'a1', which is not a state of this scope"
+        in structural_problems(asl)
+    )
+
+
+# random workflows ---------------------------------------------------------------------------
+@st.composite
+def random_workflows(draw: st.DrawFn) -> dict:
+    agents = draw(st.lists(st.sampled_from(AGENTS[:10]), min_size=1, max_size=10, unique=True))
+    rest = list(agents)
+    groups = []
+    while len(rest) >= 2 and draw(st.booleans()):
+        size = draw(st.integers(2, min(4, len(rest))))
+        members = draw(st.permutations(rest))[:size]
+        groups.append(list(members))
+        rest = [a for a in rest if a not in members]
+    conditions = []
+    ungrouped = [a for a in agents if all(a not in g for g in groups)]
+    if len(ungrouped) >= 2 and draw(st.booleans()):
+        after = ungrouped[0]
+        branch = [a for a in ungrouped[1:]]
+        split = draw(st.integers(0, len(branch)))
+        conditions.append(
+            {"after": after, "when": "x > 1", "then": branch[:split], "else": branch[split:]}
+        )
+    fallbacks = {}
+    for agent in agents:
+        strategy = draw(st.sampled_from(["retry", "skip", "abort", "alternative", None]))
+        if strategy == "alternative":
+            fallbacks[agent] = {
+                "strategy": strategy,
+                "alternative": draw(st.sampled_from(["a11", "a12"])),
+            }
+        elif strategy:
+            fallbacks[agent] = {"strategy": strategy}
+    return {
+        "id": "random",
+        "name": "Random",
+        "agents": agents,
+        "config": {"parallelGroups": groups, "maxRetries": draw(st.integers(0, 10))},
+        "conditions": conditions,
+        "fallbacks": fallbacks,
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_workflows())
+def test_random_workflows_compile_to_sound_asl(definition):
+    result = compiled(definition, REGISTRY)
+    assert structural_problems(result.asl) == []
+    invoked = {
+        state["Arguments"]["FunctionName"]
+        for state in _all_states(result.asl)
+        if state["Type"] == "Task"
+    }
+    assert {f"${{AgentFn_{a}}}" for a in definition["agents"]} <= invoked
+    assert len(json.dumps(result.asl)) < 1_000_000
+
+
+def _all_states(asl: dict) -> list[dict]:
+    states = []
+    for state in asl["States"].values():
+        states.append(state)
+        if state["Type"] == "Map":
+            states += _all_states(state["ItemProcessor"])
+    return states

@@ -1,0 +1,254 @@
+"""Every validation error of a workflow file, with the file, field path, line and sentence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from baton.definition.exceptions import DefinitionError
+from baton.definition.source import parse_text
+from baton.definition.validation import check_workflow
+
+BASE = """\
+id: wf
+name: Test workflow
+agents: [login, navigate, extract]
+"""
+
+
+def problems_of(text: str, registry, file: str = "wf.yaml") -> list[str]:
+    try:
+        doc = parse_text(text, file)
+    except DefinitionError as error:
+        return [str(p) for p in error.problems]
+    workflow, problems = check_workflow(doc, registry)
+    assert (workflow is None) == bool(problems)
+    return [str(p) for p in problems]
+
+
+def test_valid_file_has_no_problems(shipped_registry):
+    assert problems_of(BASE, shipped_registry) == []
+
+
+def test_yaml_syntax_error_names_the_line(shipped_registry):
+    text = BASE + "config:\n  timeout: [5m\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:6: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    ]
+
+
+def test_json_syntax_error_names_the_line(shipped_registry):
+    text = '{\n  "id": "wf",\n  "name": "x",\n  "agents": [1, 2,]\n}'
+    [problem] = problems_of(text, shipped_registry, "wf.json")
+    assert problem.startswith("wf.json:4: invalid JSON: ")
+
+
+def test_unknown_keys_suggest_the_right_one(shipped_registry):
+    text = BASE + "confg: {}\nconfig:\n  maxRetires: 2\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:4: confg: unknown key 'confg' (did you mean 'config'?)",
+        "wf.yaml:6: config.maxRetires: unknown key 'maxRetires' (did you mean 'maxRetries'?)",
+    ]
+
+
+def test_unknown_agent(shipped_registry):
+    text = BASE.replace("extract]", "extrakt]")
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:3: agents[2]: unknown agent 'extrakt': no such agent in the registry "
+        "(did you mean 'extract'?)"
+    ]
+
+
+def test_unknown_numeric_agent_id(shipped_registry):
+    text = "id: wf\nname: x\nagents: [1, 99]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:3: agents[1]: unknown agent 99: no such agent in the registry"
+    ]
+
+
+def test_agent_twice_in_sequence(shipped_registry):
+    text = "id: wf\nname: x\nagents: [login, navigate, 1]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:3: agents[2]: agent 'login' is listed twice (also at agents[0])"
+    ]
+
+
+def test_agent_in_two_parallel_groups(shipped_registry):
+    text = BASE + "config:\n  parallelGroups:\n    - [login, navigate]\n    - [navigate, extract]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:7: config.parallelGroups[1][0]: agent 'navigate' is already in group 0"
+    ]
+
+
+def test_group_member_not_in_workflow(shipped_registry):
+    text = BASE + "config:\n  parallelGroups: [[navigate, webhook]]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:5: config.parallelGroups[0][1]: agent 'webhook' is in a parallel group "
+        "but not in the workflow's agents"
+    ]
+
+
+def test_condition_after_agent_not_in_workflow(shipped_registry):
+    text = BASE + "conditions:\n  - after: webhook\n    when: 'true'\n    then: [log]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:5: conditions[0].after: the condition runs after 'webhook', which is not in the workflow"
+    ]
+
+
+def test_invalid_when_expression_is_parsed_at_validation(shipped_registry):
+    text = BASE + "conditions:\n  - after: extract\n    when: 'recordCount > '\n    then: [log]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:6: conditions[0].when: invalid `when` expression 'recordCount > ': "
+        "Unexpected end of expression"
+    ]
+
+
+def test_unknown_branch_agent(shipped_registry):
+    text = BASE + "conditions:\n  - after: extract\n    when: 'true'\n    then: [notify]\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:7: conditions[0].then[0]: unknown branch agent 'notify': no such agent in the registry "
+        "(did you mean 'slack-notify'?)"
+    ]
+
+
+def test_unknown_alternative_agent(shipped_registry):
+    text = BASE + "fallbacks:\n  extract: {strategy: alternative, alternative: extractor}\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:5: fallbacks.extract.alternative: unknown alternative agent 'extractor': "
+        "no such agent in the registry (did you mean 'extract'?)"
+    ]
+
+
+def test_alternative_strategy_without_alternative(shipped_registry):
+    text = BASE + "fallbacks:\n  extract: {strategy: alternative}\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:5: fallbacks.extract: strategy 'alternative' needs an alternative agent"
+    ]
+
+
+@pytest.mark.parametrize("timeout", ["0", "-5", "0s"])
+def test_non_positive_timeout(shipped_registry, timeout):
+    text = BASE + f"config:\n  timeout: {timeout}\n"
+    [problem] = problems_of(text, shipped_registry)
+    assert problem.startswith("wf.yaml:5: config.timeout: timeout must be positive, got ")
+
+
+@pytest.mark.parametrize("retries", [-1, 11])
+def test_max_retries_outside_0_to_10(shipped_registry, retries):
+    text = BASE + f"config:\n  maxRetries: {retries}\n"
+    assert problems_of(text, shipped_registry) == [
+        f"wf.yaml:5: config.maxRetries: maxRetries must be between 0 and 10, got {retries}"
+    ]
+
+
+def test_fallback_max_retries_outside_range(shipped_registry):
+    text = BASE + "fallbacks:\n  extract: {strategy: skip, maxRetries: 12}\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:5: fallbacks.extract.maxRetries: maxRetries must be between 0 and 10, got 12"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("timeout", "5 minutes"), ("backoff", "{interval: 2x}")]
+)
+def test_malformed_durations(shipped_registry, field, value):
+    text = BASE + f"config:\n  {field}: {value}\n"
+    [problem] = problems_of(text, shipped_registry)
+    assert "is not a duration: write milliseconds as a number, or a number with a unit" in problem
+    assert problem.startswith("wf.yaml:5: config.")
+
+
+def test_retry_interval_must_be_whole_seconds(shipped_registry):
+    text = BASE + "config:\n  backoff: {interval: 1500ms}\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:5: config.backoff.interval: the retry interval must be a whole number of seconds, "
+        "at least 1s (Step Functions waits in whole seconds), got 1.5s"
+    ]
+
+
+def test_empty_workflow(shipped_registry):
+    assert problems_of("id: wf\nname: x\nagents: []\n", shipped_registry) == [
+        "wf.yaml:3: agents: the workflow has no agents: list at least one"
+    ]
+
+
+def test_missing_required_fields(shipped_registry):
+    assert problems_of("name: x\n", shipped_registry) == [
+        "wf.yaml:1: id: is required",
+        "wf.yaml:1: agents: is required",
+    ]
+
+
+def test_express_workflow_limited_to_five_minutes(shipped_registry):
+    text = BASE + "type: express\nconfig:\n  timeout: 10m\n"
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:6: config.timeout: an express workflow runs at most 5 minutes, the timeout asks for 600s"
+    ]
+
+
+def test_branch_agent_in_a_parallel_group(shipped_registry):
+    text = (
+        BASE + "config:\n  parallelGroups: [[navigate, extract]]\n"
+        "conditions:\n  - {after: login, when: 'true', then: [extract]}\n"
+    )
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:7: conditions[0].then[0]: agent 'extract' runs in a parallel group, "
+        "so it cannot also be a branch of a condition"
+    ]
+
+
+def test_conditions_that_loop(shipped_registry):
+    text = (
+        "id: wf\nname: x\nagents: [login, navigate]\nconditions:\n"
+        "  - {after: login, when: 'true', then: [navigate]}\n"
+        "  - {after: navigate, when: 'true', then: [login]}\n"
+    )
+    problems = problems_of(text, shipped_registry)
+    assert (
+        "wf.yaml:5: conditions[0]: conditions form a loop: 'login' is reached again from its own branches"
+        in problems
+    )
+
+
+def test_every_error_of_a_file_at_once(shipped_registry):
+    text = (
+        "id: wf\n"
+        "name: Many problems\n"
+        "agents: [login, ghost, login, true]\n"
+        "confg: 1\n"
+        "config:\n"
+        "  maxRetries: 11\n"
+        "  timeout: 5x\n"
+        "  parallelGroups: [[navigate]]\n"
+        "conditions:\n"
+        "  - after: log\n"
+        "    when: 'a = = b'\n"
+        "    then: [phantom]\n"
+        "fallbacks:\n"
+        "  login: {strategy: alternative, alternative: nobody}\n"
+    )
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:3: agents[3]: must be an agent id (a number) or an agent name",
+        "wf.yaml:3: agents[1]: unknown agent 'ghost': no such agent in the registry",
+        "wf.yaml:3: agents[2]: agent 'login' is listed twice (also at agents[0])",
+        "wf.yaml:4: confg: unknown key 'confg' (did you mean 'config'?)",
+        "wf.yaml:6: config.maxRetries: maxRetries must be between 0 and 10, got 11",
+        "wf.yaml:7: config.timeout: '5x' is not a duration: write milliseconds as a number, "
+        "or a number with a unit (ms, s, m, h, d) such as '30s' or '5m'",
+        "wf.yaml:8: config.parallelGroups[0][0]: agent 'navigate' is in a parallel group "
+        "but not in the workflow's agents",
+        "wf.yaml:10: conditions[0].after: the condition runs after 'log', which is not in the workflow",
+        "wf.yaml:11: conditions[0].when: invalid `when` expression 'a = = b': "
+        "The symbol = cannot be used as a unary operator",
+        "wf.yaml:12: conditions[0].then[0]: unknown branch agent 'phantom': no such agent in the registry",
+        "wf.yaml:14: fallbacks.login.alternative: unknown alternative agent 'nobody': "
+        "no such agent in the registry",
+    ]
+
+
+def test_problems_in_json_files_have_lines(shipped_registry):
+    text = json.dumps({"id": "wf", "name": "x", "agents": [1, 2, 77]}, indent=2)
+    assert problems_of(text, shipped_registry, "wf.json") == [
+        "wf.json:7: agents[2]: unknown agent 77: no such agent in the registry"
+    ]
