@@ -99,37 +99,36 @@ class _Builder:
         return state
 
     def _arguments(
-        self, agent: str, name: str, extra: dict[str, Any] | None = None
+        self, agent: str, name: str, extra: dict[str, str] | None = None
     ) -> dict[str, Any]:
+        """Lambda arguments; the payload is one JSONata object, so it costs one evaluation."""
         spec = self.wf.agent(agent)
-        payload: dict[str, Any] = {
-            "agent": agent,
-            "step": name,
-            "attempt": "{% $states.context.State.RetryCount + 1 %}",
-            "requiredAccuracy": spec.required_accuracy,
-            "data": "{% $data %}",
-            "context": "{% $ctx %}",
+        fields = {"agent": json.dumps(agent)}
+        if name != agent:  # the step is the agent's name unless said otherwise (saves bytes)
+            fields["step"] = _jsonata_string(name)
+        fields |= {
+            "attempt": "$states.context.State.RetryCount+1",
+            "requiredAccuracy": f"{spec.required_accuracy:g}",
+            "data": "$data",
+            "context": "$ctx",
+            **(extra or {}),
         }
-        payload.update(extra or {})
+        payload = "{% {" + ",".join(f'"{key}":{value}' for key, value in fields.items()) + "} %}"
         return {"FunctionName": naming.function_placeholder(agent), "Payload": payload}
 
     def _agent_comment(self, agent: str) -> str:
         spec = self.wf.agent(agent)
         policy = self.wf.policy(agent)
-        retry = policy.retry
-        retries = (
-            f"{retry.max_attempts} retries, waits {', '.join(f'{w:g}s' for w in retry.waits())}"
-            if retry.max_attempts
-            else "no retries"
-        )
+        waits = policy.retry.waits()
+        retries = f"retries {', '.join(f'{w:g}s' for w in waits)}" if waits else "no retries"
         fallback = {
-            "retry": "then fails the workflow",
-            "abort": "fails the workflow on the first error",
-            "skip": "then skips the step",
-            "alternative": f"then runs {policy.alternative}",
+            "retry": "then fail",
+            "abort": "abort on first error",
+            "skip": "then skip",
+            "alternative": f"then {policy.alternative}",
         }[policy.strategy]
         return (
-            f"Agent #{spec.id} {agent} ({spec.tier}): needs accuracy ≥ {spec.required_accuracy:g}; "
+            f"Agent #{spec.id} ({spec.tier}): accuracy ≥ {spec.required_accuracy:g}; "
             f"{retries}; {fallback}"
         )
 
@@ -162,7 +161,7 @@ class _Builder:
                 "Comment": f"Runs once when {agent} has failed after its retries",
                 "Resource": LAMBDA_INVOKE,
                 "Arguments": self._arguments(
-                    alt, target, {"replaces": agent, "failure": "{% $states.input %}"}
+                    alt, target, {"replaces": json.dumps(agent), "failure": "$states.input"}
                 ),
                 "TimeoutSeconds": self.wf.agent(alt).timeout_seconds,
                 "Retry": service_retriers(),
@@ -268,7 +267,8 @@ class _Builder:
         context = (
             "{'executionId': $states.context.Execution.Id, "
             f"'workflowId': {_jsonata_string(self.wf.id)}, "
-            "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default'}"
+            "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default', "
+            "'resumeFrom': $states.input.resume.from}"
         )
         return {
             "Type": "Pass",
@@ -284,12 +284,12 @@ class _Builder:
 
     def router(self, first: str) -> dict[str, Any]:
         choices: list[dict[str, Any]] = [
-            {"Condition": "{% $not($exists($states.input.resume.from)) %}", "Next": first}
+            {"Condition": "{% $not($exists($ctx.resumeFrom)) %}", "Next": first}
         ]
         for name in self.resumable:
             choices.append(
                 {
-                    "Condition": f"{{% $states.input.resume.from = {_jsonata_string(name)} %}}",
+                    "Condition": f"{{% $ctx.resumeFrom={_jsonata_string(name)} %}}",
                     "Next": name,
                 }
             )

@@ -16,18 +16,15 @@ LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
 NOT_RETRIED = ["AgentInputError"]
 """Errors that another attempt cannot fix (bad input): they go straight to the fallback."""
 
+# ASL defaults (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0) are left implicit: every byte
+# counts in a 1,000-step definition, and Step Functions accepts at most 1 MB.
 _SERVICE_FAULT_RETRIER: dict[str, Any] = {
     "ErrorEquals": LAMBDA_SERVICE_FAULTS,
-    "IntervalSeconds": 1,
-    "MaxAttempts": 3,
-    "BackoffRate": 2,
     "JitterStrategy": "FULL",
 }
 _THROTTLING_RETRIER: dict[str, Any] = {
     "ErrorEquals": LAMBDA_THROTTLING,
-    "IntervalSeconds": 1,
     "MaxAttempts": 6,
-    "BackoffRate": 2,
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }

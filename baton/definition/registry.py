@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from baton.definition.base import AgentName, AgentRef, DefinitionModel
 from baton.definition.durations import Duration
@@ -49,16 +49,16 @@ class AgentRegistry(DefinitionModel):
     """All agents of a project, looked up by id or name."""
 
     agents: list[AgentSpec]
+    _index: dict[int | str, AgentSpec] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> AgentRegistry:
-        for attr in ("id", "name"):
-            seen: set[object] = set()
-            for agent in self.agents:
-                value = getattr(agent, attr)
-                if value in seen:
-                    raise ValueError(f"two agents have the {attr} {value!r}")
-                seen.add(value)
+        for agent in self.agents:
+            for key in (agent.id, agent.name):
+                if key in self._index:
+                    kind = "id" if isinstance(key, int) else "name"
+                    raise ValueError(f"two agents have the {kind} {key!r}")
+                self._index[key] = agent
         return self
 
     def __iter__(self) -> Iterator[AgentSpec]:  # type: ignore[override]
@@ -68,10 +68,7 @@ class AgentRegistry(DefinitionModel):
         """The agent an id (int or digits) or a name refers to, or None."""
         if isinstance(ref, str) and ref.isdigit():
             ref = int(ref)
-        for agent in self.agents:
-            if agent.id == ref or agent.name == ref:
-                return agent
-        return None
+        return self._index.get(ref)
 
     def get(self, name: str) -> AgentSpec:
         agent = self.find(name)

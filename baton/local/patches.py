@@ -4,10 +4,15 @@
 - Lambda: `LambdaSimpleBackend.invoke` is replaced by a dispatcher calling the agent in-process.
 - Retry waits: the retrier module's `time` is replaced, so backoff waits are recorded and, unless
   real waits are asked for, skipped. The global `time.sleep` is never touched.
+- Lambda client: moto builds a new boto3 client for every Lambda invocation (~4 ms of CPU each,
+  which serializes parallel branches on the GIL); one client per region is reused instead.
+- Parsing: moto parses a definition with ANTLR when the state machine is created and again at
+  every execution start (~0.1 s for 10 steps); the program is built once per definition text.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -19,8 +24,10 @@ from typing import Any
 
 import jsonata
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
+import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_utils
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -126,16 +133,47 @@ def _evaluate_jsonata(expression: str) -> Any:
     return jsonata.Jsonata(expression).evaluate(None)
 
 
+@functools.lru_cache(maxsize=64)
+def _parse(definition: str) -> tuple[Any, Any]:
+    """The program and parse tree of a definition, built once per definition text.
+
+    Sharing a program between executions is safe: moto already runs one program in many Map
+    iterations at once; all execution state lives in each execution's Environment.
+    """
+    return _MOTO_PARSE(definition)
+
+
+class _Clients:
+    """One boto3 client per (region, service), created on first use inside the mock."""
+
+    def __init__(self, create: Callable[..., Any]) -> None:
+        self.create = create
+        self.clients: dict[tuple[str, str], Any] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service)
+        with self.lock:
+            if key not in self.clients:
+                self.clients[key] = self.create(region=region, service=service)
+            return self.clients[key]
+
+
+_MOTO_PARSE = AmazonStateLanguageParser.parse
 WAITS = _Waits()
 _lock = threading.Lock()
 
 
-def _install(invoke: Any, evaluate: Any, time_module: Any, retry_body: Any) -> None:
-    """Set (or restore) the four seams; setattr because these are monkeypatches of moto."""
+def _install(
+    invoke: Any, evaluate: Any, time_module: Any, retry_body: Any, parse: Any, client_for: Any
+) -> None:
+    """Set (or restore) the seams; setattr because these are monkeypatches of moto."""
     setattr(LambdaSimpleBackend, "invoke", invoke)  # noqa: B010
     moto_jsonata._eval_jsonata = evaluate
     setattr(retrier_module, "time", time_module)  # noqa: B010
     setattr(retrier_module.RetrierDecl, "_eval_body", retry_body)  # noqa: B010
+    setattr(AmazonStateLanguageParser, "parse", parse)  # noqa: B010
+    setattr(lambda_utils, "boto_client_for", client_for)  # noqa: B010
 
 
 @contextmanager
@@ -150,6 +188,8 @@ def patched(
         moto_jsonata._eval_jsonata,
         getattr(retrier_module, "time"),  # noqa: B009 - the retrier module's own import
         retrier_module.RetrierDecl._eval_body,
+        AmazonStateLanguageParser.__dict__["parse"],
+        getattr(lambda_utils, "boto_client_for"),  # noqa: B009 - the module's own import
     )
     original_retry = original[3]
 
@@ -170,7 +210,9 @@ def patched(
         finally:
             WAITS.local.env = None
 
-    _install(invoke, _evaluate_jsonata, WAITS, retry_body)
+    _install(
+        invoke, _evaluate_jsonata, WAITS, retry_body, staticmethod(_parse), _Clients(original[5])
+    )
     WAITS.real, WAITS.listener = real_waits, on_wait
     try:
         yield

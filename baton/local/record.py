@@ -142,7 +142,8 @@ class _Reader:
         if current is None:
             return "", ""
         payload = json.loads(_details(current)["parameters"]).get("Payload", {})
-        return str(payload.get("step", "")), str(payload.get("agent", ""))
+        agent = str(payload.get("agent", ""))
+        return str(payload.get("step", agent)), agent
 
     def read(self) -> None:
         for event in self.events:

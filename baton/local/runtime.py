@@ -181,7 +181,7 @@ class LocalRuntime:
         definition = compiled.to_json(indent=None)
         for agent in compiled.agent_names():
             definition = definition.replace(
-                "${" + placeholder_key(agent) + "}", function_arn(agent)
+                "${" + placeholder_key(agent) + "}", function_name(agent)
             )
         machine = f"baton-{compiled.workflow.id}"
         if machine in self._machines:
@@ -220,15 +220,21 @@ class LocalRuntime:
         return execution_arn
 
     def wait(self, execution_arn: str, timeout: float | None = None) -> dict[str, Any]:
-        """Poll until the execution leaves RUNNING; return DescribeExecution's response."""
+        """Poll until the execution leaves RUNNING; return DescribeExecution's response.
+
+        The interval grows from `poll_interval` to 50 ms: each poll costs CPU that parallel
+        branches would otherwise use.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
+        interval = self.poll_interval
         while True:
             description: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
             if description["status"] != "RUNNING":
                 return description
             if deadline is not None and time.monotonic() > deadline:
                 return description
-            time.sleep(self.poll_interval)
+            time.sleep(interval)
+            interval = min(interval * 1.5, 0.05)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []

@@ -27,12 +27,14 @@ def test_sequential_steps_are_one_task_each():
     assert task["Type"] == "Task"
     assert task["Resource"] == "arn:aws:states:::lambda:invoke"
     assert task["Arguments"]["FunctionName"] == "${AgentFn_a3}"
-    assert task["Arguments"]["Payload"]["requiredAccuracy"] == 80
-    assert task["Arguments"]["Payload"]["data"] == "{% $data %}"
+    assert task["Arguments"]["Payload"] == (
+        '{% {"agent":"a3","attempt":$states.context.State.RetryCount+1,'
+        '"requiredAccuracy":80,"data":$data,"context":$ctx} %}'
+    )
     assert task["TimeoutSeconds"] == 45
     assert task["Assign"] == {"data": "{% $merge([$data, $states.result.Payload.data]) %}"}
     assert task["Next"] == "Completed"
-    assert "Agent #3 a3" in task["Comment"]
+    assert task["Comment"] == "Agent #3 (standard): accuracy ≥ 80; retries 2s, 4s, 8s; then fail"
 
 
 def test_retry_blocks_follow_the_design():
@@ -181,7 +183,8 @@ def test_resume_router_lists_every_top_level_step():
     router = compiled(definition, REGISTRY).asl["States"]["Resume router"]
     targets = [choice["Next"] for choice in router["Choices"]]
     assert targets == ["a1", "a1", "Parallel: a2 + a3"]
-    assert router["Choices"][0]["Condition"] == "{% $not($exists($states.input.resume.from)) %}"
+    assert router["Choices"][0]["Condition"] == "{% $not($exists($ctx.resumeFrom)) %}"
+    assert router["Choices"][2]["Condition"] == '{% $ctx.resumeFrom="Parallel: a2 + a3" %}'
 
 
 def test_initial_data_is_compiled_into_start():

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints ratios measured in one run (this machine is noisy), with its target."""
