@@ -230,20 +230,24 @@ def demo(
             records.append(record)
     out.rule("Summary")
     table = Table(header_style="bold")
-    for column in ("workflow", "status", "steps", "attempts", "waits", "time", "result"):
-        table.add_column(column, overflow="fold")
+    for column in ("workflow", "status", "steps", "failed attempts", "backoff waits", "time"):
+        table.add_column(column)
     for record in records:
         style = "green" if record.status == "completed" else "red"
         table.add_row(
             record.workflow_name,
             Text(record.status, style=style),
             str(len(record.handoffs)),
-            str(sum(h.attempts for h in record.handoffs)),
+            str(record.metrics.failed_handoffs),
             ", ".join(f"{w.seconds:g}s" for w in record.waits) or "-",
             f"{record.metrics.total_execution_time:.0f} ms",
-            result_summary(record, 160),
         )
     out.print(table)
+    for record in records:
+        last = next((h for h in reversed(record.handoffs) if not h.skipped), None)
+        if last is not None:
+            out.print(Text.assemble((f"{record.workflow_name}", "bold"), f" → {last.agent}:"))
+            out.print(Text(result_summary(record), style="dim"), highlight=False)
     failed = [r for r in records if r.status != "completed"]
     out.print(f"{len(records) - len(failed)} of {len(records)} workflows completed.")
     raise typer.Exit(1 if failed else 0)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from baton.compiler import naming
 from baton.compiler.plan import Node, build_plan, walk
 from baton.compiler.retry import retriers, service_retriers
+from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.expressions import on_data
 from baton.definition.resolved import ResolvedWorkflow
 
@@ -301,8 +302,12 @@ class _Builder:
         }
 
 
+MAX_DEFINITION_BYTES = 1_048_576
+"""Step Functions refuses state machine definitions over 1 MB."""
+
+
 def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
-    """Compile a validated workflow into ASL."""
+    """Compile a validated workflow into ASL; DefinitionError when Step Functions would refuse it."""
     builder = _Builder(workflow)
     plan = build_plan(workflow)
     builder.name_nodes(plan)
@@ -327,7 +332,20 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         "TimeoutSeconds": workflow.timeout_seconds,
         "States": states,
     }
-    return CompiledWorkflow(workflow, asl, builder.info, builder.resumable)
+    compiled = CompiledWorkflow(workflow, asl, builder.info, builder.resumable)
+    size = len(compiled.to_json(indent=None).encode())
+    if size > MAX_DEFINITION_BYTES:
+        raise DefinitionError(
+            [
+                Problem(
+                    workflow.file,
+                    "agents",
+                    f"the compiled state machine is {size / 1_048_576:.2f} MB; Step Functions "
+                    "accepts at most 1 MB: split the workflow into smaller ones chained by triggers",
+                )
+            ]
+        )
+    return compiled
 
 
 def _in_reading_order(states: dict[str, Any], first: str) -> dict[str, Any]:

@@ -181,7 +181,7 @@ class LocalRuntime:
         definition = compiled.to_json(indent=None)
         for agent in compiled.agent_names():
             definition = definition.replace(
-                "${" + placeholder_key(agent) + "}", function_name(agent)
+                "${" + placeholder_key(agent) + "}", function_arn(agent)
             )
         machine = f"baton-{compiled.workflow.id}"
         if machine in self._machines:

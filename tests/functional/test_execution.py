@@ -349,3 +349,45 @@ def test_resume_starts_at_the_checkpointed_step(runtime_factory, calls):
     assert record.status == "completed"
     assert calls.agents() == ["b", "c"]
     assert record.workflow_data == {"a": 1, "b": 1, "c": 1, "trail": ["a", "b", "c"]}
+
+
+def test_real_waits_really_wait(runtime_factory, calls):
+    handlers = {"a": echo(calls, "a", fail_times=1)}
+    definition = {
+        "id": "wait",
+        "name": "Wait",
+        "agents": ["a"],
+        "config": {"maxRetries": 1, "backoff": {"interval": "1s"}},
+    }
+    record = run(runtime_factory, definition, handlers, real_waits=True)
+    assert record.status == "completed"
+    assert [w.seconds for w in record.waits] == [1]
+    first, second = calls.of("a")
+    assert second["started"] - first["ended"] >= 1.0
+
+
+def test_offline_waits_are_recorded_not_waited(runtime_factory, calls):
+    handlers = {"a": echo(calls, "a", fail_times=3)}
+    definition = {
+        "id": "nowait",
+        "name": "NoWait",
+        "agents": ["a"],
+        "config": {"backoff": {"interval": "30s"}},
+    }
+    record = run(runtime_factory, definition, handlers)
+    assert record.status == "completed"
+    assert [w.seconds for w in record.waits] == [30, 60, 120]
+    assert calls.of("a")[-1]["started"] - calls.of("a")[0]["ended"] < 5
+
+
+def test_concurrent_executions_keep_their_own_data(runtime_factory, calls):
+    handlers = {n: echo(calls, n, sleep=0.05) for n in "abc"}
+    reg = registry()
+    runtime = runtime_factory(reg, handlers)
+    workflow = compiled({"id": "conc", "name": "Conc", "agents": ["a", "b", "c"]}, reg)
+    arns = [runtime.start(workflow, {"n": i}, tenant=f"t{i}") for i in range(4)]
+    for arn in arns:
+        runtime.wait(arn)
+    records = [runtime.record(workflow, arn) for arn in arns]
+    assert [r.workflow_data["n"] for r in records] == [0, 1, 2, 3]
+    assert all(r.status == "completed" and len(r.handoffs) == 3 for r in records)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from baton.compiler.asl import compile_workflow
 from baton.compiler.checks import structural_problems
 from baton.compiler.retry import LAMBDA_SERVICE_FAULTS
+from baton.definition.exceptions import DefinitionError
 from baton.definition.loader import load_workflow, workflow_files
 from tests.conftest import STATEMACHINES, compiled, make_registry, resolve
 
@@ -331,3 +332,14 @@ def _all_states(asl: dict) -> list[dict]:
         if state["Type"] == "Map":
             states += _all_states(state["ItemProcessor"])
     return states
+
+
+def test_definitions_over_one_megabyte_are_refused():
+    names = [f"agent-{i}" for i in range(1, 1201)]
+    big = make_registry(*names)
+    workflow = resolve({"id": "big", "name": "Big", "agents": names}, big, file="big.yaml")
+    with pytest.raises(DefinitionError) as caught:
+        compile_workflow(workflow)
+    [problem] = caught.value.problems
+    assert problem.path == "agents"
+    assert "Step Functions accepts at most 1 MB" in problem.message
