@@ -176,8 +176,21 @@ class _Builder:
         else:
             return None
         task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": target}]
-        self.info[task_name] = StateInfo("task", agent=agent)
         return target
+
+    def step(self, agent: str, name: str, states: dict[str, Any], *, after: str | None) -> None:
+        """Emit an agent's Task and its fallback state; both end the iteration inside a group
+        (`after` None) or continue at `after`."""
+        in_group = after is None
+        task = self.task(agent, name, in_group=in_group)
+        states[name] = task
+        self.info[name] = StateInfo("task", agent=agent)
+        target = self.fallback(agent, task, name, states, in_group=in_group)
+        for state in (task, states[target]) if target else (task,):
+            if after is None:
+                state["End"] = True
+            else:
+                state["Next"] = after
 
     def node(self, node: Node, next_name: str, states: dict[str, Any]) -> str:
         """Emit `node` (and its condition) into `states`, continuing at `next_name`; return entry."""
@@ -189,15 +202,8 @@ class _Builder:
             states[entry] = self.group(node, after)
             self.info[entry] = StateInfo("group", members=node.agents)
         else:
-            agent = node.agents[0]
-            entry = node.names[agent]
-            task = self.task(agent, entry, in_group=False)
-            states[entry] = task
-            self.info[entry] = StateInfo("task", agent=agent)
-            target = self.fallback(agent, task, entry, states, in_group=False)
-            task["Next"] = after
-            if target:
-                states[target]["Next"] = after
+            entry = node.names[node.agents[0]]
+            self.step(node.agents[0], entry, states, after=after)
         self.resumable.append(entry)
         return entry
 
@@ -207,13 +213,7 @@ class _Builder:
         choices = []
         for agent in node.agents:
             name = node.names[agent]
-            task = self.task(agent, name, in_group=True)
-            inner[name] = task
-            self.info[name] = StateInfo("task", agent=agent)
-            target = self.fallback(agent, task, name, inner, in_group=True)
-            task["End"] = True
-            if target:
-                inner[target]["End"] = True
+            self.step(agent, name, inner, after=None)
             choices.append(
                 {
                     "Condition": f"{{% $states.input.agent = {_jsonata_string(agent)} %}}",

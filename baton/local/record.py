@@ -172,7 +172,22 @@ class _Reader:
         meta = payload.get("meta", {})
         step, agent = self.scheduled_step(event)
         self.running.pop(step, None)
-        spec = self.registry.get(meta.get("agent") or agent)
+        self.add_handoff(
+            meta.get("agent") or agent,
+            step,
+            event,
+            started_at=meta.get("startedAt"),
+            finished_at=meta.get("finishedAt"),
+            duration_ms=float(meta.get("durationMs", 0)),
+            accuracy=float(payload.get("accuracy", 100)),
+            validated_by=list(meta.get("validatedBy", ["accuracy-check"])),
+            cached=bool(meta.get("cached", False)),
+            replaces=meta.get("replaces"),
+            data=payload.get("data") or {},
+        )
+
+    def add_handoff(self, agent: str, step: str, event: dict[str, Any], **fields: Any) -> None:
+        spec = self.registry.get(agent)
         self.handoffs.append(
             Handoff(
                 step=step,
@@ -180,15 +195,8 @@ class _Reader:
                 agent_id=spec.id,
                 from_agent=spec.id,
                 timestamp=_iso(event["timestamp"]),
-                started_at=meta.get("startedAt"),
-                finished_at=meta.get("finishedAt"),
                 attempts=self.attempts.get(step, 1),
-                duration_ms=float(meta.get("durationMs", 0)),
-                accuracy=float(payload.get("accuracy", 100)),
-                validated_by=list(meta.get("validatedBy", ["accuracy-check"])),
-                cached=bool(meta.get("cached", False)),
-                replaces=meta.get("replaces"),
-                data=payload.get("data") or {},
+                **fields,
             )
         )
 
@@ -197,7 +205,6 @@ class _Reader:
         info = self.compiled.states.get(name)
         if info is None or info.kind != "skip" or info.agent is None:
             return
-        spec = self.registry.get(info.agent)
         reason = next(
             (
                 f"{err}: {detail['message']}"
@@ -214,19 +221,14 @@ class _Reader:
             ),
             name,
         )
-        self.handoffs.append(
-            Handoff(
-                step=step,
-                agent=spec.name,
-                agent_id=spec.id,
-                from_agent=spec.id,
-                timestamp=_iso(event["timestamp"]),
-                attempts=self.attempts.get(step, 1),
-                accuracy=0,
-                validated_by=["fallback-skip"],
-                skipped=True,
-                data={"skipped": True, "reason": reason},
-            )
+        self.add_handoff(
+            info.agent,
+            step,
+            event,
+            accuracy=0,
+            validated_by=["fallback-skip"],
+            skipped=True,
+            data={"skipped": True, "reason": reason},
         )
 
     def link_handoffs(self) -> None:
