@@ -72,12 +72,12 @@ class _Builder:
     def name_nodes(self, nodes: list[Node]) -> None:
         for node in walk(nodes):
             if node.is_group:
-                node.names["group"] = self.names.take(naming.group_name(node.agents))
-                node.names["router"] = self.names.take(naming.member_router_name(node.agents))
+                node.group_name = self.names.take(naming.group_name(node.agents))
+                node.router_name = self.names.take(naming.member_router_name(node.agents))
             for agent in node.agents:
-                node.names[agent] = self.names.take(agent)
+                node.task_names[agent] = self.names.take(agent)
             if node.branching:
-                node.names["condition"] = self.names.take(
+                node.condition_name = self.names.take(
                     naming.condition_name(node.branching.condition.label)
                 )
 
@@ -104,7 +104,7 @@ class _Builder:
     ) -> dict[str, Any]:
         """Lambda arguments; the payload is one JSONata object, so it costs one evaluation."""
         spec = self.wf.agent(agent)
-        fields = {"agent": json.dumps(agent)}
+        fields = {"agent": _jsonata_string(agent)}
         if name != agent:  # the step is the agent's name unless said otherwise (saves bytes)
             fields["step"] = _jsonata_string(name)
         fields |= {
@@ -162,7 +162,7 @@ class _Builder:
                 "Comment": f"Runs once when {agent} has failed after its retries",
                 "Resource": LAMBDA_INVOKE,
                 "Arguments": self._arguments(
-                    alt, target, {"replaces": json.dumps(agent), "failure": "$states.input"}
+                    alt, target, {"replaces": _jsonata_string(agent), "failure": "$states.input"}
                 ),
                 "TimeoutSeconds": self.wf.agent(alt).timeout_seconds,
                 "Retry": service_retriers(),
@@ -198,21 +198,21 @@ class _Builder:
         if node.branching:
             after = self.condition(node, next_name, states)
         if node.is_group:
-            entry = node.names["group"]
+            entry = node.group_name
             states[entry] = self.group(node, after)
             self.info[entry] = StateInfo("group", members=node.agents)
         else:
-            entry = node.names[node.agents[0]]
+            entry = node.task_names[node.agents[0]]
             self.step(node.agents[0], entry, states, after=after)
         self.resumable.append(entry)
         return entry
 
     def group(self, node: Node, next_name: str) -> dict[str, Any]:
         inner: dict[str, Any] = {}
-        router = node.names["router"]
+        router = node.router_name
         choices = []
         for agent in node.agents:
-            name = node.names[agent]
+            name = node.task_names[agent]
             self.step(agent, name, inner, after=None)
             choices.append(
                 {
@@ -243,7 +243,7 @@ class _Builder:
     def condition(self, node: Node, rejoin: str, states: dict[str, Any]) -> str:
         branching = node.branching
         assert branching is not None
-        name = node.names["condition"]
+        name = node.condition_name
         then_entry = self.sequence(branching.then, rejoin, states)
         else_entry = self.sequence(branching.else_, rejoin, states)
         cond = branching.condition

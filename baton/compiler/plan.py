@@ -28,7 +28,10 @@ class Node:
 
     agents: tuple[str, ...]
     branching: Branching | None = None
-    names: dict[str, str] = field(default_factory=dict)
+    task_names: dict[str, str] = field(default_factory=dict)
+    group_name: str = ""
+    router_name: str = ""
+    condition_name: str = ""
 
     @property
     def is_group(self) -> bool:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from baton.definition.exceptions import DefinitionError
 from baton.definition.registry import AgentRegistry
 from baton.definition.resolved import ResolvedWorkflow
-from baton.definition.source import Document, format_path, read_document
+from baton.definition.source import Document, read_document
 from baton.definition.validation import check_workflow, document_loc
 
 REGISTRY_FILE = "agents.yaml"
@@ -65,6 +65,3 @@ def workflow_files(folder: str | Path | None = None) -> list[Path]:
         for p in base.iterdir()
         if p.suffix in {".yaml", ".yml", ".json"} and p.name != REGISTRY_FILE
     )
-
-
-__all__ = ["format_path", "load_registry", "load_workflow", "project_root", "workflow_files"]

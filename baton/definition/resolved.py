@@ -5,7 +5,7 @@ This is what the compiler consumes: plain values, no spelling variants, duration
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from baton.definition.registry import AgentRegistry, AgentSpec
@@ -66,7 +66,7 @@ class ResolvedWorkflow:
     registry: AgentRegistry
     source: Workflow
     file: str = ""
-    description: str = field(default="")
+    description: str = ""
 
     def agent(self, name: str) -> AgentSpec:
         return self.registry.get(name)

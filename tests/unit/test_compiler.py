@@ -343,3 +343,19 @@ def test_definitions_over_one_megabyte_are_refused():
     [problem] = caught.value.problems
     assert problem.path == "agents"
     assert "Step Functions accepts at most 1 MB" in problem.message
+
+
+def test_agent_names_never_clash_with_generated_state_names():
+    reg = make_registry("group", "router", "condition", "start")
+    definition = {
+        "id": "n",
+        "name": "N",
+        "agents": ["start", "group", "router", "condition"],
+        "config": {"parallelGroups": [["group", "router"]]},
+        "conditions": [{"after": "router", "when": "true", "then": ["condition"]}],
+    }
+    asl = compiled(definition, reg).asl
+    assert structural_problems(asl) == []
+    inner = asl["States"]["Parallel: group + router"]["ItemProcessor"]["States"]
+    assert {"group", "router"} <= set(inner)
+    assert asl["States"]["Parallel: group + router"]["Next"] == "If after router"
