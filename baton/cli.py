@@ -183,6 +183,9 @@ def run(
         typer.Option("--real-waits", help="Really wait out retry backoff (default: record only)."),
     ] = False,
     tenant: Annotated[str, typer.Option(help="Tenant the execution belongs to.")] = "default",
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every agent, ignoring cached results.")
+    ] = False,
     registry: RegistryOption = None,
 ) -> None:
     """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
@@ -198,7 +201,7 @@ def run(
     with LocalRuntime(
         agents, real_waits=real_waits, listener=ProgressPrinter(console, real_waits=real_waits)
     ) as rt:
-        record = rt.run(compiled, data, tenant=tenant)
+        record = rt.run(compiled, data, tenant=tenant, no_cache=no_cache)
     if as_json:
         sys.stdout.write(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -114,6 +114,16 @@ class _Builder:
             "context": "$ctx",
             **(extra or {}),
         }
+        cache = self.wf.caches.get(agent)
+        if cache is not None:
+            fields["cache"] = json.dumps(
+                {
+                    "ttl": cache.ttl_seconds,
+                    "key": list(cache.key) if cache.key else None,
+                    "version": cache.version,
+                },
+                separators=(",", ":"),
+            )
         payload = "{% {" + ",".join(f'"{key}":{value}' for key, value in fields.items()) + "} %}"
         return {"FunctionName": naming.function_placeholder(agent), "Payload": payload}
 
@@ -269,7 +279,8 @@ class _Builder:
             "{'executionId': $states.context.Execution.Id, "
             f"'workflowId': {_jsonata_string(self.wf.id)}, "
             "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default', "
-            "'resumeFrom': $states.input.resume.from}"
+            "'resumeFrom': $states.input.resume.from, "
+            "'noCache': $states.input.noCache = true}"
         )
         return {
             "Type": "Pass",

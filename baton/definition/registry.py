@@ -34,6 +34,7 @@ class AgentSpec(DefinitionModel):
     capabilities: list[str] = Field(default_factory=list)
     required_accuracy: float = Field(0, ge=0, le=100)
     handler: str = Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+    version: str = Field("1", min_length=1, max_length=40)
     description: str = ""
     timeout: Duration = Field(60_000, gt=0)
     memory: int = Field(256, ge=128, le=10_240)

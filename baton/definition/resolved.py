@@ -5,7 +5,7 @@ This is what the compiler consumes: plain values, no spelling variants, duration
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from baton.definition.registry import AgentRegistry, AgentSpec
@@ -43,6 +43,15 @@ class StepPolicy:
 
 
 @dataclass(frozen=True)
+class ResolvedCache:
+    """The effective cache policy of a step: the agent's defaults, overridden by the workflow."""
+
+    ttl_seconds: int
+    key: tuple[str, ...] | None
+    version: str
+
+
+@dataclass(frozen=True)
 class ResolvedCondition:
     after: str
     when: str
@@ -67,6 +76,7 @@ class ResolvedWorkflow:
     source: Workflow
     file: str = ""
     description: str = ""
+    caches: dict[str, ResolvedCache] = field(default_factory=dict)
 
     def agent(self, name: str) -> AgentSpec:
         return self.registry.get(name)

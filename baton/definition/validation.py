@@ -20,6 +20,7 @@ from baton.definition.exceptions import Problem
 from baton.definition.expressions import ExpressionError, check_expression
 from baton.definition.registry import AgentRegistry
 from baton.definition.resolved import (
+    ResolvedCache,
     ResolvedCondition,
     ResolvedWorkflow,
     RetryPolicy,
@@ -415,13 +416,34 @@ class _Checker:
             if fallback.strategy == "abort":
                 retry = RetryPolicy(0, retry.interval_seconds, retry.backoff_rate, None, False)
             policies[name] = StepPolicy(retry, fallback.strategy, alternative)
-        for key in self.wf.cache:
+        return policies
+
+    def caches(self, agents: set[str]) -> dict[str, ResolvedCache]:
+        """Effective cache policies: the registry's defaults, overridden by the workflow's."""
+        overrides = {}
+        for key, policy in self.wf.cache.items():
             name = self.resolve(key, ("cache", key))
-            if name is not None and name not in steps:
+            if name is not None and name not in agents:
                 self.add(
                     ("cache", key), f"agent '{name}' has a cache policy but is not in the workflow"
                 )
-        return policies
+            elif name is not None:
+                overrides[name] = policy
+                if policy.ttl is not None and policy.ttl < 1000:
+                    self.add(("cache", key, "ttl"), "the cache ttl must be at least 1s")
+        caches = {}
+        for name in sorted(agents):
+            spec = self.registry.get(name)
+            override = overrides.get(name)
+            enabled = override.enabled if override else spec.cache.enabled
+            if not enabled:
+                continue
+            ttl = override.ttl if override and override.ttl is not None else spec.cache.ttl
+            fields = override.key if override and override.key is not None else spec.cache.key
+            caches[name] = ResolvedCache(
+                _whole_seconds(ttl), tuple(fields) if fields else None, spec.version
+            )
+        return caches
 
     def timeout(self) -> int:
         timeout = self.wf.config.timeout
@@ -463,6 +485,8 @@ def check_workflow(
     branch_agents = {a for c in conditions for a in (*c.then, *c.else_)}
     default_retry = check.retry(workflow.config.max_retries, ("config", "maxRetries"))
     policies = check.policies(default_retry, in_workflow | branch_agents)
+    alternatives = {p.alternative for p in policies.values() if p.alternative}
+    caches = check.caches(in_workflow | branch_agents | alternatives)
     timeout = check.timeout()
     problems = sorted(problems + check.problems, key=lambda p: p.line or 0)
     if problems:
@@ -484,5 +508,6 @@ def check_workflow(
         source=workflow,
         file=doc.file,
         description=workflow.metadata.description or "",
+        caches=caches,
     )
     return resolved, []

@@ -67,10 +67,15 @@ def _fake_credentials() -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
-def import_handler(spec: AgentSpec, functions_dir: Path) -> patches.Handler:
-    """Import `spec.handler` ('package.module.function') from the functions/ folder."""
+def use_functions(functions_dir: Path) -> None:
+    """Make the Lambda code (functions/) importable, as it is at the root of a Lambda package."""
     if str(functions_dir) not in sys.path:
         sys.path.insert(0, str(functions_dir))
+
+
+def import_handler(spec: AgentSpec, functions_dir: Path) -> patches.Handler:
+    """Import `spec.handler` ('package.module.function') from the functions/ folder."""
+    use_functions(functions_dir)
     module_name, _, attr = spec.handler.rpartition(".")
     try:
         module = importlib.import_module(module_name)
@@ -116,6 +121,9 @@ class LocalRuntime:
         from moto import mock_aws
 
         _fake_credentials()
+        use_functions(self.functions_dir)
+        from baton_agent.settings import get_settings
+
         self._patches = patches.patched(
             self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait
         )
@@ -127,6 +135,10 @@ class LocalRuntime:
 
             self.sfn = boto3.client("stepfunctions", region_name=REGION)
             self.lambda_ = boto3.client("lambda", region_name=REGION)
+            self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+            from baton.local.tables import create_tables
+
+            self.tables = create_tables(self.dynamodb, get_settings())
             iam = boto3.client("iam", region_name=REGION)
             self.role_arn = iam.create_role(
                 RoleName="baton-local",
@@ -205,10 +217,11 @@ class LocalRuntime:
         tenant: str = "default",
         resume: dict[str, Any] | None = None,
         name: str | None = None,
+        no_cache: bool = False,
     ) -> str:
         """Start an execution; return its ARN without waiting."""
         arn = self.deploy(compiled)
-        payload: dict[str, Any] = {"data": data or {}, "tenant": tenant}
+        payload: dict[str, Any] = {"data": data or {}, "tenant": tenant, "noCache": no_cache}
         if resume:
             payload["resume"] = resume
         execution_name = name or f"{compiled.workflow.id}-{uuid.uuid4().hex[:12]}"

@@ -1,9 +1,9 @@
-"""The handler wrapper: parse the invocation, run the agent, apply the accuracy gate, describe it.
+"""The handler wrapper: parse the invocation, consult the cache, run the agent, gate, describe.
 
 The invocation payload is what the compiled state machine sends:
-`{agent, step, attempt, requiredAccuracy, data, context, [replaces, failure]}`.
+`{agent, step?, attempt, requiredAccuracy, data, context, cache?, replaces?, failure?}`.
 The response is `{data, accuracy, meta}`; `meta` records the handoff (agent, step, attempt,
-start and end time, duration, accuracy check).
+start and end time, duration, how it was validated, whether it came from the cache).
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
 from baton_agent.errors import AccuracyBelowThreshold, AgentInputError
+from baton_agent.settings import get_settings
+from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
 
 logger = Logger(service="baton-agent")
 
@@ -41,13 +44,33 @@ class AgentContext:
     execution: Mapping[str, Any]
     replaces: str | None = None
     failure: Mapping[str, Any] | None = None
+    cache: CachePolicy | None = None
 
     @property
     def tenant(self) -> str:
         return str(self.execution.get("tenant", "default"))
 
+    @property
+    def use_cache(self) -> bool:
+        return self.cache is not None and not self.execution.get("noCache")
+
 
 AgentFunction = Callable[[dict[str, Any], AgentContext], AgentResult | dict[str, Any]]
+
+
+@functools.lru_cache(maxsize=1)
+def _dynamodb() -> Any:
+    import boto3  # imported on first use: agents without cache or stats never pay for it
+
+    return boto3.client("dynamodb", region_name=get_settings().region)
+
+
+def default_cache() -> ResultCache:
+    return DynamoResultCache(get_settings().cache_table, _dynamodb())
+
+
+def default_stats() -> AccuracyStats:
+    return DynamoAccuracyStats(get_settings().stats_table, _dynamodb())
 
 
 def _now() -> str:
@@ -57,14 +80,16 @@ def _now() -> str:
 def _context_from(event: Mapping[str, Any]) -> AgentContext:
     if not isinstance(event, Mapping) or not isinstance(event.get("data"), Mapping):
         raise AgentInputError("the invocation carries no workflow data (a 'data' object)")
+    agent = str(event.get("agent", ""))
     return AgentContext(
-        agent=str(event.get("agent", "")),
-        step=str(event.get("step", event.get("agent", ""))),
+        agent=agent,
+        step=str(event.get("step", agent)),
         attempt=int(event.get("attempt", 1)),
         required_accuracy=float(event.get("requiredAccuracy", 0)),
         execution=event.get("context") or {},
         replaces=event.get("replaces"),
         failure=event.get("failure"),
+        cache=CachePolicy.from_payload(event.get("cache")),
     )
 
 
@@ -76,34 +101,76 @@ def _as_result(value: AgentResult | dict[str, Any], agent: str) -> AgentResult:
     raise TypeError(f"agent {agent} returned {type(value).__name__}, not AgentResult or dict")
 
 
-def agent(fn: AgentFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """Wrap an agent function into a Lambda handler."""
+def _response(
+    ctx: AgentContext,
+    data: dict[str, Any],
+    accuracy: float,
+    started: tuple[str, float],
+    *,
+    cached: bool,
+) -> dict[str, Any]:
+    return {
+        "data": data,
+        "accuracy": accuracy,
+        "meta": {
+            "agent": ctx.agent,
+            "step": ctx.step,
+            "attempt": ctx.attempt,
+            "startedAt": started[0],
+            "finishedAt": _now(),
+            "durationMs": round((time.perf_counter() - started[1]) * 1000, 3),
+            "validatedBy": ["cache"] if cached else ["accuracy-check"],
+            "cached": cached,
+            "replaces": ctx.replaces,
+        },
+    }
 
-    @functools.wraps(fn)
-    def handler(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
-        ctx = _context_from(event)
-        started_at, started = _now(), time.perf_counter()
-        logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
-        result = _as_result(fn(dict(event["data"]), ctx), ctx.agent)
-        duration_ms = (time.perf_counter() - started) * 1000
-        if result.accuracy < ctx.required_accuracy:
-            logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})
-            raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
-        logger.debug("agent completed", extra={"durationMs": duration_ms})
-        return {
-            "data": result.data,
-            "accuracy": result.accuracy,
-            "meta": {
-                "agent": ctx.agent,
-                "step": ctx.step,
-                "attempt": ctx.attempt,
-                "startedAt": started_at,
-                "finishedAt": _now(),
-                "durationMs": round(duration_ms, 3),
-                "validatedBy": ["accuracy-check"],
-                "cached": False,
-                "replaces": ctx.replaces,
-            },
-        }
 
-    return handler
+def _best_effort(action: str, fn: Callable[[], Any]) -> Any:
+    """Cache and statistics must never fail an agent: log and go on."""
+    try:
+        return fn()
+    except Exception:
+        logger.warning(f"{action} failed", exc_info=True)
+        return None
+
+
+def agent(
+    fn: AgentFunction | None = None,
+    *,
+    cache: Callable[[], ResultCache] = default_cache,
+    stats: Callable[[], AccuracyStats] = default_stats,
+) -> Any:
+    """Wrap an agent function into a Lambda handler (`@agent`, or `@agent(cache=...)`)."""
+
+    def wrap(function: AgentFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+        @functools.wraps(function)
+        def handler(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+            ctx = _context_from(event)
+            started = (_now(), time.perf_counter())
+            logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
+            data = dict(event["data"])
+            key = None
+            if ctx.use_cache:
+                assert ctx.cache is not None
+                key = cache_key(ctx.tenant, ctx.agent, ctx.cache, data)
+                hit = _best_effort("cache read", lambda: cache().get(key))
+                if hit is not None and hit.accuracy >= ctx.required_accuracy:
+                    return _response(ctx, hit.data, hit.accuracy, started, cached=True)
+            result = _as_result(function(data, ctx), ctx.agent)
+            _best_effort("accuracy statistics", lambda: stats().record(ctx.agent, result.accuracy))
+            if result.accuracy < ctx.required_accuracy:
+                logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})
+                raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
+            if key is not None and ctx.cache is not None:
+                stored = CachedResult(result.data, result.accuracy, time.time())
+                ttl = ctx.cache.ttl_seconds
+                _best_effort(
+                    "cache write",
+                    lambda: cache().put(key, stored, ttl, agent=ctx.agent, tenant=ctx.tenant),
+                )
+            return _response(ctx, result.data, result.accuracy, started, cached=False)
+
+        return handler
+
+    return wrap(fn) if fn is not None else wrap

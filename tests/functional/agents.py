@@ -40,11 +40,15 @@ def echo(
     fail_times: int = 0,
     always_fail: bool = False,
     error: type[Exception] = AgentError,
+    **runtime: Any,
 ):
-    """An agent that records its call, optionally sleeps or fails, and adds `{name: n}` to the data."""
+    """An agent that records its call, optionally sleeps or fails, and adds `{name: n}` to the data.
+
+    `runtime` goes to the `agent` decorator (a cache with a fake clock, say).
+    """
     attempts = {"n": 0}
 
-    @agent
+    @agent(**runtime)
     def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
         attempts["n"] += 1
         started = time.monotonic()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from baton_agent import AgentInputError
 
+from baton_agent import AgentInputError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from baton_agent import AgentContext, AgentError, AgentInputError, AgentResult, agent
-
 from agents.common.html import marked, parse_price
 from agents.common.pages import page_html, require
+from baton_agent import AgentContext, AgentError, AgentInputError, AgentResult, agent
 
 
 @agent

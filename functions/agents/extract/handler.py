@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from baton_agent import AgentContext, AgentError, AgentInputError, AgentResult, agent
-
 from agents.common.html import table
 from agents.common.pages import page_html
+from baton_agent import AgentContext, AgentError, AgentInputError, AgentResult, agent
 
 
 @agent

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from baton_agent import AgentContext, AgentResult, agent
 
 logger = Logger(service="baton-agent-log")

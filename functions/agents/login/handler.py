@@ -10,9 +10,8 @@ import hashlib
 from typing import Any
 from urllib.parse import urlparse
 
-from baton_agent import AgentContext, AgentInputError, AgentResult, agent
-
 from agents.common.pages import require
+from baton_agent import AgentContext, AgentInputError, AgentResult, agent
 
 
 @agent

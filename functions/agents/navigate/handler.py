@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
-from baton_agent import AgentContext, AgentInputError, AgentResult, agent
-
 from agents.common.html import title
 from agents.common.pages import page_html, require
+from baton_agent import AgentContext, AgentInputError, AgentResult, agent
 
 
 @agent

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from baton_agent import AgentContext, AgentResult, agent
-
 from agents.common.pages import require
+from baton_agent import AgentContext, AgentResult, agent
 
 
 @agent

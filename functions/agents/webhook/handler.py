@@ -12,9 +12,8 @@ import json
 import os
 from typing import Any
 
-from baton_agent import AgentContext, AgentResult, agent
-
 from agents.common.pages import require
+from baton_agent import AgentContext, AgentResult, agent
 
 SIGNATURE_HEADER = "X-Baton-Signature"
 

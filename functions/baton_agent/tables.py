@@ -1,0 +1,74 @@
+"""The DynamoDB tables, defined once: the offline runtime and the CDK stack both build from these.
+
+executions: one item per execution and items under it (partition `EXEC#<tenant>#<executionId>`)
+    sk `RECORD`             the execution record: workflow, status, current step, timestamps,
+                            error, metrics; carries the list-index keys below
+    sk `HANDOFF#<nnnnn>`    one item per handoff, in order
+    sk `CHECKPOINT`         the step to resume from and the workflow data at that point
+  GSI byWorkflow  (`WF#<tenant>#<workflowId>`, startTime)   executions of a workflow
+  GSI byStatus    (`STATUS#<tenant>#<status>`, startTime)   executions in a status
+  GSI byTenant    (`TENANT#<tenant>`, startTime)            every execution of a tenant
+  Only RECORD items carry the index keys, so the indexes stay sparse; every key starts with the
+  tenant, so no query can reach another tenant's executions.
+
+cache: one item per cached agent result, partition = the cache key (sha256 of the canonical
+    JSON of tenant, agent, agent version and input); `expiresAt` (epoch seconds) is the TTL
+    attribute. An item past `expiresAt` is a miss even before DynamoDB deletes it.
+
+agent-stats: one item per agent (partition `AGENT#<name>`): calls, the sum of accuracies and
+    the last accuracy, updated atomically (ADD), so the rolling accuracy is sum / calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table's keys and indexes; `setting` names the settings field holding its name."""
+
+    setting: str
+    default_name: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+
+    def key_attributes(self) -> list[str]:
+        names = [self.partition_key, *([self.sort_key] if self.sort_key else [])]
+        for index in self.indexes:
+            names += [index.partition_key, *([index.sort_key] if index.sort_key else [])]
+        return list(dict.fromkeys(names))
+
+
+EXECUTIONS = TableSpec(
+    setting="executions_table",
+    default_name="baton-executions",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(
+        Index("byWorkflow", "workflowKey", "startTime"),
+        Index("byStatus", "statusKey", "startTime"),
+        Index("byTenant", "tenantKey", "startTime"),
+    ),
+)
+CACHE = TableSpec(
+    setting="cache_table",
+    default_name="baton-cache",
+    partition_key="pk",
+    ttl_attribute="expiresAt",
+)
+AGENT_STATS = TableSpec(
+    setting="stats_table",
+    default_name="baton-agent-stats",
+    partition_key="pk",
+)
+ALL_TABLES = (EXECUTIONS, CACHE, AGENT_STATS)

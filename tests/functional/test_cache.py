@@ -1,0 +1,112 @@
+"""The result cache offline: hits within the TTL, misses after it, per tenant, and --no-cache."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from baton_agent.cache import DynamoResultCache
+from baton_agent.settings import get_settings
+from baton_agent.stats import DynamoAccuracyStats
+from tests.conftest import compiled, make_registry
+from tests.functional.agents import Calls, echo
+
+REGISTRY = make_registry("a", "b", a={"cache": {"ttl": "60s"}})
+WORKFLOW = {"id": "cached", "name": "Cached", "agents": ["a", "b"]}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def setup(runtime_factory, clock):
+    calls = Calls()
+
+    def dynamo_cache() -> DynamoResultCache:
+        return DynamoResultCache(get_settings().cache_table, boto3.client("dynamodb"), clock=clock)
+
+    handlers = {"a": echo(calls, "a", cache=dynamo_cache, accuracy=97), "b": echo(calls, "b")}
+    runtime = runtime_factory(REGISTRY, handlers)
+    return runtime, compiled(WORKFLOW, REGISTRY), calls
+
+
+def test_second_run_within_ttl_is_served_from_the_cache(setup):
+    runtime, workflow, calls = setup
+    first = runtime.run(workflow, {"q": 1})
+    second = runtime.run(workflow, {"q": 1})
+    assert calls.count("a") == 1
+    assert calls.count("b") == 2
+    hit = second.handoff("a")
+    assert hit.cached is True
+    assert hit.validated_by == ["cache"]
+    assert hit.accuracy == 97
+    assert hit.data == first.handoff("a").data
+    assert first.handoff("a").cached is False
+    assert second.workflow_data["a"] == 1
+
+
+def test_after_the_ttl_the_agent_runs_again(setup, clock):
+    runtime, workflow, calls = setup
+    runtime.run(workflow, {"q": 1})
+    clock.now += 59
+    runtime.run(workflow, {"q": 1})
+    assert calls.count("a") == 1
+    clock.now += 2
+    record = runtime.run(workflow, {"q": 1})
+    assert calls.count("a") == 2
+    assert record.handoff("a").cached is False
+
+
+def test_other_input_is_a_miss(setup):
+    runtime, workflow, calls = setup
+    runtime.run(workflow, {"q": 1})
+    runtime.run(workflow, {"q": 2})
+    assert calls.count("a") == 2
+
+
+def test_tenants_never_share_cached_results(setup):
+    runtime, workflow, calls = setup
+    runtime.run(workflow, {"q": 1}, tenant="tenant-a")
+    record = runtime.run(workflow, {"q": 1}, tenant="tenant-b")
+    assert calls.count("a") == 2
+    assert record.handoff("a").cached is False
+    runtime.run(workflow, {"q": 1}, tenant="tenant-b")
+    assert calls.count("a") == 2
+
+
+def test_no_cache_runs_the_agent(setup):
+    runtime, workflow, calls = setup
+    runtime.run(workflow, {"q": 1})
+    record = runtime.run(workflow, {"q": 1}, no_cache=True)
+    assert calls.count("a") == 2
+    assert record.handoff("a").cached is False
+
+
+def test_rolling_accuracy_per_agent_is_updated(runtime_factory):
+    from baton_agent import AgentResult, agent
+
+    accuracies = iter([90, 70, 95])
+
+    @agent
+    def varying(data, context):
+        return AgentResult(data={}, accuracy=next(accuracies))
+
+    reg = make_registry("a", "b")
+    runtime = runtime_factory(reg, {"a": varying, "b": echo(Calls(), "b", accuracy=80)})
+    workflow = compiled({"id": "acc", "name": "Acc", "agents": ["a", "b"]}, reg)
+    for _ in range(3):
+        runtime.run(workflow)
+    stats = DynamoAccuracyStats(get_settings().stats_table, boto3.client("dynamodb"))
+    assert stats.rolling_accuracy("a") == 85
+    assert stats.rolling_accuracy("b") == 80
+    assert stats.rolling_accuracy("unknown") is None
