@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bench import compile_scale, parallel, transitions
+from bench import agent_runtime, compile_scale, parallel, transitions
 
 
 def main() -> int:
-    results = [module.main() for module in (transitions, parallel, compile_scale)]
+    results = [module.main() for module in (transitions, parallel, compile_scale, agent_runtime)]
     print("\nall targets met" if all(results) else "\nsome targets missed")
     return 0 if all(results) else 1
 
