@@ -3,7 +3,11 @@
 - JSONata: moto leaves its evaluator unset; we plug in jsonata-python.
 - Lambda: `LambdaSimpleBackend.invoke` is replaced by a dispatcher calling the agent in-process.
 - Retry waits: the retrier module's `time` is replaced, so backoff waits are recorded and, unless
-  real waits are asked for, skipped. The global `time.sleep` is never touched.
+  real waits are asked for, skipped. The global `time.sleep` is never touched. Throttling waits
+  are always real: a throttled retry that did not wait would only be throttled again.
+- Pools: an agent's `pool.max` caps its concurrent invocations; the excess one gets
+  `TooManyRequestsException` (HTTP 429), which Step Functions sees as
+  `Lambda.TooManyRequestsException`, as in AWS.
 - Lambda client: moto builds a new boto3 client for every Lambda invocation (~4 ms of CPU each,
   which serializes parallel branches on the GIL); one client per region is reused instead.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
@@ -27,6 +31,7 @@ import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retr
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_utils
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -39,6 +44,9 @@ class Wait:
     execution_arn: str
     state: str
     seconds: float
+
+
+THROTTLING_ERROR = "Lambda.TooManyRequestsException"
 
 
 class _Waits:
@@ -54,7 +62,7 @@ class _Waits:
         wait = Wait(*_where(env), seconds=seconds)
         if self.listener:
             self.listener(wait)
-        if self.real:
+        if self.real or getattr(self.local, "throttled", False):
             time.sleep(seconds)
 
     def __getattr__(self, name: str) -> Any:
@@ -88,18 +96,41 @@ class FakeLambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class TooManyRequests(JsonRESTError):
+    """Lambda's answer when a function is at its concurrency limit."""
+
+    code = 429
+
+    def __init__(self, function_name: str, limit: int) -> None:
+        super().__init__(
+            "TooManyRequestsException",
+            f"Rate Exceeded: {function_name} is at its concurrency limit of {limit}",
+        )
+
+
 class Dispatcher:
     """Routes moto's Lambda invocations to in-process handlers, by function name."""
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {}
         self.contexts: dict[str, tuple[int, int]] = {}
+        self.pools: dict[str, tuple[threading.BoundedSemaphore, int]] = {}
 
     def register(
-        self, function_name: str, handler: Handler, memory: int = 256, timeout_s: int = 60
+        self,
+        function_name: str,
+        handler: Handler,
+        memory: int = 256,
+        timeout_s: int = 60,
+        max_concurrency: int | None = None,
     ) -> None:
         self.handlers[function_name] = handler
         self.contexts[function_name] = (memory, timeout_s)
+        if max_concurrency:
+            self.pools[function_name] = (
+                threading.BoundedSemaphore(max_concurrency),
+                max_concurrency,
+            )
 
     def invoke(self, function_name: str, body: Any, response_headers: dict[str, Any]) -> bytes:
         name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
@@ -107,6 +138,18 @@ class Dispatcher:
         if handler is None:
             response_headers["x-amz-function-error"] = "Unhandled"
             return _error_payload(LookupError(f"no local handler for function {name}"))
+        pool = self.pools.get(name)
+        if pool is not None and not pool[0].acquire(blocking=False):
+            raise TooManyRequests(name, pool[1])
+        try:
+            return self._call(name, handler, body, response_headers)
+        finally:
+            if pool is not None:
+                pool[0].release()
+
+    def _call(
+        self, name: str, handler: Handler, body: Any, response_headers: dict[str, Any]
+    ) -> bytes:
         event = json.loads(body) if body else {}
         memory, timeout_s = self.contexts[name]
         try:
@@ -204,11 +247,12 @@ def patched(
         return dispatcher.invoke(function_name, body, response_headers)
 
     def retry_body(self: Any, env: Any) -> None:
-        WAITS.local.env = env
+        names = {getattr(e, "error_name", "") for e in self.error_equals.error_names}
+        WAITS.local.env, WAITS.local.throttled = env, THROTTLING_ERROR in names
         try:
             original_retry(self, env)
         finally:
-            WAITS.local.env = None
+            WAITS.local.env, WAITS.local.throttled = None, False
 
     _install(
         invoke, _evaluate_jsonata, WAITS, retry_body, staticmethod(_parse), _Clients(original[5])

@@ -170,7 +170,11 @@ class LocalRuntime:
             return
         handler = self.overrides.get(spec.name) or import_handler(spec, self.functions_dir)
         self.dispatcher.register(
-            name, self._observed(spec.name, handler), spec.memory, spec.timeout_seconds
+            name,
+            self._observed(spec.name, handler),
+            spec.memory,
+            spec.timeout_seconds,
+            spec.pool.max,
         )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
