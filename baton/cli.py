@@ -22,6 +22,7 @@ from baton.definition.loader import (
     REGISTRY_FILE,
     load_registry,
     load_workflow,
+    offline_secrets,
     project_root,
     workflow_files,
 )
@@ -201,6 +202,7 @@ def run(
     with LocalRuntime(
         agents, real_waits=real_waits, listener=ProgressPrinter(console, real_waits=real_waits)
     ) as rt:
+        rt.put_secrets(offline_secrets())
         record = rt.run(compiled, data, tenant=tenant, no_cache=no_cache)
     if as_json:
         sys.stdout.write(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
@@ -226,6 +228,7 @@ def demo(
     _quiet_offline_logs()
     records = []
     with LocalRuntime(agents, listener=ProgressPrinter(out)) as rt:
+        rt.put_secrets(offline_secrets())
         for path, workflow in compiled:
             out.rule(f"{workflow.workflow.name}  ·  {path.name}")
             record = rt.run(workflow)

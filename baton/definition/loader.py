@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 
 from baton.definition.exceptions import DefinitionError
@@ -14,6 +15,7 @@ from baton.definition.validation import check_workflow, document_loc
 
 REGISTRY_FILE = "agents.yaml"
 DEFINITIONS_DIR = "statemachines"
+OFFLINE_SECRETS = "offline/secrets.yaml"
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -55,6 +57,15 @@ def load_workflow(path: str | Path, registry: AgentRegistry) -> ResolvedWorkflow
     if workflow is None:
         raise DefinitionError(problems)
     return workflow
+
+
+def offline_secrets() -> dict[str, str]:
+    """The fake secrets the shipped examples use offline (statemachines/offline/secrets.yaml)."""
+    path = project_root() / DEFINITIONS_DIR / OFFLINE_SECRETS
+    if not path.is_file():
+        return {}
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in values.items()}
 
 
 def workflow_files(folder: str | Path | None = None) -> list[Path]:

@@ -122,7 +122,10 @@ class LocalRuntime:
 
         _fake_credentials()
         use_functions(self.functions_dir)
+        from baton_agent.runtime import cold_start
         from baton_agent.settings import get_settings
+
+        cold_start()  # a new offline deployment: agents start with fresh containers
 
         self._patches = patches.patched(
             self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait
@@ -163,6 +166,17 @@ class LocalRuntime:
             self._patches = None
 
     # deployment --------------------------------------------------------------------------
+    def put_secrets(self, secrets: dict[str, str]) -> None:
+        """Store secrets in the offline Secrets Manager (for agents that resolve references)."""
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name=REGION)
+        for name, value in secrets.items():
+            try:
+                client.create_secret(Name=name, SecretString=value)
+            except client.exceptions.ResourceExistsException:
+                client.put_secret_value(SecretId=name, SecretString=value)
+
     def deploy_agent(self, spec: AgentSpec) -> None:
         """Register the agent as a Lambda function and route its invocations in-process."""
         name = function_name(spec.name)

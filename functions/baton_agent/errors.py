@@ -19,3 +19,7 @@ class AccuracyBelowThreshold(AgentError):
         self.accuracy = accuracy
         self.required = required
         super().__init__(f"Agent {agent} accuracy ({accuracy:g}%) below threshold ({required:g}%)")
+
+
+class SecretLeakError(AgentInputError):
+    """An agent returned data containing a secret it resolved: refused, and never retried."""

@@ -9,6 +9,7 @@ start and end time, duration, how it was validated, whether it came from the cac
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
-from baton_agent.errors import AccuracyBelowThreshold, AgentInputError
+from baton_agent.errors import AccuracyBelowThreshold, AgentInputError, SecretLeakError
+from baton_agent.secrets import SecretResolver, SecretsManagerResolver
 from baton_agent.settings import get_settings
 from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
 
@@ -45,6 +47,16 @@ class AgentContext:
     replaces: str | None = None
     failure: Mapping[str, Any] | None = None
     cache: CachePolicy | None = None
+    secrets: SecretResolver | None = None
+    resolved: set[str] = field(default_factory=set)
+
+    def secret(self, name: str) -> str:
+        """The value of the secret `name` (a reference held in the workflow data)."""
+        if self.secrets is None:
+            raise AgentInputError("no secret resolver is configured")
+        value = self.secrets.resolve(name)
+        self.resolved.add(value)
+        return value
 
     @property
     def tenant(self) -> str:
@@ -73,11 +85,37 @@ def default_stats() -> AccuracyStats:
     return DynamoAccuracyStats(get_settings().stats_table, _dynamodb())
 
 
+@functools.lru_cache(maxsize=1)
+def _secretsmanager() -> Any:
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=get_settings().region)
+
+
+@functools.lru_cache(maxsize=1)
+def default_secrets() -> SecretResolver:
+    return SecretsManagerResolver(_secretsmanager)
+
+
+def cold_start() -> None:
+    """Forget per-container state (clients, cached secrets), as a new Lambda container would."""
+    for cached in (_dynamodb, _secretsmanager, default_secrets):
+        cached.cache_clear()
+
+
+def _refuse_leaks(ctx: AgentContext, data: dict[str, Any]) -> None:
+    if not ctx.resolved:
+        return
+    text = json.dumps(data, default=str)
+    if any(value and value in text for value in ctx.resolved):
+        raise SecretLeakError(f"agent {ctx.agent} returned a secret value in its data; refused")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _context_from(event: Mapping[str, Any]) -> AgentContext:
+def _context_from(event: Mapping[str, Any], secrets: SecretResolver | None) -> AgentContext:
     if not isinstance(event, Mapping) or not isinstance(event.get("data"), Mapping):
         raise AgentInputError("the invocation carries no workflow data (a 'data' object)")
     agent = str(event.get("agent", ""))
@@ -90,6 +128,7 @@ def _context_from(event: Mapping[str, Any]) -> AgentContext:
         replaces=event.get("replaces"),
         failure=event.get("failure"),
         cache=CachePolicy.from_payload(event.get("cache")),
+        secrets=secrets,
     )
 
 
@@ -140,13 +179,24 @@ def agent(
     *,
     cache: Callable[[], ResultCache] = default_cache,
     stats: Callable[[], AccuracyStats] = default_stats,
+    secrets: Callable[[], SecretResolver] = default_secrets,
 ) -> Any:
     """Wrap an agent function into a Lambda handler (`@agent`, or `@agent(cache=...)`)."""
 
     def wrap(function: AgentFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         @functools.wraps(function)
         def handler(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
-            ctx = _context_from(event)
+            try:
+                return run(event)
+            except AgentInputError as err:
+                if type(err) is AgentInputError:
+                    raise
+                # Retry and Catch match error names exactly: every input error is reported
+                # under the one name the compiled Retry block never retries.
+                raise AgentInputError(f"{type(err).__name__}: {err}") from err
+
+        def run(event: dict[str, Any]) -> dict[str, Any]:
+            ctx = _context_from(event, secrets())
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
             data = dict(event["data"])
@@ -158,6 +208,7 @@ def agent(
                 if hit is not None and hit.accuracy >= ctx.required_accuracy:
                     return _response(ctx, hit.data, hit.accuracy, started, cached=True)
             result = _as_result(function(data, ctx), ctx.agent)
+            _refuse_leaks(ctx, result.data)
             _best_effort("accuracy statistics", lambda: stats().record(ctx.agent, result.accuracy))
             if result.accuracy < ctx.required_accuracy:
                 logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})

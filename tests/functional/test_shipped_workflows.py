@@ -9,13 +9,15 @@ import json
 import pytest
 
 from baton.compiler.asl import compile_workflow
-from baton.definition.loader import load_workflow
+from baton.definition.loader import load_workflow, offline_secrets
 from tests.conftest import STATEMACHINES
 
 
 @pytest.fixture
 def runtime(runtime_factory, shipped_registry):
-    return runtime_factory(shipped_registry)
+    runtime = runtime_factory(shipped_registry)
+    runtime.put_secrets(offline_secrets())
+    return runtime
 
 
 def run_shipped(runtime, registry, name, data=None):

@@ -20,8 +20,11 @@ def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
     url = urlparse(str(login_url))
     if url.scheme not in ("http", "https") or not url.netloc:
         raise AgentInputError(f"loginUrl {login_url!r} is not an http(s) URL")
-    if not (data.get("passwordSecret") or data.get("password")):
-        raise AgentInputError("the workflow data names no passwordSecret")
+    secret = data.get("passwordSecret")
+    if not secret:
+        raise AgentInputError("the workflow data names no passwordSecret (a Secrets Manager name)")
+    if not context.secret(str(secret)):
+        raise AgentInputError(f"secret {secret!r} is empty")
     session_ref = hashlib.sha256(
         f"{url.netloc}|{username}|{context.execution.get('executionId', '')}".encode()
     ).hexdigest()[:24]
