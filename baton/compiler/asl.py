@@ -20,12 +20,13 @@ from typing import Any, Literal
 
 from baton.compiler import naming
 from baton.compiler.plan import Node, build_plan, walk
-from baton.compiler.retry import retriers, service_retriers
+from baton.compiler.retry import dynamodb_retriers, retriers, service_retriers
 from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.expressions import on_data
 from baton.definition.resolved import ResolvedWorkflow
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
 MERGE_RESULT = "{% $merge([$data, $states.result.Payload.data]) %}"
 StateKind = Literal["task", "alternative", "skip", "group", "condition"]
 
@@ -45,7 +46,8 @@ class CompiledWorkflow:
     workflow: ResolvedWorkflow
     asl: dict[str, Any]
     states: dict[str, StateInfo] = field(default_factory=dict)
-    resumable: list[str] = field(default_factory=list)
+    resume_points: dict[str, str] = field(default_factory=dict)
+    """Completed step → the state a resumed execution continues at."""
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.asl, indent=indent, ensure_ascii=False) + ("\n" if indent else "")
@@ -61,12 +63,30 @@ def _jsonata_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _skipped_handoff_item(agent: str, step: str) -> str:
+    """JSONata for the executions-table item of a skipped step (see baton_agent.keys).
+
+    `$states.input` is the error output the Catch passed on ({Error, Cause}).
+    """
+    handoff = (
+        f"{{'step': {_jsonata_string(step)}, 'agent': {_jsonata_string(agent)}, "
+        "'finishedAt': $now(), 'skipped': true, 'accuracy': 0, "
+        "'validatedBy': ['fallback-skip'], 'cached': false, "
+        "'error': $states.input.Error, 'cause': $states.input.Cause}"
+    )
+    return (
+        "{'pk': {'S': 'EXEC#' & $ctx.tenant & '#' & $ctx.executionId}, "
+        f"'sk': {{'S': 'HANDOFF#' & $now() & '#' & {_jsonata_string(step)}}}, "
+        f"'handoff': {{'S': $string({handoff})}}}}"
+    )
+
+
 class _Builder:
     def __init__(self, workflow: ResolvedWorkflow) -> None:
         self.wf = workflow
         self.names = naming.NameAllocator()
         self.info: dict[str, StateInfo] = {}
-        self.resumable: list[str] = []
+        self.resume_points: dict[str, str] = {}
 
     # names -------------------------------------------------------------------------------
     def name_nodes(self, nodes: list[Node]) -> None:
@@ -82,31 +102,46 @@ class _Builder:
                 )
 
     # states ------------------------------------------------------------------------------
-    def task(self, agent: str, name: str, *, in_group: bool) -> dict[str, Any]:
+    def task(self, agent: str, name: str, *, group: str | None) -> dict[str, Any]:
         spec = self.wf.agent(agent)
         policy = self.wf.policy(agent)
         state: dict[str, Any] = {
             "Type": "Task",
             "Comment": self._agent_comment(agent),
             "Resource": LAMBDA_INVOKE,
-            "Arguments": self._arguments(agent, name),
+            "Arguments": self._arguments(agent, name, checkpoint=name, group=group),
             "TimeoutSeconds": spec.timeout_seconds,
             "Retry": retriers(policy.retry),
         }
-        if in_group:
+        if group:
             state["Output"] = "{% $states.result.Payload.data %}"
         else:
             state["Assign"] = {"data": MERGE_RESULT}
         return state
 
     def _arguments(
-        self, agent: str, name: str, extra: dict[str, str] | None = None
+        self,
+        agent: str,
+        name: str,
+        *,
+        checkpoint: str,
+        group: str | None,
+        extra: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Lambda arguments; the payload is one JSONata object, so it costs one evaluation."""
+        """Lambda arguments; the payload is one JSONata object, so it costs one evaluation.
+
+        The agent runtime checkpoints "`checkpoint` is done" after the step (the step itself,
+        or for an alternative the step it replaces); a group member names its `group` instead
+        and checkpoints nothing, since only the whole group completes a step.
+        """
         spec = self.wf.agent(agent)
         fields = {"agent": _jsonata_string(agent)}
         if name != agent:  # the step is the agent's name unless said otherwise (saves bytes)
             fields["step"] = _jsonata_string(name)
+        if group:
+            fields["group"] = _jsonata_string(group)
+        elif checkpoint != name:
+            fields["checkpoint"] = _jsonata_string(checkpoint)
         fields |= {
             "attempt": "$states.context.State.RetryCount+1",
             "requiredAccuracy": f"{spec.required_accuracy:g}",
@@ -150,17 +185,23 @@ class _Builder:
         task_name: str,
         states: dict[str, Any],
         *,
-        in_group: bool,
+        group: str | None,
     ) -> str | None:
         """Add the Catch of `agent`'s task and its target state; return the target's name."""
         policy = self.wf.policy(agent)
         if policy.strategy == "skip":
             target = self.names.take(naming.skip_name(agent))
             skip: dict[str, Any] = {
-                "Type": "Pass",
-                "Comment": f"{agent} failed after its retries; the workflow goes on without it",
+                "Type": "Task",
+                "Comment": f"{agent} failed after its retries: record the skipped handoff, go on",
+                "Resource": DYNAMODB_PUT_ITEM,
+                "Arguments": {
+                    "TableName": naming.EXECUTIONS_TABLE_PLACEHOLDER,
+                    "Item": "{% " + _skipped_handoff_item(agent, task_name) + " %}",
+                },
+                "Retry": dynamodb_retriers(),
             }
-            if in_group:
+            if group:
                 skip["Output"] = {}
             states[target] = skip
             self.info[target] = StateInfo("skip", agent=agent)
@@ -172,12 +213,16 @@ class _Builder:
                 "Comment": f"Runs once when {agent} has failed after its retries",
                 "Resource": LAMBDA_INVOKE,
                 "Arguments": self._arguments(
-                    alt, target, {"replaces": _jsonata_string(agent), "failure": "$states.input"}
+                    alt,
+                    target,
+                    checkpoint=task_name,
+                    group=group,
+                    extra={"replaces": _jsonata_string(agent), "failure": "$states.input"},
                 ),
                 "TimeoutSeconds": self.wf.agent(alt).timeout_seconds,
                 "Retry": service_retriers(),
             }
-            if in_group:
+            if group:
                 alt_state["Output"] = "{% $states.result.Payload.data %}"
             else:
                 alt_state["Assign"] = {"data": MERGE_RESULT}
@@ -188,14 +233,15 @@ class _Builder:
         task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": target}]
         return target
 
-    def step(self, agent: str, name: str, states: dict[str, Any], *, after: str | None) -> None:
+    def step(
+        self, agent: str, name: str, states: dict[str, Any], *, after: str | None, group: str | None
+    ) -> None:
         """Emit an agent's Task and its fallback state; both end the iteration inside a group
         (`after` None) or continue at `after`."""
-        in_group = after is None
-        task = self.task(agent, name, in_group=in_group)
+        task = self.task(agent, name, group=group)
         states[name] = task
         self.info[name] = StateInfo("task", agent=agent)
-        target = self.fallback(agent, task, name, states, in_group=in_group)
+        target = self.fallback(agent, task, name, states, group=group)
         for state in (task, states[target]) if target else (task,):
             if after is None:
                 state["End"] = True
@@ -213,8 +259,8 @@ class _Builder:
             self.info[entry] = StateInfo("group", members=node.agents)
         else:
             entry = node.task_names[node.agents[0]]
-            self.step(node.agents[0], entry, states, after=after)
-        self.resumable.append(entry)
+            self.step(node.agents[0], entry, states, after=after, group=None)
+            self.resume_points[entry] = after
         return entry
 
     def group(self, node: Node, next_name: str) -> dict[str, Any]:
@@ -223,7 +269,7 @@ class _Builder:
         choices = []
         for agent in node.agents:
             name = node.task_names[agent]
-            self.step(agent, name, inner, after=None)
+            self.step(agent, name, inner, after=None, group=node.group_name)
             choices.append(
                 {
                     "Condition": f"{{% $states.input.agent = {_jsonata_string(agent)} %}}",
@@ -276,10 +322,11 @@ class _Builder:
     def start(self) -> dict[str, Any]:
         initial = json.dumps(self.wf.initial_data, ensure_ascii=False, separators=(",", ":"))
         context = (
-            "{'executionId': $states.context.Execution.Id, "
+            "{'executionId': $exists($states.input.executionId) ? $states.input.executionId "
+            ": $states.context.Execution.Name, 'run': $states.context.Execution.Id, "
             f"'workflowId': {_jsonata_string(self.wf.id)}, "
             "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default', "
-            "'resumeFrom': $states.input.resume.from, "
+            "'resumeAfter': $states.input.resume.after, "
             "'noCache': $states.input.noCache = true}"
         )
         return {
@@ -295,19 +342,21 @@ class _Builder:
         }
 
     def router(self, first: str) -> dict[str, Any]:
+        """One rule per completed step a checkpoint can name, going to the state after it."""
         choices: list[dict[str, Any]] = [
-            {"Condition": "{% $not($exists($ctx.resumeFrom)) %}", "Next": first}
+            {"Condition": "{% $not($exists($ctx.resumeAfter)) %}", "Next": first}
         ]
-        for name in self.resumable:
+        for done, following in reversed(self.resume_points.items()):
             choices.append(
                 {
-                    "Condition": f"{{% $ctx.resumeFrom={_jsonata_string(name)} %}}",
-                    "Next": name,
+                    "Condition": f"{{% $ctx.resumeAfter={_jsonata_string(done)} %}}",
+                    "Next": following,
                 }
             )
         return {
             "Type": "Choice",
-            "Comment": "A new execution starts at the first step; a resumed one at its checkpoint",
+            "Comment": "A new execution starts at the first step; a resumed one after the last "
+            "step its checkpoint names",
             "Choices": choices,
             "Default": first,
         }
@@ -324,7 +373,6 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
     builder.name_nodes(plan)
     body: dict[str, Any] = {}
     first = builder.sequence(plan, naming.COMPLETED, body)
-    builder.resumable.reverse()
     description = f": {workflow.description}" if workflow.description else ""
     states: dict[str, Any] = {
         naming.START: builder.start(),
@@ -343,7 +391,7 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         "TimeoutSeconds": workflow.timeout_seconds,
         "States": states,
     }
-    compiled = CompiledWorkflow(workflow, asl, builder.info, builder.resumable)
+    compiled = CompiledWorkflow(workflow, asl, builder.info, builder.resume_points)
     size = len(compiled.to_json(indent=None).encode())
     if size > MAX_DEFINITION_BYTES:
         raise DefinitionError(

@@ -53,3 +53,18 @@ def retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
 def service_retriers() -> list[dict[str, Any]]:
     """For a step that runs once (an alternative agent): only Lambda's own faults are retried."""
     return [dict(_SERVICE_FAULT_RETRIER), dict(_THROTTLING_RETRIER)]
+
+
+def dynamodb_retriers() -> list[dict[str, Any]]:
+    """For Baton's own bookkeeping writes: DynamoDB's transient faults, with jitter."""
+    return [
+        {
+            "ErrorEquals": [
+                "DynamoDB.ProvisionedThroughputExceededException",
+                "DynamoDB.ThrottlingException",
+                "DynamoDB.InternalServerErrorException",
+                "DynamoDB.RequestLimitExceeded",
+            ],
+            "JitterStrategy": "FULL",
+        }
+    ]

@@ -134,6 +134,15 @@ class _Reader:
         self.running: dict[str, str] = {}
         self.handoffs: list[Handoff] = []
 
+    def is_agent_task(self, event: dict[str, Any]) -> bool:
+        """True for the Task* events of a Lambda invocation (TaskStateEntered has no resource)."""
+        if event["type"] in ("TaskStateEntered", "TaskStateExited"):
+            return True
+        current: dict[str, Any] | None = event
+        while current is not None and current["type"] != "TaskScheduled":
+            current = self.by_id.get(current.get("previousEventId", 0))
+        return current is not None and _details(current).get("resourceType") == "lambda"
+
     def scheduled_step(self, event: dict[str, Any]) -> tuple[str, str]:
         """Follow previousEventId back to the TaskScheduled event; return (step, agent)."""
         current: dict[str, Any] | None = event
@@ -148,6 +157,8 @@ class _Reader:
     def read(self) -> None:
         for event in self.events:
             kind = event["type"]
+            if kind.startswith("Task") and not self.is_agent_task(event):
+                continue  # Baton's own bookkeeping (a skipped step's DynamoDB write)
             if kind == "TaskScheduled":
                 step, agent = self.scheduled_step(event)
                 self.attempts[step] = self.attempts.get(step, 0) + 1
@@ -163,7 +174,7 @@ class _Reader:
                     (step, agent, error, {"message": message, **payload}, event["timestamp"])
                 )
                 self.running.pop(step, None)
-            elif kind == "PassStateEntered":
+            elif kind == "TaskStateEntered":
                 self.maybe_skipped(event)
 
     def succeeded(self, event: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from moto.core.config import DefaultConfig
 
 from baton.compiler.asl import CompiledWorkflow
-from baton.compiler.naming import placeholder_key
+from baton.compiler.naming import EXECUTIONS_TABLE_PLACEHOLDER, placeholder_key
 from baton.definition.loader import project_root
 from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.local import patches
@@ -213,6 +213,9 @@ class LocalRuntime:
             definition = definition.replace(
                 "${" + placeholder_key(agent) + "}", function_arn(agent)
             )
+        definition = definition.replace(
+            EXECUTIONS_TABLE_PLACEHOLDER, self.tables["executions_table"]
+        )
         machine = f"baton-{compiled.workflow.id}"
         if machine in self._machines:
             self.sfn.update_state_machine(

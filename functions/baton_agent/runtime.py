@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 
 from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
 from baton_agent.errors import AccuracyBelowThreshold, AgentInputError, SecretLeakError
+from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
 from baton_agent.settings import get_settings
 from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
@@ -47,6 +48,7 @@ class AgentContext:
     replaces: str | None = None
     failure: Mapping[str, Any] | None = None
     cache: CachePolicy | None = None
+    checkpoint: str | None = None
     secrets: SecretResolver | None = None
     resolved: set[str] = field(default_factory=set)
 
@@ -61,6 +63,10 @@ class AgentContext:
     @property
     def tenant(self) -> str:
         return str(self.execution.get("tenant", "default"))
+
+    @property
+    def execution_id(self) -> str:
+        return str(self.execution.get("executionId", ""))
 
     @property
     def use_cache(self) -> bool:
@@ -79,6 +85,11 @@ def _dynamodb() -> Any:
 
 def default_cache() -> ResultCache:
     return DynamoResultCache(get_settings().cache_table, _dynamodb())
+
+
+def default_log() -> ExecutionLog:
+    settings = get_settings()
+    return DynamoExecutionLog(settings.executions_table, settings.stats_table, _dynamodb())
 
 
 def default_stats() -> AccuracyStats:
@@ -128,6 +139,9 @@ def _context_from(event: Mapping[str, Any], secrets: SecretResolver | None) -> A
         replaces=event.get("replaces"),
         failure=event.get("failure"),
         cache=CachePolicy.from_payload(event.get("cache")),
+        checkpoint=None
+        if event.get("group")
+        else str(event.get("checkpoint", event.get("step", agent))),
         secrets=secrets,
     )
 
@@ -165,6 +179,30 @@ def _response(
     }
 
 
+def _recorded(
+    ctx: AgentContext,
+    log: Callable[[], ExecutionLog],
+    data: dict[str, Any],
+    response: dict[str, Any],
+    *,
+    count_accuracy: bool,
+) -> dict[str, Any]:
+    """Write the step's handoff, checkpoint and statistics before handing the result on."""
+    if ctx.execution_id:
+        handoff = {**response["meta"], "accuracy": response["accuracy"], "data": response["data"]}
+        log().step_finished(
+            StepRecord(
+                tenant=ctx.tenant,
+                execution_id=ctx.execution_id,
+                handoff=handoff,
+                checkpoint_after=ctx.checkpoint,
+                data_after={**data, **response["data"]},
+                accuracy=response["accuracy"] if count_accuracy else None,
+            )
+        )
+    return response
+
+
 def _best_effort(action: str, fn: Callable[[], Any]) -> Any:
     """Cache and statistics must never fail an agent: log and go on."""
     try:
@@ -180,6 +218,7 @@ def agent(
     cache: Callable[[], ResultCache] = default_cache,
     stats: Callable[[], AccuracyStats] = default_stats,
     secrets: Callable[[], SecretResolver] = default_secrets,
+    log: Callable[[], ExecutionLog] = default_log,
 ) -> Any:
     """Wrap an agent function into a Lambda handler (`@agent`, or `@agent(cache=...)`)."""
 
@@ -206,11 +245,14 @@ def agent(
                 key = cache_key(ctx.tenant, ctx.agent, ctx.cache, data)
                 hit = _best_effort("cache read", lambda: cache().get(key))
                 if hit is not None and hit.accuracy >= ctx.required_accuracy:
-                    return _response(ctx, hit.data, hit.accuracy, started, cached=True)
+                    response = _response(ctx, hit.data, hit.accuracy, started, cached=True)
+                    return _recorded(ctx, log, data, response, count_accuracy=False)
             result = _as_result(function(data, ctx), ctx.agent)
             _refuse_leaks(ctx, result.data)
-            _best_effort("accuracy statistics", lambda: stats().record(ctx.agent, result.accuracy))
             if result.accuracy < ctx.required_accuracy:
+                _best_effort(
+                    "accuracy statistics", lambda: stats().record(ctx.agent, result.accuracy)
+                )
                 logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})
                 raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
             if key is not None and ctx.cache is not None:
@@ -220,7 +262,8 @@ def agent(
                     "cache write",
                     lambda: cache().put(key, stored, ttl, agent=ctx.agent, tenant=ctx.tenant),
                 )
-            return _response(ctx, result.data, result.accuracy, started, cached=False)
+            response = _response(ctx, result.data, result.accuracy, started, cached=False)
+            return _recorded(ctx, log, data, response, count_accuracy=True)
 
         return handler
 

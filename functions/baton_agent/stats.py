@@ -1,8 +1,14 @@
-"""Rolling accuracy per agent (the reference registry's `updateAccuracy`), kept in agent-stats."""
+"""Rolling accuracy per agent (the reference registry's `updateAccuracy`), kept in agent-stats.
+
+A successful step updates it in its step transaction (records.py); this writes it alone, for
+a result refused by the accuracy gate.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from baton_agent.records import accuracy_update
 
 
 class AccuracyStats(Protocol):
@@ -17,15 +23,7 @@ class DynamoAccuracyStats:
         self.client = client
 
     def record(self, agent: str, accuracy: float) -> None:
-        self.client.update_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"AGENT#{agent}"}},
-            UpdateExpression="ADD calls :one, accuracySum :accuracy SET lastAccuracy = :accuracy",
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":accuracy": {"N": repr(float(accuracy))},
-            },
-        )
+        self.client.update_item(**accuracy_update(self.table, agent, accuracy))
 
     def rolling_accuracy(self, agent: str) -> float | None:
         item = self.client.get_item(TableName=self.table, Key={"pk": {"S": f"AGENT#{agent}"}}).get(

@@ -340,12 +340,12 @@ def test_workflow_timeout_ends_failed_with_a_timeout_error(runtime_factory, call
     assert record.metrics.total_execution_time < 2500
 
 
-def test_resume_starts_at_the_checkpointed_step(runtime_factory, calls):
+def test_resume_continues_after_the_checkpointed_step(runtime_factory, calls):
     handlers = {n: echo(calls, n) for n in "abc"}
     reg = registry()
     runtime = runtime_factory(reg, handlers)
     workflow = compiled({"id": "res", "name": "Res", "agents": ["a", "b", "c"]}, reg)
-    record = runtime.run(workflow, resume={"from": "b", "data": {"a": 1, "trail": ["a"]}})
+    record = runtime.run(workflow, resume={"after": "a", "data": {"a": 1, "trail": ["a"]}})
     assert record.status == "completed"
     assert calls.agents() == ["b", "c"]
     assert record.workflow_data == {"a": 1, "b": 1, "c": 1, "trail": ["a", "b", "c"]}

@@ -154,14 +154,16 @@ def test_fallbacks_are_catch_targets():
     assert states["a1"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "a9 (instead of a1)"}]
     alternative = states["a9 (instead of a1)"]
     assert alternative["Arguments"]["FunctionName"] == "${AgentFn_a9}"
+    assert '"checkpoint":"a1"' in alternative["Arguments"]["Payload"]
     assert alternative["Next"] == "a2"
     assert all(r["ErrorEquals"] != ["States.ALL"] for r in alternative["Retry"])
     assert states["a2"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "Skip a2"}]
-    assert states["Skip a2"] == {
-        "Type": "Pass",
-        "Comment": states["Skip a2"]["Comment"],
-        "Next": "a3",
-    }
+    skip = states["Skip a2"]
+    assert skip["Type"] == "Task"
+    assert skip["Resource"] == "arn:aws:states:::dynamodb:putItem"
+    assert skip["Arguments"]["TableName"] == "${ExecutionsTable}"
+    assert "'validatedBy': ['fallback-skip']" in skip["Arguments"]["Item"]
+    assert skip["Next"] == "a3"
     assert "Catch" not in states["a3"]
     assert all(r["ErrorEquals"] != ["States.ALL"] for r in states["a3"]["Retry"])
     assert "Catch" not in states["a4"]
@@ -174,18 +176,21 @@ def test_workflow_timeout_from_config():
     assert asl["TimeoutSeconds"] == 120
 
 
-def test_resume_router_lists_every_top_level_step():
+def test_resume_router_continues_after_each_completed_step():
     definition = {
         "id": "r",
         "name": "R",
-        "agents": ["a1", "a2", "a3"],
+        "agents": ["a1", "a2", "a3", "a4", "a5"],
         "config": {"parallelGroups": [["a2", "a3"]]},
+        "conditions": [{"after": "a4", "when": "x", "then": ["a5"]}],
     }
     router = compiled(definition, REGISTRY).asl["States"]["Resume router"]
-    targets = [choice["Next"] for choice in router["Choices"]]
-    assert targets == ["a1", "a1", "Parallel: a2 + a3"]
-    assert router["Choices"][0]["Condition"] == "{% $not($exists($ctx.resumeFrom)) %}"
-    assert router["Choices"][2]["Condition"] == '{% $ctx.resumeFrom="Parallel: a2 + a3" %}'
+    assert router["Choices"] == [
+        {"Condition": "{% $not($exists($ctx.resumeAfter)) %}", "Next": "a1"},
+        {"Condition": '{% $ctx.resumeAfter="a1" %}', "Next": "Parallel: a2 + a3"},
+        {"Condition": '{% $ctx.resumeAfter="a4" %}', "Next": "If after a4"},
+        {"Condition": '{% $ctx.resumeAfter="a5" %}', "Next": "Completed"},
+    ]
 
 
 def test_initial_data_is_compiled_into_start():
@@ -319,7 +324,7 @@ def test_random_workflows_compile_to_sound_asl(definition):
     invoked = {
         state["Arguments"]["FunctionName"]
         for state in _all_states(result.asl)
-        if state["Type"] == "Task"
+        if state.get("Resource") == "arn:aws:states:::lambda:invoke"
     }
     assert {f"${{AgentFn_{a}}}" for a in definition["agents"]} <= invoked
     assert len(json.dumps(result.asl)) < 1_000_000
