@@ -71,7 +71,7 @@ def _skipped_handoff_item(agent: str, step: str) -> str:
     handoff = (
         f"{{'step': {_jsonata_string(step)}, 'agent': {_jsonata_string(agent)}, "
         "'finishedAt': $now(), 'skipped': true, 'accuracy': 0, "
-        "'validatedBy': ['fallback-skip'], 'cached': false, "
+        "'validatedBy': ['fallback-skip'], 'cached': false, 'run': $ctx.run, "
         "'error': $states.input.Error, 'cause': $states.input.Cause}"
     )
     return (

@@ -33,6 +33,7 @@ class WorkflowConfig(DefinitionModel):
     max_retries: int = 3
     backoff: Backoff = Backoff()
     auto_recovery: bool = True
+    max_recoveries: int = Field(1, ge=0, le=5)
     parallel_groups: list[list[AgentRef]] = Field(default_factory=list)
 
 
@@ -68,6 +69,14 @@ class CachePolicy(DefinitionModel):
     enabled: bool = True
     ttl: Duration | None = None
     key: list[str] | None = None
+
+
+class Trigger(DefinitionModel):
+    """Start workflow `workflow` when this one ends `on` completed (or failed); the output data
+    of this one is its input."""
+
+    on: Literal["completed", "failed"] = "completed"
+    workflow: str
 
 
 class Metadata(DefinitionModel):
@@ -110,6 +119,7 @@ class Workflow(DefinitionModel):
     conditions: list[Condition] = Field(default_factory=list)
     fallbacks: dict[str, Fallback] = Field(default_factory=dict)
     cache: dict[str, CachePolicy] = Field(default_factory=dict)
+    triggers: list[Trigger] = Field(default_factory=list)
     metadata: Metadata = Metadata()
 
     _keyed_fallbacks = field_validator("fallbacks", "cache", mode="before")(

@@ -112,6 +112,7 @@ class LocalRuntime:
         self.waits: dict[str, list[tuple[str, float]]] = {}
         self._waits_lock = threading.Lock()
         self._functions: set[str] = set()
+        self._started: set[str] = set()
         self._machines: dict[str, str] = {}
         self._mock: Any = None
         self._patches: Any = None
@@ -139,9 +140,11 @@ class LocalRuntime:
             self.sfn = boto3.client("stepfunctions", region_name=REGION)
             self.lambda_ = boto3.client("lambda", region_name=REGION)
             self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+            from baton.local.services import LocalServices
             from baton.local.tables import create_tables
 
             self.tables = create_tables(self.dynamodb, get_settings())
+            self.services = LocalServices(boto3, REGION, ACCOUNT)
             iam = boto3.client("iam", region_name=REGION)
             self.role_arn = iam.create_role(
                 RoleName="baton-local",
@@ -227,6 +230,14 @@ class LocalRuntime:
                 name=machine, definition=definition, roleArn=self.role_arn, type=kind
             )["stateMachineArn"]
             self._machines[machine] = arn
+        workflow = compiled.workflow
+        self.services.register(
+            workflow.id,
+            workflow.name,
+            self._machines[machine],
+            workflow.source.config,
+            workflow.source.triggers,
+        )
         return self._machines[machine]
 
     # execution ---------------------------------------------------------------------------
@@ -300,7 +311,36 @@ class LocalRuntime:
         self.wait(execution_arn)
         return self.record(compiled, execution_arn)
 
+    # the lifecycle -----------------------------------------------------------------------
+    def execute(
+        self,
+        compiled: CompiledWorkflow,
+        data: dict[str, Any] | None = None,
+        *,
+        tenant: str = "default",
+        idempotency_key: str | None = None,
+        no_cache: bool = False,
+        settle: bool = True,
+    ) -> dict[str, Any]:
+        """Start an execution through the lifecycle service (records, events, recovery) and,
+        unless `settle` is False, wait until it stops running; return its stored record."""
+        self.deploy(compiled)
+        record = self.services.lifecycle.start(
+            compiled.workflow.id,
+            data,
+            tenant=tenant,
+            idempotency_key=idempotency_key,
+            no_cache=no_cache,
+        )
+        if not settle:
+            return record
+        return self.services.settle(tenant, record["executionId"])
+
     # observation -------------------------------------------------------------------------
+    def listener_seen(self, agent: str) -> bool:
+        """Whether an attempt of `agent` has started in this runtime."""
+        return agent in self._started
+
     def _on_wait(self, wait: patches.Wait) -> None:
         with self._waits_lock:
             self.waits.setdefault(wait.execution_arn, []).append((wait.state, wait.seconds))
@@ -322,6 +362,7 @@ class LocalRuntime:
                 "attempt": event.get("attempt", 1),
                 "execution": (event.get("context") or {}).get("executionId", ""),
             }
+            self._started.add(agent)
             self._emit("attempt", base)
             started = time.perf_counter()
             try:

@@ -3,13 +3,11 @@
 - the handoff (under the execution, sorted by finish time);
 - the checkpoint "this step is done, with this workflow data" (not for parallel-group members:
   only the whole group completes a step), from which a resumed execution continues at the state
-  after that step, so no completed step runs again;
-- the agent's accuracy statistics (calls and accuracy sum, added atomically).
+  after that step, so no completed step runs again.
 
-The handoff and the checkpoint go in one BatchWriteItem, the statistics in one UpdateItem (ADD
-is what keeps concurrent updates exact): two round trips a step. Not a transaction: each write
-is idempotent, and a transaction costs twice the capacity (and moto copies whole tables for
-one). Data is stored as JSON.
+Both go in one BatchWriteItem: one round trip a step (each write is idempotent, so no
+transaction is needed). The agents' accuracy statistics are updated from the handoffs when the
+run ends (baton_service.events), not here. Data is stored as JSON.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ class StepRecord:
     handoff: Mapping[str, Any]
     checkpoint_after: str | None
     data_after: Mapping[str, Any]
-    accuracy: float | None
 
 
 class ExecutionLog(Protocol):
@@ -42,9 +39,8 @@ def to_json(value: Any) -> str:
 
 
 class DynamoExecutionLog:
-    def __init__(self, executions_table: str, stats_table: str, client: Any) -> None:
+    def __init__(self, executions_table: str, client: Any) -> None:
         self.executions_table = executions_table
-        self.stats_table = stats_table
         self.client = client
 
     def step_finished(self, record: StepRecord) -> None:
@@ -71,10 +67,6 @@ class DynamoExecutionLog:
         while requests:
             unprocessed = self.client.batch_write_item(RequestItems=requests)
             requests = unprocessed.get("UnprocessedItems") or {}
-        if record.accuracy is not None:
-            self.client.update_item(
-                **accuracy_update(self.stats_table, str(handoff["agent"]), record.accuracy)
-            )
 
 
 def accuracy_update(table: str, agent: str, accuracy: float) -> dict[str, Any]:

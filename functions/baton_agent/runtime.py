@@ -88,8 +88,7 @@ def default_cache() -> ResultCache:
 
 
 def default_log() -> ExecutionLog:
-    settings = get_settings()
-    return DynamoExecutionLog(settings.executions_table, settings.stats_table, _dynamodb())
+    return DynamoExecutionLog(get_settings().executions_table, _dynamodb())
 
 
 def default_stats() -> AccuracyStats:
@@ -175,6 +174,7 @@ def _response(
             "validatedBy": ["cache"] if cached else ["accuracy-check"],
             "cached": cached,
             "replaces": ctx.replaces,
+            "run": ctx.execution.get("run"),
         },
     }
 
@@ -184,10 +184,8 @@ def _recorded(
     log: Callable[[], ExecutionLog],
     data: dict[str, Any],
     response: dict[str, Any],
-    *,
-    count_accuracy: bool,
 ) -> dict[str, Any]:
-    """Write the step's handoff, checkpoint and statistics before handing the result on."""
+    """Write the step's handoff and checkpoint before handing the result on."""
     if ctx.execution_id:
         handoff = {**response["meta"], "accuracy": response["accuracy"], "data": response["data"]}
         log().step_finished(
@@ -197,7 +195,6 @@ def _recorded(
                 handoff=handoff,
                 checkpoint_after=ctx.checkpoint,
                 data_after={**data, **response["data"]},
-                accuracy=response["accuracy"] if count_accuracy else None,
             )
         )
     return response
@@ -246,7 +243,7 @@ def agent(
                 hit = _best_effort("cache read", lambda: cache().get(key))
                 if hit is not None and hit.accuracy >= ctx.required_accuracy:
                     response = _response(ctx, hit.data, hit.accuracy, started, cached=True)
-                    return _recorded(ctx, log, data, response, count_accuracy=False)
+                    return _recorded(ctx, log, data, response)
             result = _as_result(function(data, ctx), ctx.agent)
             _refuse_leaks(ctx, result.data)
             if result.accuracy < ctx.required_accuracy:
@@ -263,7 +260,7 @@ def agent(
                     lambda: cache().put(key, stored, ttl, agent=ctx.agent, tenant=ctx.tenant),
                 )
             response = _response(ctx, result.data, result.accuracy, started, cached=False)
-            return _recorded(ctx, log, data, response, count_accuracy=True)
+            return _recorded(ctx, log, data, response)
 
         return handler
 

@@ -7,7 +7,6 @@ import pytest
 
 from baton_agent.cache import DynamoResultCache
 from baton_agent.settings import get_settings
-from baton_agent.stats import DynamoAccuracyStats
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
 
@@ -90,23 +89,3 @@ def test_no_cache_runs_the_agent(setup):
     record = runtime.run(workflow, {"q": 1}, no_cache=True)
     assert calls.count("a") == 2
     assert record.handoff("a").cached is False
-
-
-def test_rolling_accuracy_per_agent_is_updated(runtime_factory):
-    from baton_agent import AgentResult, agent
-
-    accuracies = iter([90, 70, 95])
-
-    @agent
-    def varying(data, context):
-        return AgentResult(data={}, accuracy=next(accuracies))
-
-    reg = make_registry("a", "b")
-    runtime = runtime_factory(reg, {"a": varying, "b": echo(Calls(), "b", accuracy=80)})
-    workflow = compiled({"id": "acc", "name": "Acc", "agents": ["a", "b"]}, reg)
-    for _ in range(3):
-        runtime.run(workflow)
-    stats = DynamoAccuracyStats(get_settings().stats_table, boto3.client("dynamodb"))
-    assert stats.rolling_accuracy("a") == 85
-    assert stats.rolling_accuracy("b") == 80
-    assert stats.rolling_accuracy("unknown") is None

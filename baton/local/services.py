@@ -1,0 +1,149 @@
+"""Baton's lifecycle and events handler wired to the offline AWS, with status events emulated.
+
+Step Functions announces each run's status changes on EventBridge, and the stack routes them to
+the events handler. Offline there is no such delivery, so `settle` waits for the current run to
+end and hands the handler the event AWS would have sent (the shape AWS documents).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from baton_agent.settings import get_settings
+from baton_agent.stats import DynamoAccuracyStats
+from baton_service.catalog import StaticCatalog, Trigger, WorkflowInfo
+from baton_service.events import Outlets, StatusChangeHandler
+from baton_service.lifecycle import LifecycleService
+from baton_service.store import ExecutionStore
+
+EVENT_BUS = "baton"
+TOPIC = "baton-notifications"
+ARCHIVE_BUCKET = "baton-archive"
+TAP_QUEUE = "baton-events-tap"
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def _epoch_ms(value: Any) -> int | None:
+    return int(value.timestamp() * 1000) if value is not None else None
+
+
+class LocalServices:
+    def __init__(self, session: Any, region: str, account: str) -> None:
+        settings = get_settings()
+        self.sfn = session.client("stepfunctions", region_name=region)
+        dynamodb = session.client("dynamodb", region_name=region)
+        events = session.client("events", region_name=region)
+        sns = session.client("sns", region_name=region)
+        s3 = session.client("s3", region_name=region)
+        self.sqs = session.client("sqs", region_name=region)
+        self.region, self.account = region, account
+        events.create_event_bus(Name=EVENT_BUS)
+        topic_arn = sns.create_topic(Name=TOPIC)["TopicArn"]
+        s3.create_bucket(Bucket=ARCHIVE_BUCKET)
+        self.tap_url = self._tap(events)
+        self.s3 = s3
+        self.catalog = StaticCatalog()
+        self.store = ExecutionStore(settings.executions_table, dynamodb)
+        self.lifecycle = LifecycleService(self.store, self.sfn, self.catalog)
+        self.handler = StatusChangeHandler(
+            self.lifecycle,
+            DynamoAccuracyStats(settings.stats_table, dynamodb),
+            Outlets(events, EVENT_BUS, sns, topic_arn, s3, ARCHIVE_BUCKET),
+        )
+        self.delivered: set[tuple[str, str]] = set()
+
+    def _tap(self, events: Any) -> str:
+        """An SQS queue receiving every Baton event, so a person or a test can read them."""
+        url = self.sqs.create_queue(QueueName=TAP_QUEUE)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(
+            Name="baton-tap", EventBusName=EVENT_BUS, EventPattern=json.dumps({"source": ["baton"]})
+        )
+        events.put_targets(
+            Rule="baton-tap", EventBusName=EVENT_BUS, Targets=[{"Id": "tap", "Arn": arn}]
+        )
+        return str(url)
+
+    def register(
+        self, workflow_id: str, name: str, state_machine_arn: str, config: Any, triggers: list[Any]
+    ) -> None:
+        self.catalog.register(
+            WorkflowInfo(
+                workflow_id=workflow_id,
+                name=name,
+                state_machine_arn=state_machine_arn,
+                auto_recovery=config.auto_recovery,
+                max_recoveries=config.max_recoveries,
+                triggers=tuple(Trigger(t.on, t.workflow) for t in triggers),
+            )
+        )
+
+    # emulated delivery -----------------------------------------------------------------
+    def deliver(self, execution_arn: str) -> dict[str, Any] | None:
+        """Hand the events handler the status-change event of a run, once per status."""
+        description = self.sfn.describe_execution(executionArn=execution_arn)
+        status = description["status"]
+        if (execution_arn, status) in self.delivered:
+            return None
+        self.delivered.add((execution_arn, status))
+        detail = {
+            "executionArn": execution_arn,
+            "stateMachineArn": description["stateMachineArn"],
+            "name": description["name"],
+            "status": status,
+            "startDate": _epoch_ms(description.get("startDate")),
+            "stopDate": _epoch_ms(description.get("stopDate")),
+            "input": description.get("input"),
+            "output": description.get("output"),
+            "error": description.get("error"),
+            "cause": description.get("cause"),
+        }
+        event = {
+            "version": "0",
+            "detail-type": STATUS_CHANGE,
+            "source": "aws.states",
+            "account": self.account,
+            "region": self.region,
+            "resources": [execution_arn],
+            "detail": detail,
+        }
+        return self.handler.handle(event)
+
+    def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
+        """Deliver status events until the execution stops running (recoveries included) and
+        its current run has ended (a paused or cancelled run ends a moment after the request)."""
+        deadline = time.monotonic() + timeout
+        poll = 0.005
+        while time.monotonic() < deadline:
+            record = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
+            run = record.get("currentRun")
+            run_status = self.sfn.describe_execution(executionArn=run)["status"] if run else None
+            if run:
+                self.deliver(run)
+            if run_status != "RUNNING" and record["status"] not in ("pending",):
+                after = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
+                if after.get("currentRun") == run and after["status"] not in ("running", "pending"):
+                    break  # delivered, and no recovery started another run
+                continue
+            time.sleep(poll)
+            poll = min(poll * 1.5, 0.05)
+        return self.lifecycle.get(tenant, execution_id)
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every Baton event published so far (drains the tap queue)."""
+        received: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return received
+            for message in batch:
+                received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.tap_url, ReceiptHandle=message["ReceiptHandle"]
+                )

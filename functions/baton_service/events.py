@@ -1,0 +1,289 @@
+"""The events handler's logic: Step Functions "Execution Status Change" → Baton's bookkeeping.
+
+For the current run of a Baton execution (others are ignored) it keeps the record true for
+every status (SUCCEEDED, FAILED, TIMED_OUT, ABORTED, which no in-machine Catch sees), updates
+each agent's rolling accuracy from the run's handoffs, publishes Baton's events to EventBridge,
+notifies an SNS topic, archives the final record in S3, starts dependent workflows with the
+output as their input, and resumes failed executions when auto-recovery is on, at most the
+workflow's `maxRecoveries` times (so never in a loop).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from statistics import fmean
+from typing import Any
+
+from baton_agent.records import to_json
+from baton_agent.stats import AccuracyStats
+from baton_service.history import last_failure, running_step
+from baton_service.lifecycle import LifecycleService, run_number
+
+SOURCE = "baton"
+
+
+@dataclass
+class Outlets:
+    """Where the handler sends things; each may be absent (None) where it is not configured."""
+
+    events: Any = None
+    event_bus: str | None = None
+    sns: Any = None
+    topic_arn: str | None = None
+    s3: Any = None
+    archive_bucket: str | None = None
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):  # EventBridge gives epoch milliseconds
+        return datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="milliseconds")
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
+    return str(value)
+
+
+class StatusChangeHandler:
+    def __init__(self, lifecycle: LifecycleService, stats: AccuracyStats, outlets: Outlets) -> None:
+        self.lifecycle = lifecycle
+        self.store = lifecycle.store
+        self.sfn = lifecycle.sfn
+        self.stats = stats
+        self.outlets = outlets
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        detail = event.get("detail") or {}
+        run_input = json.loads(detail.get("input") or "{}")
+        tenant, execution_id = run_input.get("tenant"), run_input.get("executionId")
+        if not tenant or not execution_id:
+            return {"ignored": "not a Baton run"}
+        record = self.store.get(tenant, execution_id)
+        if record is None:
+            return {"ignored": "no such execution"}
+        if run_number(str(detail.get("name", ""))) != record.get("run"):
+            return {"ignored": "not the current run"}
+        status = detail.get("status")
+        handler = {
+            "RUNNING": self._running,
+            "SUCCEEDED": self._succeeded,
+            "FAILED": self._failed,
+            "TIMED_OUT": self._failed,
+            "ABORTED": self._aborted,
+        }.get(str(status))
+        if handler is None:
+            return {"ignored": f"status {status}"}
+        return handler(record, detail)
+
+    # statuses --------------------------------------------------------------------------
+    def _running(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        self._publish([self._entry("Workflow Started", record, {"run": record.get("run")})])
+        return {"status": "running"}
+
+    def _succeeded(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        output = json.loads(detail.get("output") or "{}")
+        data = output.get("data", {}) if isinstance(output, dict) else {}
+        handoffs = self._run_handoffs(record, detail)
+        changes = {
+            "status": "completed",
+            "endTime": _iso(detail.get("stopDate")),
+            "output": data,
+            "metrics": self._metrics(record, detail, handoffs, failed=0),
+        }
+        self._finish(record, changes, handoffs, "Workflow Completed")
+        for trigger in self._triggers(record, "completed"):
+            self.lifecycle.start(trigger, data, tenant=record["tenant"])
+        return {"status": "completed"}
+
+    def _failed(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        history = self._history(str(detail["executionArn"]))
+        handoffs = self._run_handoffs(record, detail)
+        error = self._error(detail, history)
+        failed_attempts = sum(1 for e in history if e["type"] in ("TaskFailed", "TaskTimedOut"))
+        changes = {
+            "status": "failed",
+            "endTime": _iso(detail.get("stopDate")),
+            "error": error,
+            "metrics": self._metrics(record, detail, handoffs, failed=failed_attempts),
+        }
+        extra = [self._entry("Agent Failed", record, error)] if error.get("agentName") else []
+        self._finish(record, changes, handoffs, "Workflow Failed", extra)
+        workflow = self.lifecycle.catalog.get(record["workflowId"])
+        if (
+            workflow
+            and workflow.auto_recovery
+            and int(record.get("recoveries", 0)) < workflow.max_recoveries
+        ):
+            self.lifecycle.resume(record["tenant"], record["executionId"], recovery=True)
+            return {"status": "failed", "recovering": True}
+        return {"status": "failed"}
+
+    def _aborted(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        if record["status"] == "paused":
+            self._publish([self._entry("Workflow Paused", record, {})])
+            return {"status": "paused"}
+        handoffs = self._run_handoffs(record, detail)
+        changes = {"status": "cancelled", "endTime": _iso(detail.get("stopDate"))}
+        self._finish(
+            record,
+            changes,
+            handoffs,
+            "Workflow Cancelled",
+            only_if=("running", "pending", "cancelled"),
+        )
+        return {"status": "cancelled"}
+
+    # helpers ---------------------------------------------------------------------------
+    def _finish(
+        self,
+        record: dict[str, Any],
+        changes: dict[str, Any],
+        handoffs: list[dict[str, Any]],
+        kind: str,
+        extra: list[dict[str, Any]] | None = None,
+        only_if: tuple[str, ...] = ("running",),
+    ) -> None:
+        self.store.update(record["tenant"], record["executionId"], changes, only_if_status=only_if)
+        for handoff in handoffs:
+            if not handoff.get("cached") and not handoff.get("skipped"):
+                self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
+        final = {**record, **changes, "handoffs": handoffs}
+        summary = {k: final.get(k) for k in ("status", "error", "metrics", "endTime")}
+        agents = [
+            self._entry(
+                "Agent Completed",
+                record,
+                {k: h.get(k) for k in ("agent", "step", "accuracy", "cached", "skipped")},
+            )
+            for h in handoffs
+            if not h.get("skipped")
+        ]
+        self._publish([*agents, *(extra or []), self._entry(kind, record, summary)])
+        self._notify(kind, final)
+        self._archive(final)
+
+    def _run_handoffs(
+        self, record: dict[str, Any], detail: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        run = detail.get("executionArn")
+        return [
+            h
+            for h in self.store.handoffs(record["tenant"], record["executionId"])
+            if h.get("run") in (run, None)
+        ]
+
+    def _metrics(
+        self,
+        record: dict[str, Any],
+        detail: Mapping[str, Any],
+        handoffs: list[dict[str, Any]],
+        *,
+        failed: int,
+    ) -> dict[str, Any]:
+        done = [h for h in handoffs if not h.get("skipped")]
+        start = detail.get("startDate")
+        stop = detail.get("stopDate")
+        total = (
+            (stop - start)
+            if isinstance(start, int | float) and isinstance(stop, int | float)
+            else 0
+        )
+        return {
+            "totalExecutionTime": total,
+            "averageAgentTime": fmean(float(h.get("durationMs", 0)) for h in done) if done else 0,
+            "successfulHandoffs": len(done),
+            "failedHandoffs": failed,
+        }
+
+    def _history(self, arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**request)
+            events += page["events"]
+            if not page.get("nextToken"):
+                return events
+            request["nextToken"] = page["nextToken"]
+
+    def _error(self, detail: Mapping[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+        timestamp = _iso(detail.get("stopDate"))
+        if detail.get("status") == "TIMED_OUT":
+            running = running_step(history) or {}
+            agent = running.get("agent")
+            return {
+                "message": "workflow timed out" + (f" while {agent} was running" if agent else ""),
+                "errorType": "States.Timeout",
+                "agentName": agent,
+                "step": running.get("step", agent),
+                "timestamp": timestamp,
+                "retryCount": 0,
+            }
+        failure = last_failure(history)
+        if failure is None:
+            return {
+                "message": str(detail.get("cause") or detail.get("error") or "failed"),
+                "errorType": str(detail.get("error") or "States.Runtime"),
+                "timestamp": timestamp,
+                "retryCount": 0,
+            }
+        return {
+            "message": failure["message"],
+            "errorType": failure["error"],
+            "agentName": failure["agent"],
+            "step": failure["step"],
+            "timestamp": _iso(failure["timestamp"]),
+            "retryCount": max(0, failure["attempts"] - 1),
+        }
+
+    def _triggers(self, record: dict[str, Any], on: str) -> list[str]:
+        workflow = self.lifecycle.catalog.get(record["workflowId"])
+        return [t.workflow for t in (workflow.triggers if workflow else ()) if t.on == on]
+
+    def _entry(
+        self, kind: str, record: Mapping[str, Any], extra: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        detail = {
+            "executionId": record["executionId"],
+            "tenant": record["tenant"],
+            "workflowId": record["workflowId"],
+            **extra,
+        }
+        return {
+            "Source": SOURCE,
+            "DetailType": kind,
+            "Detail": to_json(detail),
+            "EventBusName": self.outlets.event_bus,
+        }
+
+    def _publish(self, entries: list[dict[str, Any]]) -> None:
+        if self.outlets.events is None or not self.outlets.event_bus:
+            return
+        for start in range(0, len(entries), 10):
+            self.outlets.events.put_events(Entries=entries[start : start + 10])
+
+    def _notify(self, kind: str, final: Mapping[str, Any]) -> None:
+        if self.outlets.sns is None or not self.outlets.topic_arn:
+            return
+        error = final.get("error") or {}
+        message = (
+            f"{kind}: {final.get('workflowName')} [{final['executionId']}] is {final['status']}"
+        )
+        if error:
+            message += f": {error.get('errorType')}: {error.get('message')}"
+        self.outlets.sns.publish(
+            TopicArn=self.outlets.topic_arn, Subject=kind[:100], Message=message
+        )
+
+    def _archive(self, final: Mapping[str, Any]) -> None:
+        if self.outlets.s3 is None or not self.outlets.archive_bucket:
+            return
+        key = f"{final['tenant']}/{final['workflowId']}/{final['executionId']}.json"
+        self.outlets.s3.put_object(
+            Bucket=self.outlets.archive_bucket,
+            Key=key,
+            Body=to_json(final).encode(),
+            ContentType="application/json",
+        )

@@ -1,0 +1,37 @@
+"""Lifecycle errors, each with the fields a caller (CLI, API) needs to answer well."""
+
+from __future__ import annotations
+
+
+class LifecycleError(Exception):
+    """Base of the lifecycle service's errors."""
+
+
+class ExecutionNotFoundError(LifecycleError):
+    def __init__(self, tenant: str, execution_id: str) -> None:
+        self.tenant, self.execution_id = tenant, execution_id
+        super().__init__(f"no execution {execution_id!r} for tenant {tenant!r}")
+
+
+class IdempotencyConflictError(LifecycleError):
+    def __init__(self, key: str, execution_id: str) -> None:
+        self.key, self.execution_id = key, execution_id
+        super().__init__(
+            f"idempotency key {key!r} was already used for execution {execution_id!r} "
+            "with a different input"
+        )
+
+
+class InvalidTransitionError(LifecycleError):
+    def __init__(self, execution_id: str, status: str, action: str) -> None:
+        self.execution_id, self.status, self.action = execution_id, status, action
+        super().__init__(f"cannot {action} execution {execution_id!r}: it is {status}")
+
+
+class ResumePointMissingError(LifecycleError):
+    def __init__(self, execution_id: str, step: str) -> None:
+        self.execution_id, self.step = execution_id, step
+        super().__init__(
+            f"cannot resume execution {execution_id!r}: its checkpoint follows step {step!r}, "
+            "which the workflow definition no longer has"
+        )

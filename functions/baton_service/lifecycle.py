@@ -1,0 +1,218 @@
+"""Start, inspect, list, cancel, pause and resume executions (used by the CLI and the API).
+
+An execution (Baton's unit, with its own id) may span several Step Functions runs: the first,
+then one per resume. The record names every run and the current one; status changes of runs
+other than the current one are ignored, so a late event from an old run changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets as random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from baton_agent.cache import canonical_json
+from baton_service.catalog import WorkflowCatalog, WorkflowInfo, resume_points
+from baton_service.exceptions import (
+    ExecutionNotFoundError,
+    IdempotencyConflictError,
+    InvalidTransitionError,
+    LifecycleError,
+    ResumePointMissingError,
+)
+from baton_service.store import ExecutionStore
+
+TERMINAL = ("completed", "failed", "cancelled")
+RESUMABLE = ("failed", "paused", "cancelled")
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_execution_id(clock: Callable[[], float] = time.time) -> str:
+    """`exec_<ms>_<9 chars>`, the reference document's format."""
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return f"exec_{int(clock() * 1000)}_{''.join(random.choice(alphabet) for _ in range(9))}"
+
+
+def run_name(execution_id: str, number: int) -> str:
+    return f"{execution_id}-{number}"
+
+
+def run_number(name: str) -> int:
+    """The run number in a run's name (0 when the name is not a Baton run's)."""
+    _, _, number = name.rpartition("-")
+    return int(number) if number.isdigit() else 0
+
+
+def input_hash(data: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+class LifecycleService:
+    def __init__(self, store: ExecutionStore, sfn: Any, catalog: WorkflowCatalog) -> None:
+        self.store = store
+        self.sfn = sfn
+        self.catalog = catalog
+
+    # queries ---------------------------------------------------------------------------
+    def get(self, tenant: str, execution_id: str, *, with_handoffs: bool = True) -> dict[str, Any]:
+        record = self.store.get(tenant, execution_id)
+        if record is None:
+            raise ExecutionNotFoundError(tenant, execution_id)
+        if with_handoffs:
+            record["handoffs"] = self.store.handoffs(tenant, execution_id)
+        return record
+
+    def list_executions(
+        self, tenant: str, **filters: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        return self.store.list_executions(tenant, **filters)
+
+    # commands --------------------------------------------------------------------------
+    def start(
+        self,
+        workflow_id: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        tenant: str = "default",
+        idempotency_key: str | None = None,
+        no_cache: bool = False,
+        recovered_from: str | None = None,
+    ) -> dict[str, Any]:
+        """Start an execution; the same key and input give the same execution back."""
+        workflow = self._workflow(workflow_id)
+        data = dict(data or {})
+        execution_id = new_execution_id()
+        digest = input_hash(data)
+        if idempotency_key:
+            claim = self.store.claim(tenant, idempotency_key, execution_id, digest)
+            if claim["executionId"] != execution_id:
+                if claim["inputHash"] != digest:
+                    raise IdempotencyConflictError(idempotency_key, claim["executionId"])
+                return self.get(tenant, claim["executionId"])
+        self.store.create(
+            {
+                "executionId": execution_id,
+                "tenant": tenant,
+                "workflowId": workflow.workflow_id,
+                "workflowName": workflow.name,
+                "status": "pending",
+                "startTime": _now_iso(),
+                "input": data,
+                "inputHash": digest,
+                "idempotencyKey": idempotency_key,
+                "noCache": no_cache,
+                "recoveries": 0,
+                "recoveredFrom": recovered_from,
+                "runs": [],
+            }
+        )
+        self._run(tenant, execution_id, workflow, {"data": data}, [], no_cache=no_cache)
+        return self.get(tenant, execution_id)
+
+    def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
+        record = self.get(tenant, execution_id, with_handoffs=False)
+        if record["status"] in TERMINAL:
+            raise InvalidTransitionError(execution_id, record["status"], "cancel")
+        changed = self.store.update(
+            tenant,
+            execution_id,
+            {"status": "cancelled", "endTime": _now_iso()},
+            only_if_status=("pending", "running", "paused"),
+        )
+        if not changed:
+            return self.cancel(tenant, execution_id)  # it moved on meanwhile: judge again
+        self._stop(record, "cancelled by request")
+        return self.get(tenant, execution_id)
+
+    def pause(self, tenant: str, execution_id: str) -> dict[str, Any]:
+        record = self.get(tenant, execution_id, with_handoffs=False)
+        if record["status"] != "running":
+            raise InvalidTransitionError(execution_id, record["status"], "pause")
+        if not self.store.update(
+            tenant, execution_id, {"status": "paused"}, only_if_status=("running",)
+        ):
+            return self.pause(tenant, execution_id)
+        self._stop(record, "paused by request")
+        return self.get(tenant, execution_id)
+
+    def resume(self, tenant: str, execution_id: str, *, recovery: bool = False) -> dict[str, Any]:
+        """Continue after the last checkpointed step (from the start if there is none)."""
+        record = self.get(tenant, execution_id, with_handoffs=False)
+        if record["status"] not in RESUMABLE:
+            raise InvalidTransitionError(execution_id, record["status"], "resume")
+        workflow = self._workflow(record["workflowId"])
+        checkpoint = self.store.checkpoint(tenant, execution_id)
+        run_input: dict[str, Any] = {"data": record.get("input", {})}
+        if checkpoint is not None:
+            if checkpoint["after"] not in resume_points(self.sfn, workflow.state_machine_arn):
+                raise ResumePointMissingError(execution_id, checkpoint["after"])
+            run_input["resume"] = {"after": checkpoint["after"], "data": checkpoint["data"]}
+        changes: dict[str, Any] = {"resumedAfter": checkpoint["after"] if checkpoint else None}
+        if recovery:
+            changes["recoveries"] = int(record.get("recoveries", 0)) + 1
+        self._run(
+            tenant,
+            execution_id,
+            workflow,
+            run_input,
+            list(record.get("runs", [])),
+            no_cache=bool(record.get("noCache")),
+            expected=(record["status"],),
+            changes=changes,
+        )
+        return self.get(tenant, execution_id)
+
+    # internals -------------------------------------------------------------------------
+    def _workflow(self, workflow_id: str) -> WorkflowInfo:
+        workflow = self.catalog.get(workflow_id)
+        if workflow is None:
+            raise LifecycleError(f"no deployed workflow {workflow_id!r}")
+        return workflow
+
+    def _run(
+        self,
+        tenant: str,
+        execution_id: str,
+        workflow: WorkflowInfo,
+        run_input: dict[str, Any],
+        runs: list[str],
+        *,
+        no_cache: bool,
+        expected: tuple[str, ...] = ("pending",),
+        changes: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Start a Step Functions run of the execution and make it the current run.
+
+        The run number is recorded before the run starts, so that the status events of a run
+        that ends at once are already recognised as the current run's.
+        """
+        number = len(runs) + 1
+        name = run_name(execution_id, number)
+        payload = {**run_input, "tenant": tenant, "executionId": execution_id, "noCache": no_cache}
+        update = {
+            "status": "running",
+            "endTime": None,
+            "error": None,
+            "run": number,
+            **(changes or {}),
+        }
+        if not self.store.update(tenant, execution_id, update, only_if_status=expected):
+            raise InvalidTransitionError(execution_id, "changing", "start a run of")
+        arn = self.sfn.start_execution(
+            stateMachineArn=workflow.state_machine_arn, name=name, input=canonical_json(payload)
+        )["executionArn"]
+        self.store.update(tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]})
+
+    def _stop(self, record: Mapping[str, Any], cause: str) -> None:
+        run = record.get("currentRun")
+        if not run:
+            return
+        with contextlib.suppress(self.sfn.exceptions.ExecutionDoesNotExist):
+            self.sfn.stop_execution(executionArn=run, cause=cause)

@@ -1,0 +1,223 @@
+"""The executions table as the lifecycle sees it (key design: baton_agent.tables.EXECUTIONS).
+
+Records are stored as plain attributes for what is queried or updated (status, timestamps, the
+index keys) and as JSON text for the rest (input, output data, error, metrics).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from baton_agent import keys
+from baton_agent.records import to_json
+
+JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
+
+
+def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for name, value in record.items():
+        if value is None:
+            continue
+        if name in JSON_FIELDS:
+            item[name] = {"S": to_json(value)}
+        elif isinstance(value, bool):
+            item[name] = {"BOOL": value}
+        elif isinstance(value, int | float):
+            item[name] = {"N": repr(value)}
+        else:
+            item[name] = {"S": str(value)}
+    return item
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for name, value in item.items():
+        if name in ("pk", "sk", "workflowKey", "statusKey", "tenantKey"):
+            continue
+        kind, raw = next(iter(value.items()))
+        if name in JSON_FIELDS:
+            record[name] = json.loads(raw)
+        elif kind == "N":
+            number = float(raw)
+            record[name] = int(number) if number.is_integer() else number
+        else:
+            record[name] = raw
+    return record
+
+
+class ExecutionStore:
+    """Reads and writes execution records, handoffs, checkpoints and idempotency claims."""
+
+    def __init__(self, table: str, client: Any) -> None:
+        self.table = table
+        self.client = client
+
+    # records ---------------------------------------------------------------------------
+    def create(self, record: Mapping[str, Any]) -> None:
+        tenant, execution_id = record["tenant"], record["executionId"]
+        item = _to_item(record) | self._index_keys(tenant, record["workflowId"], record["status"])
+        item |= {
+            "pk": {"S": keys.execution_pk(tenant, execution_id)},
+            "sk": {"S": keys.RECORD},
+        }
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def get(self, tenant: str, execution_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            ConsistentRead=True,
+        ).get("Item")
+        return _from_item(item) if item else None
+
+    def update(
+        self,
+        tenant: str,
+        execution_id: str,
+        changes: Mapping[str, Any],
+        *,
+        only_if_status: tuple[str, ...] = (),
+    ) -> bool:
+        """Set fields of a record; with `only_if_status`, only while the status is one of those.
+
+        Returns False when the condition did not hold (nothing changed).
+        """
+        values = _to_item(changes)
+        if "status" in changes:
+            values["statusKey"] = {"S": keys.status_key(tenant, str(changes["status"]))}
+        removed = [name for name, value in changes.items() if value is None]
+        names = {f"#f{i}": name for i, name in enumerate([*values, *removed])}
+        expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(values)))
+        if removed:
+            start = len(values)
+            expression += " REMOVE " + ", ".join(f"#f{start + i}" for i in range(len(removed)))
+        attribute_values = {f":v{i}": value for i, value in enumerate(values.values())}
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": attribute_values,
+        }
+        if only_if_status:
+            names["#status"] = "status"
+            placeholders = []
+            for i, status in enumerate(only_if_status):
+                attribute_values[f":s{i}"] = {"S": status}
+                placeholders.append(f":s{i}")
+            request["ConditionExpression"] = f"#status IN ({', '.join(placeholders)})"
+        try:
+            self.client.update_item(**request)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def list_executions(
+        self,
+        tenant: str,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        limit: int = 20,
+        next_token: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Newest first; filter by workflow and/or status; paginate with the returned token."""
+        if workflow_id:
+            index, key, value = "byWorkflow", "workflowKey", keys.workflow_key(tenant, workflow_id)
+        elif status:
+            index, key, value = "byStatus", "statusKey", keys.status_key(tenant, status)
+        else:
+            index, key, value = "byTenant", "tenantKey", keys.tenant_key(tenant)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": {":v": {"S": value}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if workflow_id and status:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"]["#status"] = "status"
+            request["ExpressionAttributeValues"][":status"] = {"S": status}
+        if next_token:
+            request["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(next_token))
+        page = self.client.query(**request)
+        token = None
+        if page.get("LastEvaluatedKey"):
+            token = base64.urlsafe_b64encode(json.dumps(page["LastEvaluatedKey"]).encode()).decode()
+        return [_from_item(item) for item in page.get("Items", [])], token
+
+    # handoffs and checkpoints -----------------------------------------------------------
+    def handoffs(self, tenant: str, execution_id: str) -> list[dict[str, Any]]:
+        items = self._query_prefix(tenant, execution_id, keys.HANDOFF_PREFIX)
+        return [json.loads(item["handoff"]["S"]) for item in items]
+
+    def checkpoint(self, tenant: str, execution_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={
+                "pk": {"S": keys.execution_pk(tenant, execution_id)},
+                "sk": {"S": keys.CHECKPOINT},
+            },
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        return {"after": item["after"]["S"], "data": json.loads(item["data"]["S"])}
+
+    # idempotency -----------------------------------------------------------------------
+    def claim(self, tenant: str, key: str, execution_id: str, input_hash: str) -> dict[str, str]:
+        """Claim an idempotency key; return the claim that holds (ours, or an earlier one)."""
+        claim = {"executionId": execution_id, "inputHash": input_hash}
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": keys.idempotency_pk(tenant, key)},
+                    "sk": {"S": keys.RECORD},
+                    "executionId": {"S": execution_id},
+                    "inputHash": {"S": input_hash},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return claim
+        except self.client.exceptions.ConditionalCheckFailedException:
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"pk": {"S": keys.idempotency_pk(tenant, key)}, "sk": {"S": keys.RECORD}},
+                ConsistentRead=True,
+            )["Item"]
+            return {"executionId": item["executionId"]["S"], "inputHash": item["inputHash"]["S"]}
+
+    # internals -------------------------------------------------------------------------
+    @staticmethod
+    def _index_keys(tenant: str, workflow_id: str, status: str) -> dict[str, Any]:
+        return {
+            "workflowKey": {"S": keys.workflow_key(tenant, workflow_id)},
+            "statusKey": {"S": keys.status_key(tenant, status)},
+            "tenantKey": {"S": keys.tenant_key(tenant)},
+        }
+
+    def _query_prefix(self, tenant: str, execution_id: str, prefix: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.execution_pk(tenant, execution_id)},
+                ":prefix": {"S": prefix},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**request)
+            items += page.get("Items", [])
+            if not page.get("LastEvaluatedKey"):
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,269 @@
+"""The execution lifecycle offline: records in DynamoDB, resume, pause, cancel, idempotency,
+status-change events, dependent workflows and bounded auto-recovery."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from baton_agent import AgentError, AgentResult, agent
+from baton_service.exceptions import IdempotencyConflictError, InvalidTransitionError
+from tests.conftest import compiled, make_registry
+from tests.functional.agents import Calls, echo
+
+NAMES = ("a", "b", "c", "d", "e")
+REGISTRY = make_registry(*NAMES)
+
+
+def five_steps(**config):
+    return {
+        "id": "five",
+        "name": "Five",
+        "agents": list(NAMES),
+        "config": {"autoRecovery": False, **config},
+    }
+
+
+def breakable(calls: Calls, name: str, broken: dict[str, bool]):
+    @agent
+    def handler(data, context):
+        calls.add(agent=name, attempt=context.attempt)
+        if broken[name]:
+            raise AgentError(f"{name} is broken")
+        return AgentResult(data={name: True})
+
+    return handler
+
+
+def kinds(events):
+    return [e["detail-type"] for e in events]
+
+
+def test_resume_after_a_permanent_failure_runs_no_completed_step_again(runtime_factory):
+    calls, broken = Calls(), {"c": True}
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled(five_steps(maxRetries=1), REGISTRY)
+
+    failed = runtime.execute(workflow, {"seed": 1})
+    assert failed["status"] == "failed"
+    assert failed["error"]["agentName"] == "c"
+    assert failed["error"]["retryCount"] == 1
+    assert [h["agent"] for h in failed["handoffs"]] == ["a", "b"]
+
+    broken["c"] = False
+    runtime.services.lifecycle.resume("default", failed["executionId"])
+    done = runtime.services.settle("default", failed["executionId"])
+
+    assert done["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 3, 1, 1]
+    assert [h["agent"] for h in done["handoffs"]] == ["a", "b", "c", "d", "e"]
+    assert done["output"]["seed"] == 1 and done["output"]["trail"] == ["a", "b", "d", "e"]
+    assert done["resumedAfter"] == "b"
+    assert len(done["runs"]) == 2
+
+
+def _wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def test_pause_during_step_two_then_resume(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.5)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled(five_steps(), REGISTRY)
+    started = runtime.execute(workflow, settle=False)
+    execution_id = started["executionId"]
+    _wait_until(lambda: runtime.listener_seen("b"))
+
+    paused = runtime.services.lifecycle.pause("default", execution_id)
+    assert paused["status"] == "paused"
+    settled = runtime.services.settle("default", execution_id)
+    assert settled["status"] == "paused"
+    _wait_until(lambda: calls.count("b") == 1)  # the interrupted invocation still finishes
+    assert calls.count("c") == 0
+    with pytest.raises(InvalidTransitionError, match=r"cannot pause execution .*: it is paused"):
+        runtime.services.lifecycle.pause("default", execution_id)
+
+    runtime.services.lifecycle.resume("default", execution_id)
+    done = runtime.services.settle("default", execution_id)
+    assert done["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 1, 1, 1]
+    assert "Workflow Paused" in kinds(runtime.services.events())
+
+
+def test_cancel_stops_the_workflow_and_no_later_agent_runs(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled(five_steps(), REGISTRY)
+    execution_id = runtime.execute(workflow, settle=False)["executionId"]
+    _wait_until(lambda: runtime.listener_seen("b"))
+
+    cancelled = runtime.services.lifecycle.cancel("default", execution_id)
+    assert cancelled["status"] == "cancelled"
+    time.sleep(0.6)
+    settled = runtime.services.settle("default", execution_id)
+    assert settled["status"] == "cancelled"
+    assert calls.count("c") == 0
+    assert "Workflow Cancelled" in kinds(runtime.services.events())
+    with pytest.raises(
+        InvalidTransitionError, match=r"cannot cancel execution .*: it is cancelled"
+    ):
+        runtime.services.lifecycle.cancel("default", execution_id)
+
+
+def test_completed_and_running_executions_cannot_be_resumed(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    done = runtime.execute(compiled(five_steps(), REGISTRY))
+    with pytest.raises(
+        InvalidTransitionError, match=r"cannot resume execution .*: it is completed"
+    ):
+        runtime.services.lifecycle.resume("default", done["executionId"])
+
+
+def test_idempotency_key(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    workflow = compiled(five_steps(), REGISTRY)
+    first = runtime.execute(workflow, {"order": 7}, idempotency_key="order-7")
+    again = runtime.execute(workflow, {"order": 7}, idempotency_key="order-7")
+    assert again["executionId"] == first["executionId"]
+    assert calls.count("a") == 1
+    with pytest.raises(
+        IdempotencyConflictError, match="idempotency key 'order-7' was already used"
+    ):
+        runtime.execute(workflow, {"order": 8}, idempotency_key="order-7")
+    executions, _ = runtime.services.lifecycle.list_executions("default", workflow_id="five")
+    assert [e["executionId"] for e in executions] == [first["executionId"]]
+
+
+def test_status_events_leave_the_right_record_and_baton_event(runtime_factory):
+    broken = {"c": True}
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+
+    ok = runtime.execute(compiled({"id": "ok", "name": "Ok", "agents": ["a", "b"]}, REGISTRY))
+    assert ok["status"] == "completed"
+    assert ok["metrics"]["successfulHandoffs"] == 2
+    archived = runtime.services.s3.get_object(
+        Bucket="baton-archive", Key=f"default/ok/{ok['executionId']}.json"
+    )
+    assert json.loads(archived["Body"].read())["status"] == "completed"
+
+    failed = runtime.execute(compiled(five_steps(maxRetries=0), REGISTRY))
+    assert failed["status"] == "failed"
+    assert failed["error"]["errorType"] == "AgentError"
+    assert failed["error"]["message"] == "c is broken"
+
+    events = runtime.services.events()
+    by_kind = {}
+    for event in events:
+        by_kind.setdefault(event["detail-type"], []).append(event["detail"])
+    assert {d["executionId"] for d in by_kind["Workflow Completed"]} == {ok["executionId"]}
+    assert {d["executionId"] for d in by_kind["Workflow Failed"]} == {failed["executionId"]}
+    assert any(d.get("agentName") == "c" for d in by_kind["Agent Failed"])
+    assert len(by_kind["Agent Completed"]) >= 2
+    assert by_kind["Workflow Started"]
+
+
+def test_a_timed_out_run_is_a_failed_execution_with_a_timeout_error(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {"d": echo(calls, "d"), "e": echo(calls, "e", sleep=2)})
+    slow = {
+        "id": "slow",
+        "name": "Slow",
+        "agents": ["d", "e"],
+        "config": {"timeout": "1s", "autoRecovery": False},
+    }
+    record = runtime.execute(compiled(slow, REGISTRY))
+    assert record["status"] == "failed"
+    assert record["error"]["errorType"] == "States.Timeout"
+    assert record["error"]["message"] == "workflow timed out while e was running"
+    failed = [
+        e["detail"] for e in runtime.services.events() if e["detail-type"] == "Workflow Failed"
+    ]
+    assert [d["executionId"] for d in failed] == [record["executionId"]]
+
+
+def test_a_dependent_workflow_starts_with_the_output(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    downstream = compiled({"id": "down", "name": "Down", "agents": ["c"]}, REGISTRY)
+    upstream = compiled(
+        {
+            "id": "up",
+            "name": "Up",
+            "agents": ["a", "b"],
+            "triggers": [{"on": "completed", "workflow": "down"}],
+        },
+        REGISTRY,
+    )
+    runtime.deploy(downstream)
+    done = runtime.execute(upstream, {"lead": "x"})
+    [started], _ = runtime.services.lifecycle.list_executions("default", workflow_id="down")
+    assert started["input"] == done["output"]
+    finished = runtime.services.settle("default", started["executionId"])
+    assert finished["status"] == "completed"
+    assert calls.of("c")[0]["data"]["lead"] == "x"
+
+
+def test_auto_recovery_runs_at_most_max_recoveries_times(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", always_fail=True)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = {
+        "id": "rec",
+        "name": "Rec",
+        "agents": ["a", "b", "c"],
+        "config": {"maxRetries": 0, "autoRecovery": True, "maxRecoveries": 2},
+    }
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert record["status"] == "failed"
+    assert record["recoveries"] == 2
+    assert len(record["runs"]) == 3
+    assert calls.count("a") == 1
+    assert calls.count("b") == 3
+
+
+def test_list_executions_by_status_and_tenant_with_pages(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    workflow = compiled({"id": "many", "name": "Many", "agents": ["a"]}, REGISTRY)
+    ids = [runtime.execute(workflow, {"n": i}, tenant="acme")["executionId"] for i in range(3)]
+    runtime.execute(workflow, tenant="other")
+    first, token = runtime.services.lifecycle.list_executions("acme", limit=2)
+    rest, end = runtime.services.lifecycle.list_executions("acme", limit=2, next_token=token)
+    assert len(first) == 2 and len(rest) == 1 and end is None
+    assert sorted(e["executionId"] for e in first + rest) == sorted(ids)
+    completed, _ = runtime.services.lifecycle.list_executions("acme", status="completed")
+    assert len(completed) == 3
+    assert runtime.services.store.get("other", ids[0]) is None
+
+
+def test_rolling_accuracy_is_updated_when_runs_end(runtime_factory):
+    from baton_agent.settings import get_settings
+    from baton_agent.stats import DynamoAccuracyStats
+
+    accuracies = iter([90, 70, 95])
+    lock = threading.Lock()
+
+    @agent
+    def varying(data, context):
+        with lock:
+            return AgentResult(data={}, accuracy=next(accuracies))
+
+    reg = make_registry("a", "b")
+    runtime = runtime_factory(reg, {"a": varying, "b": echo(Calls(), "b", accuracy=80)})
+    workflow = compiled({"id": "acc", "name": "Acc", "agents": ["a", "b"]}, reg)
+    for _ in range(3):
+        runtime.execute(workflow)
+    stats = DynamoAccuracyStats(get_settings().stats_table, runtime.dynamodb)
+    assert stats.rolling_accuracy("a") == 85
+    assert stats.rolling_accuracy("b") == 80
