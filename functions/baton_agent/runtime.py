@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -22,8 +22,10 @@ from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, Resu
 from baton_agent.errors import AccuracyBelowThreshold, AgentInputError, SecretLeakError
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
-from baton_agent.settings import get_settings
 from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
+
+if TYPE_CHECKING:
+    from baton_agent.settings import AgentSettings
 
 logger = Logger(service="baton-agent")
 
@@ -76,30 +78,37 @@ class AgentContext:
 AgentFunction = Callable[[dict[str, Any], AgentContext], AgentResult | dict[str, Any]]
 
 
+def _settings() -> AgentSettings:
+    """The settings, imported on first use: an agent that never reaches AWS never pays for them."""
+    from baton_agent.settings import get_settings
+
+    return get_settings()
+
+
 @functools.lru_cache(maxsize=1)
 def _dynamodb() -> Any:
     import boto3  # imported on first use: agents without cache or stats never pay for it
 
-    return boto3.client("dynamodb", region_name=get_settings().region)
+    return boto3.client("dynamodb", region_name=_settings().region)
 
 
 def default_cache() -> ResultCache:
-    return DynamoResultCache(get_settings().cache_table, _dynamodb())
+    return DynamoResultCache(_settings().cache_table, _dynamodb())
 
 
 def default_log() -> ExecutionLog:
-    return DynamoExecutionLog(get_settings().executions_table, _dynamodb())
+    return DynamoExecutionLog(_settings().executions_table, _dynamodb())
 
 
 def default_stats() -> AccuracyStats:
-    return DynamoAccuracyStats(get_settings().stats_table, _dynamodb())
+    return DynamoAccuracyStats(_settings().stats_table, _dynamodb())
 
 
 @functools.lru_cache(maxsize=1)
 def _secretsmanager() -> Any:
     import boto3
 
-    return boto3.client("secretsmanager", region_name=get_settings().region)
+    return boto3.client("secretsmanager", region_name=_settings().region)
 
 
 @functools.lru_cache(maxsize=1)
