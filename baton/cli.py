@@ -6,6 +6,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,6 +92,22 @@ def _input(value: str | None) -> dict[str, Any]:
         )
         raise typer.Exit(2)
     return data
+
+
+@contextmanager
+def _demo_site_for(workflows: list[CompiledWorkflow]) -> Iterator[Any]:
+    """Serve the demo site on 127.0.0.1 while workflows that point at it run (else: None)."""
+    from baton.local.demo_site import PLACEHOLDER_URL, DemoSite
+
+    if not any(w.workflow.initial_data.get("baseUrl") == PLACEHOLDER_URL for w in workflows):
+        yield None
+        return
+    with DemoSite() as site:
+        yield site
+
+
+def _with_site(data: dict[str, Any], site: Any) -> dict[str, Any]:
+    return data if site is None or "baseUrl" in data else {**data, "baseUrl": site.base_url}
 
 
 def _quiet_offline_logs() -> None:
@@ -199,11 +217,15 @@ def run(
     _quiet_offline_logs()
     console = err if as_json else out
     console.print(Text.assemble(("Running ", "bold"), compiled.workflow.name, f" ({path})"))
-    with LocalRuntime(
-        agents, real_waits=real_waits, listener=ProgressPrinter(console, real_waits=real_waits)
-    ) as rt:
+    printer = ProgressPrinter(console, real_waits=real_waits)
+    with (
+        _demo_site_for([compiled]) as site,
+        LocalRuntime(agents, real_waits=real_waits, listener=printer) as rt,
+    ):
+        if site is not None:
+            console.print(f"demo site: {site.base_url}")
         rt.put_secrets(offline_secrets())
-        record = rt.run(compiled, data, tenant=tenant, no_cache=no_cache)
+        record = rt.run(compiled, _with_site(data, site), tenant=tenant, no_cache=no_cache)
     if as_json:
         sys.stdout.write(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -227,13 +249,22 @@ def demo(
     compiled = [(path, _compiled(path, agents)) for path in files]
     _quiet_offline_logs()
     records = []
-    with LocalRuntime(agents, listener=ProgressPrinter(out)) as rt:
+    workflows = [workflow for _, workflow in compiled]
+    with (
+        _demo_site_for(workflows) as site,
+        LocalRuntime(agents, listener=ProgressPrinter(out)) as rt,
+    ):
+        if site is not None:
+            out.print(
+                f"demo site: {site.base_url} (login form, orders, catalogs, webhook and Slack receivers)"
+            )
         rt.put_secrets(offline_secrets())
         for path, workflow in compiled:
             out.rule(f"{workflow.workflow.name}  ·  {path.name}")
-            record = rt.run(workflow)
+            record = rt.run(workflow, _with_site({}, site))
             print_record(out, record)
             records.append(record)
+        received = _received(site)
     out.rule("Summary")
     table = Table(header_style="bold")
     for column in ("workflow", "status", "steps", "failed attempts", "backoff waits", "time"):
@@ -254,9 +285,31 @@ def demo(
         if last is not None:
             out.print(Text.assemble((f"{record.workflow_name}", "bold"), f" → {last.agent}:"))
             out.print(Text(result_summary(record), style="dim"), highlight=False)
+    for line in received:
+        out.print(line)
     failed = [r for r in records if r.status != "completed"]
     out.print(f"{len(records) - len(failed)} of {len(records)} workflows completed.")
     raise typer.Exit(1 if failed else 0)
+
+
+def _received(site: Any) -> list[Text]:
+    """What the demo site's webhook and Slack receivers got, for a person to read."""
+    if site is None:
+        return []
+    lines = [Text("What the demo site received:", style="bold")]
+    for hook in site.webhooks:
+        body = hook["body"]
+        signature = hook["headers"].get("X-Baton-Signature", "")
+        lines.append(
+            Text(
+                f"  webhook: {len(body.get('records', []))} records from {body.get('workflow')}, signed {signature[:20]}…"
+            )
+        )
+    for message in site.slack:
+        lines.append(Text(f"  slack:   {message['body'].get('text')}"))
+    if len(lines) == 1:
+        lines.append(Text("  nothing"))
+    return lines
 
 
 def main() -> None:

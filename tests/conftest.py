@@ -21,6 +21,10 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.pop("AWS_PROFILE", None)
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 
+import logging  # noqa: E402
+
+logging.getLogger("moto").setLevel(logging.CRITICAL)  # moto narrates every expected failure
+
 from baton.compiler.asl import CompiledWorkflow, compile_workflow  # noqa: E402
 from baton.definition.loader import load_registry  # noqa: E402
 from baton.definition.registry import AgentRegistry  # noqa: E402
@@ -88,3 +92,12 @@ def runtime_factory() -> Iterator[Callable[..., Any]]:
     yield factory
     for runtime in opened:
         runtime.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo_site():
+    """The demo website on 127.0.0.1, for the real agents."""
+    from baton.local.demo_site import DemoSite
+
+    with DemoSite() as site:
+        yield site

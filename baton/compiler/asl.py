@@ -149,6 +149,8 @@ class _Builder:
             "context": "$ctx",
             **(extra or {}),
         }
+        if spec.config:
+            fields["config"] = json.dumps(spec.config, separators=(",", ":"), ensure_ascii=False)
         cache = self.wf.caches.get(agent)
         if cache is not None:
             fields["cache"] = json.dumps(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
@@ -35,6 +36,8 @@ class AgentSpec(DefinitionModel):
     required_accuracy: float = Field(0, ge=0, le=100)
     handler: str = Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
     version: str = Field("1", min_length=1, max_length=40)
+    config: dict[str, Any] = Field(default_factory=dict)
+    """Agent-specific settings (selectors, field maps), passed to every invocation."""
     description: str = ""
     timeout: Duration = Field(60_000, gt=0)
     memory: int = Field(256, ge=128, le=10_240)

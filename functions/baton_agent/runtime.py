@@ -22,6 +22,7 @@ from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, Resu
 from baton_agent.errors import AccuracyBelowThreshold, AgentInputError, SecretLeakError
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
+from baton_agent.stash import DynamoStash, Stash
 from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
 
 if TYPE_CHECKING:
@@ -51,8 +52,32 @@ class AgentContext:
     failure: Mapping[str, Any] | None = None
     cache: CachePolicy | None = None
     checkpoint: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
     secrets: SecretResolver | None = None
+    stash: Stash | None = None
     resolved: set[str] = field(default_factory=set)
+
+    def keep(self, value: str, *, secret: bool = False) -> str:
+        """Stash `value` server-side for this execution; return the reference to hand on.
+
+        With `secret`, the value is also refused in any data this agent returns.
+        """
+        if self.stash is None or not self.execution_id:
+            raise AgentInputError("no stash: this invocation belongs to no execution")
+        if secret:
+            self.resolved.add(value)
+        return self.stash.put(self.tenant, self.execution_id, value)
+
+    def take(self, ref: str, *, secret: bool = False) -> str:
+        """The value stashed under `ref` by an earlier step of this execution."""
+        if self.stash is None or not self.execution_id:
+            raise AgentInputError("no stash: this invocation belongs to no execution")
+        value = self.stash.get(self.tenant, self.execution_id, ref)
+        if value is None:
+            raise AgentInputError(f"nothing is stashed under {ref!r} for this execution")
+        if secret:
+            self.resolved.add(value)
+        return value
 
     def secret(self, name: str) -> str:
         """The value of the secret `name` (a reference held in the workflow data)."""
@@ -100,6 +125,10 @@ def default_log() -> ExecutionLog:
     return DynamoExecutionLog(_settings().executions_table, _dynamodb())
 
 
+def default_stash() -> Stash:
+    return DynamoStash(_settings().executions_table, _dynamodb())
+
+
 def default_stats() -> AccuracyStats:
     return DynamoAccuracyStats(_settings().stats_table, _dynamodb())
 
@@ -134,7 +163,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _context_from(event: Mapping[str, Any], secrets: SecretResolver | None) -> AgentContext:
+def _context_from(
+    event: Mapping[str, Any], secrets: SecretResolver | None, stash: Stash | None
+) -> AgentContext:
     if not isinstance(event, Mapping) or not isinstance(event.get("data"), Mapping):
         raise AgentInputError("the invocation carries no workflow data (a 'data' object)")
     agent = str(event.get("agent", ""))
@@ -150,7 +181,9 @@ def _context_from(event: Mapping[str, Any], secrets: SecretResolver | None) -> A
         checkpoint=None
         if event.get("group")
         else str(event.get("checkpoint", event.get("step", agent))),
+        config=event.get("config") or {},
         secrets=secrets,
+        stash=stash,
     )
 
 
@@ -225,6 +258,7 @@ def agent(
     stats: Callable[[], AccuracyStats] = default_stats,
     secrets: Callable[[], SecretResolver] = default_secrets,
     log: Callable[[], ExecutionLog] = default_log,
+    stash: Callable[[], Stash] = default_stash,
 ) -> Any:
     """Wrap an agent function into a Lambda handler (`@agent`, or `@agent(cache=...)`)."""
 
@@ -241,7 +275,7 @@ def agent(
                 raise AgentInputError(f"{type(err).__name__}: {err}") from err
 
         def run(event: dict[str, Any]) -> dict[str, Any]:
-            ctx = _context_from(event, secrets())
+            ctx = _context_from(event, secrets(), stash())
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
             data = dict(event["data"])

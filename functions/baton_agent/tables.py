@@ -4,7 +4,9 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
     sk `RECORD`             the execution record: workflow, status, current step, timestamps,
                             error, metrics; carries the list-index keys below
     sk `HANDOFF#<nnnnn>`    one item per handoff, in order
-    sk `CHECKPOINT`         the step to resume from and the workflow data at that point
+    sk `CHECKPOINT`         the last completed step and the workflow data after it
+    sk `STASH#<ref>`        what an agent keeps server-side by reference (a session cookie, a
+                            fetched page), so it never travels in workflow data; expires
   GSI byWorkflow  (`WF#<tenant>#<workflowId>`, startTime)   executions of a workflow
   GSI byStatus    (`STATUS#<tenant>#<status>`, startTime)   executions in a status
   GSI byTenant    (`TENANT#<tenant>`, startTime)            every execution of a tenant
@@ -59,6 +61,7 @@ EXECUTIONS = TableSpec(
         Index("byStatus", "statusKey", "startTime"),
         Index("byTenant", "tenantKey", "startTime"),
     ),
+    ttl_attribute="expiresAt",
 )
 CACHE = TableSpec(
     setting="cache_table",

@@ -98,12 +98,12 @@ def test_run_json_completed_exit_0():
 def test_run_shows_progress_and_exits_1_on_failure(tmp_path):
     failing = tmp_path / "failing.yaml"
     failing.write_text(
-        "id: failing\nname: Failing\nagents: [navigate]\ninitialData: {targetUrl: 'https://x.example/'}\n"
+        "id: failing\nname: Failing\nagents: [navigate]\ninitialData: {targetUrl: 'ftp://x.example/'}\n"
     )
     result = baton("run", str(failing))
     assert result.returncode == 1
     assert "✖ navigate" in result.stdout
-    assert "AgentInputError" in result.stdout
+    assert "AgentInputError: 'ftp://x.example/' is not an http(s) URL" in result.stdout
     assert "FAILED" in result.stdout
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.common.html import marked, parse_price
-from agents.common.pages import page_html, require
+from agents.common.web import absolute, products, request, require
 from baton_agent import AgentContext, AgentError, AgentInputError, AgentResult, agent
 
 
 @agent
 def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
     url, last = require(data, "targetUrl", "lastKnownPrice")
-    if not isinstance(last, int | float):
+    if not isinstance(last, int | float) or isinstance(last, bool):
         raise AgentInputError(f"lastKnownPrice must be a number, got {last!r}")
-    prices = [parse_price(text) for kind, text in marked(page_html(data, url), {"price"})]
-    current = next((p for p in prices if p is not None), None)
+    found = products(request("GET", absolute(data, url)).text)
+    current = next((p["price"] for p in found if p["price"] is not None), None)
     if current is None:
         raise AgentError(f"no price found on {url}")
     return AgentResult(

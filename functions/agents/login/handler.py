@@ -1,36 +1,37 @@
-"""Agent 1, login: checks the credentials' shape and opens a session kept by reference.
+"""Agent 1, login: signs in with a form POST; the session stays server-side, by reference.
 
-The password itself is never read from nor written to the workflow data: the data names a secret
-(`passwordSecret`), and only a session reference goes on to the next agents.
+The password comes from Secrets Manager (the data names the secret, `passwordSecret`); the
+session cookie is stashed under the execution, and only its reference goes on in the data.
 """
 
 from __future__ import annotations
 
-import hashlib
+from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlsplit
 
-from agents.common.pages import require
+from agents.common.web import absolute, request, require
 from baton_agent import AgentContext, AgentInputError, AgentResult, agent
 
 
 @agent
 def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
-    login_url, username = require(data, "loginUrl", "username")
-    url = urlparse(str(login_url))
-    if url.scheme not in ("http", "https") or not url.netloc:
-        raise AgentInputError(f"loginUrl {login_url!r} is not an http(s) URL")
-    secret = data.get("passwordSecret")
-    if not secret:
-        raise AgentInputError("the workflow data names no passwordSecret (a Secrets Manager name)")
-    if not context.secret(str(secret)):
-        raise AgentInputError(f"secret {secret!r} is empty")
-    session_ref = hashlib.sha256(
-        f"{url.netloc}|{username}|{context.execution.get('executionId', '')}".encode()
-    ).hexdigest()[:24]
+    login_url, username, secret = require(data, "loginUrl", "username", "passwordSecret")
+    url = absolute(data, login_url)
+    form = urlencode({"username": username, "password": context.secret(str(secret))}).encode()
+    response = request(
+        "POST",
+        url,
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        expect=(200, 302, 303),
+    )
+    cookie = SimpleCookie(response.headers.get("set-cookie", ""))
+    if not cookie:
+        raise AgentInputError(f"{url} set no session cookie: wrong login form or credentials")
+    header = "; ".join(f"{name}={morsel.value}" for name, morsel in cookie.items())
+    ref = context.keep(header, secret=True)
+    host = urlsplit(url).netloc
     return AgentResult(
-        data={
-            "authenticated": True,
-            "session": {"user": username, "host": url.netloc, "ref": f"session:{session_ref}"},
-        }
+        data={"authenticated": True, "session": {"ref": ref, "host": host, "user": username}}
     )

@@ -1,7 +1,7 @@
-"""Agent 4, webhook: prepares the signed JSON delivery of the records for the client's endpoint.
+"""Agent 4, webhook: POSTs the records as JSON to the client's endpoint, signed.
 
-The body is signed with HMAC-SHA256 (header `X-Baton-Signature: sha256=<hex>`), so the receiver
-can check it came from Baton and was not altered.
+The body is signed with HMAC-SHA256 under a key from Secrets Manager (`webhookSecret` names
+it); the receiver checks the `X-Baton-Signature: sha256=<hex>` header.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from typing import Any
 
-from agents.common.pages import require
+from agents.common.web import absolute, request, require
 from baton_agent import AgentContext, AgentResult, agent
 
 SIGNATURE_HEADER = "X-Baton-Signature"
@@ -24,20 +23,33 @@ def sign(body: bytes, key: bytes) -> str:
 
 @agent
 def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
-    url, records = require(data, "webhookUrl", "records")
+    target, records, secret = require(data, "webhookUrl", "records", "webhookSecret")
+    url = absolute(data, target)
     body = json.dumps(
-        {"workflow": context.execution.get("workflowId"), "records": records},
+        {
+            "workflow": context.execution.get("workflowId"),
+            "execution": context.execution_id,
+            "records": records,
+        },
         sort_keys=True,
         separators=(",", ":"),
     ).encode()
-    key = os.environ.get("BATON_WEBHOOK_KEY", "baton-local-signing-key").encode()
+    signature = sign(body, context.secret(str(secret)).encode())
+    response = request(
+        "POST",
+        url,
+        body=body,
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
+        expect=(200, 201, 202, 204),
+    )
     return AgentResult(
         data={
             "webhook": {
                 "url": url,
+                "status": response.status,
                 "bytes": len(body),
                 "records": len(records),
-                "headers": {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, key)},
+                "signature": signature,
             }
         }
     )
