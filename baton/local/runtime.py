@@ -65,6 +65,8 @@ def _fake_credentials() -> None:
     }.items():
         os.environ[key] = value
     os.environ.pop("AWS_PROFILE", None)
+    # the agents' CloudWatch metrics are EMF lines on stdout: noise offline, unless asked for
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
 def use_functions(functions_dir: Path) -> None:

@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 
 from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
 from baton_agent.errors import AccuracyBelowThreshold, AgentInputError, SecretLeakError
+from baton_agent.observability import StepMetrics, traced
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
 from baton_agent.stash import DynamoStash, Stash
@@ -265,14 +266,26 @@ def agent(
     def wrap(function: AgentFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         @functools.wraps(function)
         def handler(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+            agent_name = str(event.get("agent", "")) if isinstance(event, Mapping) else ""
+            metrics = StepMetrics(agent_name)
             try:
-                return run(event)
+                with traced(agent_name, str(event.get("step", agent_name))):
+                    response = run(event)
+                meta = response["meta"]
+                metrics.succeeded(meta["durationMs"], response["accuracy"], cached=meta["cached"])
+                return response
             except AgentInputError as err:
+                metrics.failed()
                 if type(err) is AgentInputError:
                     raise
                 # Retry and Catch match error names exactly: every input error is reported
                 # under the one name the compiled Retry block never retries.
                 raise AgentInputError(f"{type(err).__name__}: {err}") from err
+            except Exception:
+                metrics.failed()
+                raise
+            finally:
+                metrics.flush()
 
         def run(event: dict[str, Any]) -> dict[str, Any]:
             ctx = _context_from(event, secrets(), stash())

@@ -1,0 +1,73 @@
+"""The agent runtime called as Lambda calls it: the response, the error names, the metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from baton_agent import AccuracyBelowThreshold, AgentInputError, AgentResult, agent
+from baton_agent.cache import MemoryResultCache
+
+
+def _cache():
+    return MemoryResultCache()
+
+
+@agent(cache=_cache)
+def doubler(data, context):
+    if "n" not in data:
+        raise KeyError("n")
+    return AgentResult(data={"double": data["n"] * 2}, accuracy=float(data.get("accuracy", 100)))
+
+
+def event(**data):
+    return {"agent": "doubler", "attempt": 2, "requiredAccuracy": 90, "data": data, "context": {}}
+
+
+def test_response_carries_data_accuracy_and_the_handoff_meta():
+    response = doubler(event(n=21))
+    assert response["data"] == {"double": 42}
+    assert response["accuracy"] == 100
+    meta = response["meta"]
+    assert (meta["agent"], meta["step"], meta["attempt"], meta["cached"]) == (
+        "doubler",
+        "doubler",
+        2,
+        False,
+    )
+    assert meta["validatedBy"] == ["accuracy-check"]
+    assert meta["durationMs"] >= 0
+
+
+def test_accuracy_gate_raises_the_stable_error_name():
+    with pytest.raises(
+        AccuracyBelowThreshold, match=r"Agent doubler accuracy \(80%\) below threshold \(90%\)"
+    ):
+        doubler(event(n=1, accuracy=80))
+
+
+def test_an_invocation_without_data_is_an_input_error():
+    with pytest.raises(AgentInputError, match="carries no workflow data"):
+        doubler({"agent": "doubler"})
+
+
+def test_metrics_are_one_emf_document_per_invocation(monkeypatch, capsys):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    doubler(event(n=2))
+    with pytest.raises(AccuracyBelowThreshold):
+        doubler(event(n=2, accuracy=10))
+    documents = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
+    assert len(documents) == 2
+    ok, failed = documents
+    assert ok["agent"] == "doubler" and ok["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Baton"
+    assert ok["StepAccuracy"] == [100.0] and ok["CacheHit"] == [0.0] and "StepDuration" in ok
+    assert failed["StepFailed"] == [1.0]
+
+
+def test_metrics_can_be_disabled(monkeypatch, capsys):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    doubler(event(n=2))
+    assert '"_aws"' not in capsys.readouterr().out
