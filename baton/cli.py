@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -208,7 +209,7 @@ def run(
     registry: RegistryOption = None,
 ) -> None:
     """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
-    from baton.local.progress import ProgressPrinter, print_record
+    from baton.local.progress import ProgressPrinter, execution_json, print_execution
     from baton.local.runtime import LocalRuntime
 
     agents = _registry(registry)
@@ -225,12 +226,15 @@ def run(
         if site is not None:
             console.print(f"demo site: {site.base_url}")
         rt.put_secrets(offline_secrets())
-        record = rt.run(compiled, _with_site(data, site), tenant=tenant, no_cache=no_cache)
+        execution = rt.execute(compiled, _with_site(data, site), tenant=tenant, no_cache=no_cache)
+        runs = rt.run_records(compiled, execution)
     if as_json:
-        sys.stdout.write(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps(execution_json(execution, runs), indent=2, ensure_ascii=False) + "\n"
+        )
     else:
-        print_record(out, record)
-    raise typer.Exit(0 if record.status == "completed" else 1)
+        print_execution(out, execution, runs)
+    raise typer.Exit(0 if execution["status"] == "completed" else 1)
 
 
 @app.command()
@@ -241,7 +245,7 @@ def demo(
     registry: RegistryOption = None,
 ) -> None:
     """Run the example workflows offline and print what each one did."""
-    from baton.local.progress import ProgressPrinter, print_record, result_summary
+    from baton.local.progress import ProgressPrinter, print_execution, result_summary
     from baton.local.runtime import LocalRuntime
 
     agents = _registry(registry)
@@ -261,10 +265,12 @@ def demo(
         rt.put_secrets(offline_secrets())
         for path, workflow in compiled:
             out.rule(f"{workflow.workflow.name}  ·  {path.name}")
-            record = rt.run(workflow, _with_site({}, site))
-            print_record(out, record)
-            records.append(record)
+            execution = rt.execute(workflow, _with_site({}, site))
+            runs = rt.run_records(workflow, execution)
+            print_execution(out, execution, runs)
+            records.append(runs[-1])
         received = _received(site)
+        published = Counter(event["detail-type"] for event in rt.services.events())
     out.rule("Summary")
     table = Table(header_style="bold")
     for column in ("workflow", "status", "steps", "failed attempts", "backoff waits", "time"):
@@ -287,6 +293,10 @@ def demo(
             out.print(Text(result_summary(record), style="dim"), highlight=False)
     for line in received:
         out.print(line)
+    out.print(
+        Text("Baton events published: ", style="bold")
+        + Text(", ".join(f"{kind} ×{n}" for kind, n in sorted(published.items())) or "none")
+    )
     failed = [r for r in records if r.status != "completed"]
     out.print(f"{len(records) - len(failed)} of {len(records)} workflows completed.")
     raise typer.Exit(1 if failed else 0)

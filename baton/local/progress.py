@@ -110,3 +110,37 @@ def result_summary(record: ExecutionRecord, limit: int = 400) -> str:
         return ""
     text = json.dumps(last.data, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_execution(
+    console: Console, execution: dict[str, Any], runs: list[ExecutionRecord]
+) -> None:
+    """Every run of an execution (a resumed or auto-recovered one has several), then its end."""
+    for number, record in enumerate(runs, start=1):
+        if len(runs) > 1:
+            console.rule(
+                f"run {number} of {len(runs)}" + (" (auto-recovery)" if number > 1 else "")
+            )
+        print_record(console, record)
+    status = execution["status"]
+    console.print(
+        Text.assemble(
+            "execution ",
+            (execution["executionId"], "bold"),
+            ": ",
+            (status.upper(), f"bold {STATUS_STYLE.get(status, 'white')}"),
+            f" after {len(runs)} run{'s' if len(runs) != 1 else ''}",
+        ),
+        highlight=False,
+    )
+
+
+def execution_json(execution: dict[str, Any], runs: list[ExecutionRecord]) -> dict[str, Any]:
+    """The stored execution record, with the workflow data, the backoff waits and each run."""
+    last = runs[-1].to_json() if runs else {}
+    return {
+        **execution,
+        "workflowData": execution.get("output") or last.get("workflowData", {}),
+        "waits": [w for run in runs for w in run.to_json()["waits"]],
+        "runDetails": [run.to_json() for run in runs],
+    }

@@ -338,6 +338,12 @@ class LocalRuntime:
             return record
         return self.services.settle(tenant, record["executionId"])
 
+    def run_records(
+        self, compiled: CompiledWorkflow, execution: dict[str, Any]
+    ) -> list[ExecutionRecord]:
+        """The history-based record of each Step Functions run of a lifecycle execution."""
+        return [self.record(compiled, arn) for arn in execution.get("runs", [])]
+
     # observation -------------------------------------------------------------------------
     def listener_seen(self, agent: str) -> bool:
         """Whether an attempt of `agent` has started in this runtime."""
