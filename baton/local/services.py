@@ -43,6 +43,7 @@ class LocalServices:
         topic_arn = sns.create_topic(Name=TOPIC)["TopicArn"]
         s3.create_bucket(Bucket=ARCHIVE_BUCKET)
         self.tap_url = self._tap(events)
+        self.inbox_url = self._inbox(sns, topic_arn)
         self.s3 = s3
         self.catalog = StaticCatalog()
         self.store = ExecutionStore(settings.executions_table, dynamodb)
@@ -66,6 +67,15 @@ class LocalServices:
         events.put_targets(
             Rule="baton-tap", EventBusName=EVENT_BUS, Targets=[{"Id": "tap", "Arn": arn}]
         )
+        return str(url)
+
+    def _inbox(self, sns: Any, topic_arn: str) -> str:
+        """An SQS queue subscribed to the notification topic, to read what was notified."""
+        url = self.sqs.create_queue(QueueName=f"{TOPIC}-inbox")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
         return str(url)
 
     def register(
@@ -135,15 +145,20 @@ class LocalServices:
 
     def events(self) -> list[dict[str, Any]]:
         """Every Baton event published so far (drains the tap queue)."""
+        return self._drain(self.tap_url)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every SNS notification sent so far (Subject, Message...; drains the inbox queue)."""
+        return self._drain(self.inbox_url)
+
+    def _drain(self, url: str) -> list[dict[str, Any]]:
         received: list[dict[str, Any]] = []
         while True:
-            batch = self.sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get(
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
                 "Messages", []
             )
             if not batch:
                 return received
             for message in batch:
                 received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.tap_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -118,8 +118,13 @@ def _dynamodb() -> Any:
     return boto3.client("dynamodb", region_name=_settings().region)
 
 
+def now() -> float:
+    """The clock the default cache reads; tests replace it (`baton_agent.runtime.now`)."""
+    return time.time()
+
+
 def default_cache() -> ResultCache:
-    return DynamoResultCache(_settings().cache_table, _dynamodb())
+    return DynamoResultCache(_settings().cache_table, _dynamodb(), clock=lambda: now())
 
 
 def default_log() -> ExecutionLog:

@@ -267,3 +267,54 @@ def test_rolling_accuracy_is_updated_when_runs_end(runtime_factory):
     stats = DynamoAccuracyStats(get_settings().stats_table, runtime.dynamodb)
     assert stats.rolling_accuracy("a") == 85
     assert stats.rolling_accuracy("b") == 80
+
+
+def test_resume_works_after_the_definition_changed_while_the_remaining_steps_exist(runtime_factory):
+    calls, broken = Calls(), {"c": True}
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    failed = runtime.execute(compiled(five_steps(maxRetries=0), REGISTRY))
+    assert failed["status"] == "failed"
+    # the new definition drops step e and adds retries; "after b" still exists
+    changed = {**five_steps(maxRetries=2), "agents": ["a", "b", "c", "d"]}
+    runtime.deploy(compiled(changed, REGISTRY))
+    broken["c"] = False
+    runtime.services.lifecycle.resume("default", failed["executionId"])
+    done = runtime.services.settle("default", failed["executionId"])
+    assert done["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 2, 1, 0]
+
+
+def test_resume_is_refused_when_the_definition_lost_the_checkpointed_step(runtime_factory):
+    from baton_service.exceptions import ResumePointMissingError
+
+    calls, broken = Calls(), {"c": True}
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    failed = runtime.execute(compiled(five_steps(maxRetries=0), REGISTRY))
+    runtime.deploy(compiled({**five_steps(), "agents": ["a", "c", "d"]}, REGISTRY))
+    with pytest.raises(ResumePointMissingError, match="its checkpoint follows step 'b'"):
+        runtime.services.lifecycle.resume("default", failed["executionId"])
+    assert runtime.services.store.get("default", failed["executionId"])["status"] == "failed"
+
+
+def test_a_running_execution_cannot_be_resumed(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n, sleep=0.2) for n in NAMES})
+    started = runtime.execute(compiled(five_steps(), REGISTRY), settle=False)
+    with pytest.raises(InvalidTransitionError, match=r"cannot resume execution .*: it is running"):
+        runtime.services.lifecycle.resume("default", started["executionId"])
+    assert runtime.services.settle("default", started["executionId"])["status"] == "completed"
+
+
+def test_failures_are_notified_on_the_topic(runtime_factory):
+    broken = {"c": True}
+    calls = Calls()
+    runtime = runtime_factory(
+        REGISTRY, {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    )
+    failed = runtime.execute(compiled(five_steps(maxRetries=0), REGISTRY))
+    [notification] = runtime.services.notifications()
+    assert notification["Subject"] == "Workflow Failed"
+    assert notification["Message"] == (
+        f"Workflow Failed: Five [{failed['executionId']}] is failed: AgentError: c is broken"
+    )

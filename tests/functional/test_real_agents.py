@@ -196,3 +196,21 @@ def test_secrets_and_session_cookies_never_leave_the_agents(
         ):
             assert secret not in text, f"{secret!r} leaked into the {where}"
     assert record["handoffs"][0]["data"]["session"]["ref"].startswith("stash:")
+
+
+def test_after_the_ttl_the_site_is_asked_again(runtime, shipped_registry, demo_site, monkeypatch):
+    import time as real_time
+
+    from baton_agent import runtime as agent_runtime
+
+    later = {"by": 0.0}
+    monkeypatch.setattr(agent_runtime, "now", lambda: real_time.time() + later["by"])
+    workflow = shipped(shipped_registry, "parallel-multi-site-scraping.json")
+    runtime.run(workflow, {"baseUrl": demo_site.base_url})
+    later["by"] = 14 * 60  # the scrapers' TTL is 15 minutes
+    runtime.run(workflow, {"baseUrl": demo_site.base_url})
+    assert demo_site.count("GET /catalog/competitor1") == 1
+    later["by"] = 16 * 60
+    record = runtime.run(workflow, {"baseUrl": demo_site.base_url})
+    assert demo_site.count("GET /catalog/competitor1") == 2
+    assert record.handoff("scraper-1").cached is False
