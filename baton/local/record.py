@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from baton.compiler.asl import CompiledWorkflow
+from baton.local import FUNCTIONS_DIR  # noqa: F401 - puts the Lambda code on the import path
+from baton_service.history import details, error_message, scheduled_payload
 
 Status = Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
 SFN_STATUS: dict[str, Status] = {
@@ -106,23 +108,6 @@ def _iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")
 
 
-def _details(event: dict[str, Any]) -> dict[str, Any]:
-    return next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-
-
-def _cause(cause: str | None) -> tuple[str, dict[str, Any]]:
-    """The message of a failure's cause (a Lambda error payload as JSON, or plain text)."""
-    if not cause:
-        return "", {}
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause, {}
-    if isinstance(parsed, dict):
-        return str(parsed.get("errorMessage", cause)), parsed
-    return cause, {}
-
-
 class _Reader:
     def __init__(self, compiled: CompiledWorkflow, events: list[dict[str, Any]]) -> None:
         self.compiled = compiled
@@ -138,19 +123,11 @@ class _Reader:
         """True for the Task* events of a Lambda invocation (TaskStateEntered has no resource)."""
         if event["type"] in ("TaskStateEntered", "TaskStateExited"):
             return True
-        current: dict[str, Any] | None = event
-        while current is not None and current["type"] != "TaskScheduled":
-            current = self.by_id.get(current.get("previousEventId", 0))
-        return current is not None and _details(current).get("resourceType") == "lambda"
+        return bool(scheduled_payload(event, self.by_id))
 
     def scheduled_step(self, event: dict[str, Any]) -> tuple[str, str]:
-        """Follow previousEventId back to the TaskScheduled event; return (step, agent)."""
-        current: dict[str, Any] | None = event
-        while current is not None and current["type"] != "TaskScheduled":
-            current = self.by_id.get(current.get("previousEventId", 0))
-        if current is None:
-            return "", ""
-        payload = json.loads(_details(current)["parameters"]).get("Payload", {})
+        """(step, agent) of the agent invocation an event belongs to."""
+        payload = scheduled_payload(event, self.by_id)
         agent = str(payload.get("agent", ""))
         return str(payload.get("step", agent)), agent
 
@@ -167,18 +144,16 @@ class _Reader:
                 self.succeeded(event)
             elif kind in ("TaskFailed", "TaskTimedOut"):
                 step, agent = self.scheduled_step(event)
-                details = _details(event)
-                message, payload = _cause(details.get("cause"))
-                error = details.get("error", "States.Timeout" if kind == "TaskTimedOut" else "")
-                self.failures.append(
-                    (step, agent, error, {"message": message, **payload}, event["timestamp"])
-                )
+                info = details(event)
+                message = error_message(info.get("cause"))
+                error = info.get("error", "States.Timeout" if kind == "TaskTimedOut" else "")
+                self.failures.append((step, agent, error, {"message": message}, event["timestamp"]))
                 self.running.pop(step, None)
             elif kind == "TaskStateEntered":
                 self.maybe_skipped(event)
 
     def succeeded(self, event: dict[str, Any]) -> None:
-        output = json.loads(_details(event).get("output") or "{}")
+        output = json.loads(details(event).get("output") or "{}")
         payload = output.get("Payload", {}) if isinstance(output, dict) else {}
         meta = payload.get("meta", {})
         step, agent = self.scheduled_step(event)
@@ -212,7 +187,7 @@ class _Reader:
         )
 
     def maybe_skipped(self, event: dict[str, Any]) -> None:
-        name = _details(event).get("name", "")
+        name = details(event).get("name", "")
         info = self.compiled.states.get(name)
         if info is None or info.kind != "skip" or info.agent is None:
             return
@@ -315,7 +290,7 @@ def _waits(
 def _last_data(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The workflow data as last assigned (for executions that did not complete)."""
     for event in reversed(events):
-        assigned = _details(event).get("assignedVariables", {})
+        assigned = details(event).get("assignedVariables", {})
         if "data" in assigned:
             value = json.loads(assigned["data"])
             return value if isinstance(value, dict) else {}
@@ -349,7 +324,7 @@ def _error(
         return ExecutionError(
             message="execution was stopped", error_type="States.Aborted", timestamp=_iso(end)
         )
-    message, _ = _cause(description.get("cause"))
+    message = error_message(description.get("cause"))
     error_type = description.get("error") or "States.Runtime"
     if reader.failures:
         step, agent, err, detail, when = reader.failures[-1]
