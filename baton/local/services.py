@@ -93,18 +93,14 @@ class LocalServices:
         )
 
     # emulated delivery -----------------------------------------------------------------
-    def deliver(self, execution_arn: str) -> dict[str, Any] | None:
-        """Hand the events handler the status-change event of a run, once per status."""
+    def status_change_event(self, execution_arn: str) -> dict[str, Any]:
+        """The EventBridge event Step Functions sends for a run's current status."""
         description = self.sfn.describe_execution(executionArn=execution_arn)
-        status = description["status"]
-        if (execution_arn, status) in self.delivered:
-            return None
-        self.delivered.add((execution_arn, status))
         detail = {
             "executionArn": execution_arn,
             "stateMachineArn": description["stateMachineArn"],
             "name": description["name"],
-            "status": status,
+            "status": description["status"],
             "startDate": _epoch_ms(description.get("startDate")),
             "stopDate": _epoch_ms(description.get("stopDate")),
             "input": description.get("input"),
@@ -112,7 +108,7 @@ class LocalServices:
             "error": description.get("error"),
             "cause": description.get("cause"),
         }
-        event = {
+        return {
             "version": "0",
             "detail-type": STATUS_CHANGE,
             "source": "aws.states",
@@ -121,6 +117,14 @@ class LocalServices:
             "resources": [execution_arn],
             "detail": detail,
         }
+
+    def deliver(self, execution_arn: str) -> dict[str, Any] | None:
+        """Hand the events handler the status-change event of a run, once per status."""
+        event = self.status_change_event(execution_arn)
+        key = (execution_arn, event["detail"]["status"])
+        if key in self.delivered:
+            return None
+        self.delivered.add(key)
         return self.handler.handle(event)
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:

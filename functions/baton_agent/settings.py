@@ -18,6 +18,12 @@ class AgentSettings(BaseSettings):
     cache_table: str = CACHE.default_name
     stats_table: str = AGENT_STATS.default_name
     region: str = "us-east-1"
+    # for the events handler (the stack sets them; empty means "not configured")
+    event_bus: str = ""
+    topic_arn: str = ""
+    archive_bucket: str = ""
+    workflows: str = "[]"
+    """JSON list of {workflowId, name, stateMachineArn, autoRecovery, maxRecoveries, triggers}."""
 
 
 @lru_cache(maxsize=1)

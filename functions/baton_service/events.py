@@ -150,7 +150,8 @@ class StatusChangeHandler:
         for handoff in handoffs:
             if not handoff.get("cached") and not handoff.get("skipped"):
                 self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
-        final = {**record, **changes, "handoffs": handoffs}
+        every_run = self.store.handoffs(record["tenant"], record["executionId"])
+        final = {**record, **changes, "handoffs": every_run}
         summary = {k: final.get(k) for k in ("status", "error", "metrics", "endTime")}
         agents = [
             self._entry(

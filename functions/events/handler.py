@@ -1,0 +1,54 @@
+"""Lambda handler for Step Functions "Execution Status Change" events (routed by EventBridge).
+
+It only parses, builds its collaborators once per container from the settings, and delegates
+to baton_service.events.StatusChangeHandler.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from baton_agent.settings import get_settings
+from baton_agent.stats import DynamoAccuracyStats
+from baton_service.catalog import StaticCatalog
+from baton_service.events import Outlets, StatusChangeHandler
+from baton_service.lifecycle import LifecycleService
+from baton_service.store import ExecutionStore
+
+logger = Logger(service="baton-events")
+
+
+@functools.lru_cache(maxsize=1)
+def status_change_handler() -> StatusChangeHandler:
+    settings = get_settings()
+    dynamodb = boto3.client("dynamodb", region_name=settings.region)
+    lifecycle = LifecycleService(
+        ExecutionStore(settings.executions_table, dynamodb),
+        boto3.client("stepfunctions", region_name=settings.region),
+        StaticCatalog.from_json(settings.workflows),
+    )
+    outlets = Outlets(
+        events=boto3.client("events", region_name=settings.region),
+        event_bus=settings.event_bus or None,
+        sns=boto3.client("sns", region_name=settings.region),
+        topic_arn=settings.topic_arn or None,
+        s3=boto3.client("s3", region_name=settings.region),
+        archive_bucket=settings.archive_bucket or None,
+    )
+    return StatusChangeHandler(
+        lifecycle, DynamoAccuracyStats(settings.stats_table, dynamodb), outlets
+    )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = status_change_handler().handle(event)
+    logger.info(
+        "status change handled",
+        extra={"outcome": result, "status": event.get("detail", {}).get("status")},
+    )
+    return result
