@@ -44,7 +44,7 @@ ProgressListener = Callable[[str, dict[str, Any]], None]
 
 
 class RuntimeSetupError(RuntimeError):
-    """An agent handler that cannot be imported, or a workflow that names no known agent."""
+    """An agent handler that cannot be imported, or is not a function."""
 
 
 def function_name(agent: str) -> str:

@@ -271,10 +271,11 @@ def agent(
     def wrap(function: AgentFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         @functools.wraps(function)
         def handler(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
-            agent_name = str(event.get("agent", "")) if isinstance(event, Mapping) else ""
+            fields = event if isinstance(event, Mapping) else {}
+            agent_name = str(fields.get("agent", ""))
             metrics = StepMetrics(agent_name)
             try:
-                with traced(agent_name, str(event.get("step", agent_name))):
+                with traced(agent_name, str(fields.get("step", agent_name))):
                     response = run(event)
                 meta = response["meta"]
                 metrics.succeeded(meta["durationMs"], response["accuracy"], cached=meta["cached"])

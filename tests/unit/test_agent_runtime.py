@@ -47,9 +47,10 @@ def test_accuracy_gate_raises_the_stable_error_name():
         doubler(event(n=1, accuracy=80))
 
 
-def test_an_invocation_without_data_is_an_input_error():
+@pytest.mark.parametrize("event", [{"agent": "doubler"}, None, ["not", "a", "mapping"]])
+def test_an_invocation_without_data_is_an_input_error(event):
     with pytest.raises(AgentInputError, match="carries no workflow data"):
-        doubler({"agent": "doubler"})
+        doubler(event)
 
 
 def test_metrics_are_one_emf_document_per_invocation(monkeypatch, capsys):
