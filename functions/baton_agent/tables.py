@@ -1,8 +1,9 @@
 """The DynamoDB tables, defined once: the offline runtime and the CDK stack both build from these.
 
 executions: one item per execution and items under it (partition `EXEC#<tenant>#<executionId>`)
-    sk `RECORD`             the execution record: workflow, status, current step, timestamps,
-                            error, metrics; carries the list-index keys below
+    sk `RECORD`             the execution record: tenant, workflow, status, its runs,
+                            timestamps, input, output, error, metrics; carries the index keys
+                            below (the current step is read from the checkpoint)
     sk `HANDOFF#<nnnnn>`    one item per handoff, in order
     sk `CHECKPOINT`         the last completed step and the workflow data after it
     sk `STASH#<ref>`        what an agent keeps server-side by reference (a session cookie, a

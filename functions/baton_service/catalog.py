@@ -65,15 +65,16 @@ class StaticCatalog:
         )
 
 
-def resume_points(sfn: Any, state_machine_arn: str) -> set[str]:
-    """The steps the deployed state machine can resume after (its resume router's rules)."""
+def resume_points(sfn: Any, state_machine_arn: str) -> dict[str, str]:
+    """Completed step → the state a resumed run continues at, read from the deployed state
+    machine's resume router; the first step is under "" (nothing completed yet)."""
     definition = json.loads(
         sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"]
     )
     router = definition.get("States", {}).get("Resume router", {})
-    found = set()
+    points = {"": str(router.get("Default", ""))}
     for choice in router.get("Choices", []):
         match = _RESUME_RULE.search(choice.get("Condition", ""))
         if match:
-            found.add(json.loads(f'"{match.group(1)}"'))
-    return found
+            points[json.loads(f'"{match.group(1)}"')] = str(choice["Next"])
+    return points

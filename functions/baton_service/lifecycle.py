@@ -62,11 +62,19 @@ class LifecycleService:
 
     # queries ---------------------------------------------------------------------------
     def get(self, tenant: str, execution_id: str, *, with_handoffs: bool = True) -> dict[str, Any]:
+        """The record; the full view adds the handoffs, the checkpoint and the current step
+        (the step after the checkpoint, by the deployed definition)."""
         record = self.store.get(tenant, execution_id)
         if record is None:
             raise ExecutionNotFoundError(tenant, execution_id)
         if with_handoffs:
             record["handoffs"] = self.store.handoffs(tenant, execution_id)
+            checkpoint = self.store.checkpoint(tenant, execution_id)
+            record["checkpoint"] = checkpoint
+            workflow = self.catalog.get(record["workflowId"])
+            if workflow is not None:
+                points = resume_points(self.sfn, workflow.state_machine_arn)
+                record["currentStep"] = points.get(checkpoint["after"] if checkpoint else "")
         return record
 
     def list_executions(

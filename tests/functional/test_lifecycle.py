@@ -53,6 +53,9 @@ def test_resume_after_a_permanent_failure_runs_no_completed_step_again(runtime_f
     assert failed["error"]["agentName"] == "c"
     assert failed["error"]["retryCount"] == 1
     assert [h["agent"] for h in failed["handoffs"]] == ["a", "b"]
+    assert failed["checkpoint"]["after"] == "b"
+    assert failed["checkpoint"]["data"]["trail"] == ["a", "b"]
+    assert failed["currentStep"] == "c"
 
     broken["c"] = False
     runtime.services.lifecycle.resume("default", failed["executionId"])
@@ -64,6 +67,7 @@ def test_resume_after_a_permanent_failure_runs_no_completed_step_again(runtime_f
     assert done["output"]["seed"] == 1 and done["output"]["trail"] == ["a", "b", "d", "e"]
     assert done["resumedAfter"] == "b"
     assert len(done["runs"]) == 2
+    assert done["currentStep"] == "Completed"
 
 
 def _wait_until(condition, timeout=5.0):
