@@ -1,6 +1,9 @@
 """The three seams that let moto run Baton's state machines offline (see DESIGN.md, toolchain).
 
-- JSONata: moto leaves its evaluator unset; we plug in jsonata-python.
+- JSONata: moto leaves its evaluator unset; we plug in jsonata-python. moto also writes every
+  variable's value into the text of every expression it evaluates (`($data:={...};expr)`), so
+  each evaluation would parse the whole workflow data again; the seam keeps the values aside
+  and evaluates the expression, parsed once, with them as bindings.
 - Lambda: `LambdaSimpleBackend.invoke` is replaced by a dispatcher calling the agent in-process.
 - Retry waits: the retrier module's `time` is replaced, so backoff waits are recorded and, unless
   real waits are asked for, skipped. The global `time.sleep` is never touched. Throttling waits
@@ -28,7 +31,10 @@ from typing import Any
 
 import jsonata
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
+import moto.stepfunctions.parser.asl.component.common.string.string_expression as string_module
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_utils
+import moto.stepfunctions.parser.asl.eval.states as states_module
+import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
@@ -172,7 +178,72 @@ def _error_payload(err: BaseException) -> bytes:
     ).encode()
 
 
+class _Declarations(str):
+    """Variable declarations as moto writes them, with the values they declare kept aside."""
+
+    bindings: dict[str, Any]
+
+
+class _Composed(str):
+    """A composed expression that can be evaluated as `expression` with `bindings`."""
+
+    expression: str
+    bindings: dict[str, Any]
+
+
+def _declarations(text: str, bindings: dict[str, Any]) -> _Declarations:
+    declared = _Declarations(text)
+    declared.bindings = bindings
+    return declared
+
+
+def _encode(bindings: dict[str, Any]) -> str:
+    """moto's declaration text, plus the values (through JSON, as the text would give them)."""
+    values = {
+        name.lstrip("$"): json.loads(json.dumps(value, default=str))
+        for name, value in bindings.items()
+    }
+    return _declarations(_MOTO_ENCODE(bindings), values)
+
+
+def _variable_declarations(store: Any) -> str:
+    """VariableStore.get_variable_declarations, merging the kept values of both scopes."""
+    if store._variable_declarations_cache is not None:
+        cached: str = store._variable_declarations_cache
+        return cached
+    if store._outer_variable_declaration_cache is None:
+        store._outer_variable_declaration_cache = store._to_variable_declarations(
+            store._outer_scope
+        )
+    outer = store._outer_variable_declaration_cache
+    inner = store._to_variable_declarations(store._inner_scope)
+    merged = {**getattr(outer, "bindings", {}), **getattr(inner, "bindings", {})}
+    declarations = _declarations(outer + inner, merged)
+    store._variable_declarations_cache = declarations
+    return declarations
+
+
+def _compose(final_jsonata_expression: str, variable_declarations_list: list[str]) -> str:
+    text = _MOTO_COMPOSE(final_jsonata_expression, variable_declarations_list)
+    bindings: dict[str, Any] = {}
+    for part in variable_declarations_list:
+        if isinstance(part, _Declarations):
+            bindings.update(part.bindings)
+        elif part:  # something we cannot take apart (intrinsic function definitions): text it is
+            return text
+    composed = _Composed(text)
+    composed.expression, composed.bindings = final_jsonata_expression, bindings
+    return composed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(expression: str) -> Any:
+    return jsonata.Jsonata(expression)
+
+
 def _evaluate_jsonata(expression: str) -> Any:
+    if isinstance(expression, _Composed):
+        return _parsed(expression.expression).evaluate(None, expression.bindings)
     return jsonata.Jsonata(expression).evaluate(None)
 
 
@@ -203,20 +274,15 @@ class _Clients:
 
 
 _MOTO_PARSE = AmazonStateLanguageParser.parse
+_MOTO_ENCODE = moto_jsonata.encode_jsonata_variable_declarations
+_MOTO_COMPOSE = moto_jsonata.compose_jsonata_expression
 WAITS = _Waits()
 _lock = threading.Lock()
 
 
-def _install(
-    invoke: Any, evaluate: Any, time_module: Any, retry_body: Any, parse: Any, client_for: Any
-) -> None:
-    """Set (or restore) the seams; setattr because these are monkeypatches of moto."""
-    setattr(LambdaSimpleBackend, "invoke", invoke)  # noqa: B010
-    moto_jsonata._eval_jsonata = evaluate
-    setattr(retrier_module, "time", time_module)  # noqa: B010
-    setattr(retrier_module.RetrierDecl, "_eval_body", retry_body)  # noqa: B010
-    setattr(AmazonStateLanguageParser, "parse", parse)  # noqa: B010
-    setattr(lambda_utils, "boto_client_for", client_for)  # noqa: B010
+def _current(target: Any, name: str) -> Any:
+    """What `target.name` holds now (a class's own entry keeps its staticmethod wrapper)."""
+    return target.__dict__[name] if isinstance(target, type) else getattr(target, name)
 
 
 @contextmanager
@@ -226,15 +292,7 @@ def patched(
     """Install the seams for the duration of the block (one offline runtime at a time)."""
     if not _lock.acquire(blocking=False):
         raise RuntimeError("another offline runtime is already running in this process")
-    original = (
-        LambdaSimpleBackend.invoke,
-        moto_jsonata._eval_jsonata,
-        getattr(retrier_module, "time"),  # noqa: B009 - the retrier module's own import
-        retrier_module.RetrierDecl._eval_body,
-        AmazonStateLanguageParser.__dict__["parse"],
-        getattr(lambda_utils, "boto_client_for"),  # noqa: B009 - the module's own import
-    )
-    original_retry = original[3]
+    original_retry = retrier_module.RetrierDecl._eval_body
 
     def invoke(
         self: Any,
@@ -254,13 +312,26 @@ def patched(
         finally:
             WAITS.local.env, WAITS.local.throttled = None, False
 
-    _install(
-        invoke, _evaluate_jsonata, WAITS, retry_body, staticmethod(_parse), _Clients(original[5])
-    )
+    seams: list[tuple[Any, str, Any]] = [
+        (LambdaSimpleBackend, "invoke", invoke),
+        (moto_jsonata, "_eval_jsonata", _evaluate_jsonata),
+        (states_module, "encode_jsonata_variable_declarations", _encode),
+        (variable_store_module, "encode_jsonata_variable_declarations", _encode),
+        (variable_store_module.VariableStore, "get_variable_declarations", _variable_declarations),
+        (string_module, "compose_jsonata_expression", _compose),
+        (retrier_module, "time", WAITS),
+        (retrier_module.RetrierDecl, "_eval_body", retry_body),
+        (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
+        (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
+    ]
+    originals = [(target, name, _current(target, name)) for target, name, _ in seams]
+    for target, name, replacement in seams:
+        setattr(target, name, replacement)
     WAITS.real, WAITS.listener = real_waits, on_wait
     try:
         yield
     finally:
-        _install(*original)
+        for target, name, value in originals:
+            setattr(target, name, value)
         WAITS.real, WAITS.listener = False, None
         _lock.release()

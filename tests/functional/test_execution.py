@@ -391,3 +391,38 @@ def test_concurrent_executions_keep_their_own_data(runtime_factory, calls):
     records = [runtime.record(workflow, arn) for arn in arns]
     assert [r.workflow_data["n"] for r in records] == [0, 1, 2, 3]
     assert all(r.status == "completed" and len(r.handoffs) == 3 for r in records)
+
+
+def test_awkward_data_round_trips_through_the_jsonata_variables(runtime_factory, calls):
+    awkward = {
+        "quote": 'say "hi" {% not jsonata %} $data',
+        "unicode": "prix: 12,50 € — ok",
+        "nested": {"list": [1, 2.5, None, True], "empty": {}},
+        "big": 12345678901234567,
+    }
+    handlers = {n: echo(calls, n) for n in "ab"}
+    record = run(
+        runtime_factory, {"id": "awk", "name": "Awk", "agents": ["a", "b"]}, handlers, data=awkward
+    )
+    assert record.status == "completed"
+    assert calls.of("a")[0]["data"] == awkward
+    assert {k: record.workflow_data[k] for k in awkward} == awkward
+
+
+def test_expressions_are_evaluated_with_bindings_not_reparsed_data(
+    runtime_factory, calls, monkeypatch
+):
+    from baton.local import patches
+
+    seen = []
+    original = patches._evaluate_jsonata
+    monkeypatch.setattr(patches, "_evaluate_jsonata", lambda e: seen.append(type(e)) or original(e))
+    handlers = {n: echo(calls, n) for n in "ab"}
+    record = run(
+        runtime_factory,
+        {"id": "bind", "name": "Bind", "agents": ["a", "b"]},
+        handlers,
+        data={"x": 1},
+    )
+    assert record.status == "completed"
+    assert seen and all(kind is patches._Composed for kind in seen)
