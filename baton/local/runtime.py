@@ -102,14 +102,12 @@ class LocalRuntime:
         functions_dir: Path | None = None,
         real_waits: bool = False,
         listener: ProgressListener | None = None,
-        poll_interval: float = 0.005,
     ) -> None:
         self.registry = registry
         self.overrides = dict(handlers or {})
         self.functions_dir = functions_dir or project_root() / "functions"
         self.real_waits = real_waits
         self.listener = listener
-        self.poll_interval = poll_interval
         self.dispatcher = patches.Dispatcher()
         self.waits: dict[str, list[tuple[str, float]]] = {}
         self._waits_lock = threading.Lock()
@@ -267,21 +265,20 @@ class LocalRuntime:
         return execution_arn
 
     def wait(self, execution_arn: str, timeout: float | None = None) -> dict[str, Any]:
-        """Poll until the execution leaves RUNNING; return DescribeExecution's response.
+        """Wait until the execution leaves RUNNING; return DescribeExecution's response.
 
-        The interval grows from `poll_interval` to 50 ms: each poll costs CPU that parallel
-        branches would otherwise use.
+        The end of a run wakes the wait at once (patches.ended_event); a stopped run, which
+        moto ends without that signal, is seen by a check every 50 ms.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        interval = self.poll_interval
+        ended = patches.ended_event(execution_arn)
         while True:
             description: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
             if description["status"] != "RUNNING":
                 return description
             if deadline is not None and time.monotonic() > deadline:
                 return description
-            time.sleep(interval)
-            interval = min(interval * 1.5, 0.05)
+            ended.wait(0.05)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []

@@ -11,6 +11,7 @@ import json
 import time
 from typing import Any
 
+from baton.local.patches import ended_event
 from baton_agent.settings import get_settings
 from baton_agent.stats import DynamoAccuracyStats
 from baton_service.catalog import StaticCatalog, Trigger, WorkflowInfo
@@ -131,7 +132,6 @@ class LocalServices:
         """Deliver status events until the execution stops running (recoveries included) and
         its current run has ended (a paused or cancelled run ends a moment after the request)."""
         deadline = time.monotonic() + timeout
-        poll = 0.005
         while time.monotonic() < deadline:
             record = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
             run = record.get("currentRun")
@@ -143,8 +143,10 @@ class LocalServices:
                 if after.get("currentRun") == run and after["status"] not in ("running", "pending"):
                     break  # delivered, and no recovery started another run
                 continue
-            time.sleep(poll)
-            poll = min(poll * 1.5, 0.05)
+            if run:
+                ended_event(run).wait(0.05)
+            else:
+                time.sleep(0.01)
         return self.lifecycle.get(tenant, execution_id)
 
     def events(self) -> list[dict[str, Any]]:
