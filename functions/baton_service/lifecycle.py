@@ -91,7 +91,6 @@ class LifecycleService:
         tenant: str = "default",
         idempotency_key: str | None = None,
         no_cache: bool = False,
-        recovered_from: str | None = None,
     ) -> dict[str, Any]:
         """Start an execution; the same key and input give the same execution back."""
         workflow = self._workflow(workflow_id)
@@ -117,7 +116,6 @@ class LifecycleService:
                 "idempotencyKey": idempotency_key,
                 "noCache": no_cache,
                 "recoveries": 0,
-                "recoveredFrom": recovered_from,
                 "runs": [],
             }
         )
@@ -213,9 +211,17 @@ class LifecycleService:
         }
         if not self.store.update(tenant, execution_id, update, only_if_status=expected):
             raise InvalidTransitionError(execution_id, "changing", "start a run of")
-        arn = self.sfn.start_execution(
-            stateMachineArn=workflow.state_machine_arn, name=name, input=canonical_json(payload)
-        )["executionArn"]
+        try:
+            arn = self.sfn.start_execution(
+                stateMachineArn=workflow.state_machine_arn, name=name, input=canonical_json(payload)
+            )["executionArn"]
+        except Exception as err:  # the run never started: say so in the record, then raise
+            message = f"could not start a run of {workflow.workflow_id}: {err}"
+            error = {"message": message, "errorType": "StartFailed", "timestamp": _now_iso()}
+            self.store.update(
+                tenant, execution_id, {"status": "failed", "error": error, "endTime": _now_iso()}
+            )
+            raise LifecycleError(message) from err
         self.store.update(tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]})
 
     def _stop(self, record: Mapping[str, Any], cause: str) -> None:

@@ -322,3 +322,17 @@ def test_failures_are_notified_on_the_topic(runtime_factory):
     assert notification["Message"] == (
         f"Workflow Failed: Five [{failed['executionId']}] is failed: AgentError: c is broken"
     )
+
+
+def test_a_run_that_cannot_start_leaves_a_failed_record(runtime_factory):
+    from baton_service.catalog import WorkflowInfo
+    from baton_service.exceptions import LifecycleError
+
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:baton-gone"
+    runtime.services.catalog.register(WorkflowInfo("gone", "Gone", missing))
+    with pytest.raises(LifecycleError, match="could not start a run of gone"):
+        runtime.services.lifecycle.start("gone", {"x": 1})
+    [record], _ = runtime.services.lifecycle.list_executions("default", workflow_id="gone")
+    assert record["status"] == "failed"
+    assert record["error"]["errorType"] == "StartFailed"
