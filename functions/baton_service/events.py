@@ -19,6 +19,7 @@ from typing import Any
 
 from baton_agent.records import to_json
 from baton_agent.stats import AccuracyStats
+from baton_service.exceptions import LifecycleError
 from baton_service.history import last_failure, running_step
 from baton_service.lifecycle import LifecycleService, run_number
 
@@ -94,9 +95,7 @@ class StatusChangeHandler:
             "metrics": self._metrics(record, detail, handoffs, failed=0),
         }
         self._finish(record, changes, handoffs, "Workflow Completed")
-        for trigger in self._triggers(record, "completed"):
-            self.lifecycle.start(trigger, data, tenant=record["tenant"])
-        return {"status": "completed"}
+        return {"status": "completed", "triggered": self._start_triggers(record, "completed", data)}
 
     def _failed(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         history = self._history(str(detail["executionArn"]))
@@ -111,6 +110,9 @@ class StatusChangeHandler:
         }
         extra = [self._entry("Agent Failed", record, error)] if error.get("agentName") else []
         self._finish(record, changes, handoffs, "Workflow Failed", extra)
+        self._start_triggers(
+            record, "failed", {"failedExecutionId": record["executionId"], "error": error}
+        )
         workflow = self.lifecycle.catalog.get(record["workflowId"])
         if (
             workflow
@@ -239,9 +241,31 @@ class StatusChangeHandler:
             "retryCount": max(0, failure["attempts"] - 1),
         }
 
-    def _triggers(self, record: dict[str, Any], on: str) -> list[str]:
+    def _start_triggers(
+        self, record: dict[str, Any], on: str, data: Mapping[str, Any]
+    ) -> list[str]:
+        """Start the workflows this one triggers `on` this outcome; a trigger that cannot start
+        (an unknown workflow) is reported as a "Trigger Failed" event, not raised."""
         workflow = self.lifecycle.catalog.get(record["workflowId"])
-        return [t.workflow for t in (workflow.triggers if workflow else ()) if t.on == on]
+        started = []
+        for trigger in (t for t in (workflow.triggers if workflow else ()) if t.on == on):
+            try:
+                started.append(
+                    self.lifecycle.start(trigger.workflow, data, tenant=record["tenant"])[
+                        "executionId"
+                    ]
+                )
+            except LifecycleError as err:
+                self._publish(
+                    [
+                        self._entry(
+                            "Trigger Failed",
+                            record,
+                            {"workflow": trigger.workflow, "reason": str(err)},
+                        )
+                    ]
+                )
+        return started
 
     def _entry(
         self, kind: str, record: Mapping[str, Any], extra: Mapping[str, Any]

@@ -336,3 +336,31 @@ def test_a_run_that_cannot_start_leaves_a_failed_record(runtime_factory):
     [record], _ = runtime.services.lifecycle.list_executions("default", workflow_id="gone")
     assert record["status"] == "failed"
     assert record["error"]["errorType"] == "StartFailed"
+
+
+def test_failure_triggers_and_unknown_trigger_targets(runtime_factory):
+    calls, broken = Calls(), {"b": True}
+    runtime = runtime_factory(
+        REGISTRY, {n: echo(calls, n) for n in NAMES} | {"b": breakable(calls, "b", broken)}
+    )
+    on_failure = compiled({"id": "alarm", "name": "Alarm", "agents": ["e"]}, REGISTRY)
+    runtime.deploy(on_failure)
+    definition = {
+        "id": "fragile",
+        "name": "Fragile",
+        "agents": ["a", "b"],
+        "config": {"maxRetries": 0, "autoRecovery": False},
+        "triggers": [
+            {"on": "failed", "workflow": "alarm"},
+            {"on": "failed", "workflow": "nowhere"},
+        ],
+    }
+    failed = runtime.execute(compiled(definition, REGISTRY))
+    assert failed["status"] == "failed"
+    [alarm], _ = runtime.services.lifecycle.list_executions("default", workflow_id="alarm")
+    assert alarm["input"]["failedExecutionId"] == failed["executionId"]
+    assert alarm["input"]["error"]["agentName"] == "b"
+    trigger_failures = [
+        e["detail"] for e in runtime.services.events() if e["detail-type"] == "Trigger Failed"
+    ]
+    assert [t["workflow"] for t in trigger_failures] == ["nowhere"]
