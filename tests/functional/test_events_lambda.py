@@ -39,7 +39,7 @@ def test_the_events_lambda_keeps_the_record_from_its_environment(runtime_factory
         get_settings.cache_clear()
         events_lambda.status_change_handler.cache_clear()
 
-    assert result == {"status": "completed"}
+    assert result == {"status": "completed", "triggered": []}
     record = runtime.services.lifecycle.get("default", started["executionId"])
     assert record["status"] == "completed"
     assert record["output"]["x"] == 1
