@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from baton.compiler import naming
+from baton.compiler.limits import limit_problems
 from baton.compiler.plan import Node, build_plan, walk
 from baton.compiler.retry import dynamodb_retriers, retriers, service_retriers
-from baton.definition.exceptions import DefinitionError, Problem
+from baton.definition.exceptions import DefinitionError
 from baton.definition.expressions import on_data
 from baton.definition.resolved import ResolvedWorkflow
 
@@ -364,12 +365,9 @@ class _Builder:
         }
 
 
-MAX_DEFINITION_BYTES = 1_048_576
-"""Step Functions refuses state machine definitions over 1 MB."""
-
-
 def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
-    """Compile a validated workflow into ASL; DefinitionError when Step Functions would refuse it."""
+    """Compile a validated workflow into ASL; DefinitionError when Step Functions would refuse
+    or fail it (see limits.py)."""
     builder = _Builder(workflow)
     plan = build_plan(workflow)
     builder.name_nodes(plan)
@@ -393,20 +391,10 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         "TimeoutSeconds": workflow.timeout_seconds,
         "States": states,
     }
-    compiled = CompiledWorkflow(workflow, asl, builder.info, builder.resume_points)
-    size = len(compiled.to_json(indent=None).encode())
-    if size > MAX_DEFINITION_BYTES:
-        raise DefinitionError(
-            [
-                Problem(
-                    workflow.file,
-                    "agents",
-                    f"the compiled state machine is {size / 1_048_576:.2f} MB; Step Functions "
-                    "accepts at most 1 MB: split the workflow into smaller ones chained by triggers",
-                )
-            ]
-        )
-    return compiled
+    problems = limit_problems(workflow, asl)
+    if problems:
+        raise DefinitionError(problems)
+    return CompiledWorkflow(workflow, asl, builder.info, builder.resume_points)
 
 
 def _in_reading_order(states: dict[str, Any], first: str) -> dict[str, Any]:
