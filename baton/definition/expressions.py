@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jsonata
 
 
@@ -26,8 +24,3 @@ def check_expression(expression: str) -> None:
 def on_data(expression: str, data_variable: str = "$data") -> str:
     """The expression evaluated with the workflow data as its context, forced to a boolean."""
     return f"$boolean({data_variable}.({expression})) = true"
-
-
-def evaluate(expression: str, data: dict[str, Any]) -> bool:
-    """Evaluate a `when` expression on `data` in Python, as the state machine would."""
-    return bool(jsonata.Jsonata(f"$boolean(({expression})) = true").evaluate(data))
