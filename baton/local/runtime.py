@@ -114,6 +114,7 @@ class LocalRuntime:
         self._functions: set[str] = set()
         self._started: set[str] = set()
         self._machines: dict[str, str] = {}
+        self._definitions: dict[str, str] = {}
         self._mock: Any = None
         self._patches: Any = None
 
@@ -209,10 +210,11 @@ class LocalRuntime:
 
     def deploy(self, compiled: CompiledWorkflow) -> str:
         """Create (or update) the workflow's state machine; return its ARN."""
-        for agent in compiled.agent_names():
+        agents = compiled.agent_names()
+        for agent in agents:
             self.deploy_agent(self.registry.get(agent))
         definition = compiled.to_json(indent=None)
-        for agent in compiled.agent_names():
+        for agent in agents:
             definition = definition.replace(
                 "${" + placeholder_key(agent) + "}", function_arn(agent)
             )
@@ -220,17 +222,19 @@ class LocalRuntime:
             EXECUTIONS_TABLE_PLACEHOLDER, self.tables["executions_table"]
         )
         machine = f"baton-{compiled.workflow.id}"
-        if machine in self._machines:
-            self.sfn.update_state_machine(
-                stateMachineArn=self._machines[machine], definition=definition
-            )
-        else:
-            kind = "EXPRESS" if compiled.workflow.type == "express" else "STANDARD"
-            arn = self.sfn.create_state_machine(
-                name=machine, definition=definition, roleArn=self.role_arn, type=kind
-            )["stateMachineArn"]
-            self._machines[machine] = arn
-        workflow = compiled.workflow
+        if self._definitions.get(machine) != definition:  # else deployed as it is already
+            self._definitions[machine] = definition
+            if machine in self._machines:
+                self.sfn.update_state_machine(
+                    stateMachineArn=self._machines[machine], definition=definition
+                )
+            else:
+                kind = "EXPRESS" if compiled.workflow.type == "express" else "STANDARD"
+                arn = self.sfn.create_state_machine(
+                    name=machine, definition=definition, roleArn=self.role_arn, type=kind
+                )["stateMachineArn"]
+                self._machines[machine] = arn
+        workflow = compiled.workflow  # options outside the ASL (recovery, triggers) may change
         self.services.register(
             workflow.id,
             workflow.name,
