@@ -78,7 +78,7 @@ def _skipped_handoff_item(agent: str, step: str) -> str:
     return (
         "{'pk': {'S': 'EXEC#' & $ctx.tenant & '#' & $ctx.executionId}, "
         f"'sk': {{'S': 'HANDOFF#' & $now() & '#' & {_jsonata_string(step)}}}, "
-        f"'handoff': {{'S': $string({handoff})}}}}"
+        f"'handoff': {{'S': $string({handoff})}}, 'expiresAt': {{'N': $string($ctx.expiresAt)}}}}"
     )
 
 
@@ -111,7 +111,7 @@ class _Builder:
             "Comment": self._agent_comment(agent),
             "Resource": LAMBDA_INVOKE,
             "Arguments": self._arguments(agent, name, checkpoint=name, group=group),
-            "TimeoutSeconds": spec.timeout_seconds,
+            "TimeoutSeconds": spec.task_timeout_seconds,
             "Retry": retriers(policy.retry),
         }
         if group:
@@ -222,7 +222,7 @@ class _Builder:
                     group=group,
                     extra={"replaces": _jsonata_string(agent), "failure": "$states.input"},
                 ),
-                "TimeoutSeconds": self.wf.agent(alt).timeout_seconds,
+                "TimeoutSeconds": self.wf.agent(alt).task_timeout_seconds,
                 "Retry": service_retriers(),
             }
             if group:
@@ -330,7 +330,8 @@ class _Builder:
             f"'workflowId': {_jsonata_string(self.wf.id)}, "
             "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default', "
             "'resumeAfter': $states.input.resume.after, "
-            "'noCache': $states.input.noCache = true}"
+            "'noCache': $states.input.noCache = true, "
+            f"'expiresAt': $floor($millis() / 1000) + {self.wf.retention_seconds}}}"
         )
         return {
             "Type": "Pass",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 MAX_NAME = 80
-EXECUTIONS_TABLE_PLACEHOLDER = "${ExecutionsTable}"
+EXECUTIONS_TABLE_KEY = "ExecutionsTable"
+EXECUTIONS_TABLE_PLACEHOLDER = "${" + EXECUTIONS_TABLE_KEY + "}"
 """Filled, like the function placeholders, by CDK or by the offline runtime."""
 START = "Start"
 ROUTER = "Resume router"

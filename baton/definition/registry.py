@@ -10,6 +10,14 @@ from pydantic import Field, PrivateAttr, model_validator
 from baton.definition.base import AgentName, AgentRef, DefinitionModel
 from baton.definition.durations import Duration
 
+TASK_TIMEOUT_MARGIN_SECONDS = 15
+"""How much longer Step Functions waits for an agent's Task than Lambda lets the function run.
+
+Lambda stops the function at its timeout; the Task must outlast it, or Step Functions would
+abandon a function that is still running (and writing). The margin covers Lambda's init phase
+(at most 10 s) and the invocation's round trip.
+"""
+
 
 class PoolSpec(DefinitionModel):
     """Concurrency of an agent: `warm` instances kept ready, at most `max` at once."""
@@ -43,10 +51,18 @@ class AgentSpec(DefinitionModel):
     memory: int = Field(256, ge=128, le=10_240)
     pool: PoolSpec = PoolSpec()
     cache: CacheSpec = CacheSpec(enabled=False)
+    secrets: list[str] = Field(default_factory=list)
+    """Names of the secrets this agent may read (in the cloud its IAM policy allows only these)."""
 
     @property
     def timeout_seconds(self) -> int:
+        """The agent's own time budget: its Lambda function's timeout."""
         return max(1, -(-int(self.timeout) // 1000))
+
+    @property
+    def task_timeout_seconds(self) -> int:
+        """The Task's TimeoutSeconds: strictly longer than the function's timeout."""
+        return self.timeout_seconds + TASK_TIMEOUT_MARGIN_SECONDS
 
 
 class AgentRegistry(DefinitionModel):

@@ -71,6 +71,7 @@ class ResolvedWorkflow:
     policies: dict[str, StepPolicy]
     default_retry: RetryPolicy
     timeout_seconds: int
+    retention_seconds: int
     initial_data: dict[str, Any]
     registry: AgentRegistry
     source: Workflow

@@ -30,7 +30,12 @@ from baton.definition.source import Document, PathKey
 from baton.definition.workflow import Workflow
 
 MAX_RETRIES = 10
-EXPRESS_MAX_SECONDS = 300
+MIN_RETENTION_MS = 3_600_000
+EXPRESS_REFUSED = (
+    "express workflows are not supported yet: Baton's records, events, cancel and pause rely "
+    "on what only standard workflows have (the execution history API, status-change events, "
+    "StopExecution); use type: standard"
+)
 
 _FRIENDLY = {
     "missing": "is required",
@@ -450,13 +455,17 @@ class _Checker:
         if timeout <= 0:
             self.add(("config", "timeout"), f"timeout must be positive, got {timeout:g} ms")
             return 1
-        seconds = _whole_seconds(timeout)
-        if self.wf.type == "express" and seconds > EXPRESS_MAX_SECONDS:
-            self.add(
-                ("config", "timeout"),
-                f"an express workflow runs at most 5 minutes, the timeout asks for {seconds}s",
-            )
-        return seconds
+        return _whole_seconds(timeout)
+
+    def retention(self) -> int:
+        retention = self.wf.config.retention
+        if retention < MIN_RETENTION_MS:
+            self.add(("config", "retention"), "the retention must be at least 1h")
+        return _whole_seconds(retention)
+
+    def kind(self) -> None:
+        if self.wf.type == "express":
+            self.add(("type",), EXPRESS_REFUSED)
 
 
 def check_workflow(
@@ -488,6 +497,8 @@ def check_workflow(
     alternatives = {p.alternative for p in policies.values() if p.alternative}
     caches = check.caches(in_workflow | branch_agents | alternatives)
     timeout = check.timeout()
+    retention = check.retention()
+    check.kind()
     problems = sorted(problems + check.problems, key=lambda p: p.line or 0)
     if problems:
         return None, problems
@@ -503,6 +514,7 @@ def check_workflow(
         policies=policies,
         default_retry=default_retry,
         timeout_seconds=timeout,
+        retention_seconds=retention,
         initial_data=workflow.initial_data,
         registry=registry,
         source=workflow,

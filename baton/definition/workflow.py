@@ -28,8 +28,13 @@ class Backoff(DefinitionModel):
     jitter: bool = False
 
 
+DEFAULT_RETENTION_MS = 90 * 86_400_000
+
+
 class WorkflowConfig(DefinitionModel):
     timeout: Duration = 300_000
+    retention: Duration = DEFAULT_RETENTION_MS
+    """How long execution records, handoffs, checkpoints and idempotency keys are kept (TTL)."""
     max_retries: int = 3
     backoff: Backoff = Backoff()
     auto_recovery: bool = True

@@ -25,15 +25,15 @@ from typing import Any
 from moto.core.config import DefaultConfig
 
 from baton.compiler.asl import CompiledWorkflow
-from baton.compiler.naming import EXECUTIONS_TABLE_PLACEHOLDER, placeholder_key
 from baton.definition.loader import project_root
 from baton.definition.registry import AgentRegistry, AgentSpec
+from baton.deploy.manifest import Manifest, build_manifest, environment_text
 from baton.local import patches
 from baton.local.record import ExecutionRecord, read_execution
+from baton.local.resources import LocalResources
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-FUNCTION_PREFIX = "baton-"
 MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
@@ -45,14 +45,6 @@ ProgressListener = Callable[[str, dict[str, Any]], None]
 
 class RuntimeSetupError(RuntimeError):
     """An agent handler that cannot be imported, or is not a function."""
-
-
-def function_name(agent: str) -> str:
-    return FUNCTION_PREFIX + agent
-
-
-def function_arn(agent: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name(agent)}"
 
 
 def _fake_credentials() -> None:
@@ -104,6 +96,8 @@ class LocalRuntime:
         listener: ProgressListener | None = None,
     ) -> None:
         self.registry = registry
+        self.manifest: Manifest = build_manifest(registry)
+        self.resources = LocalResources(self.manifest, REGION, ACCOUNT)
         self.overrides = dict(handlers or {})
         self.functions_dir = functions_dir or project_root() / "functions"
         self.real_waits = real_waits
@@ -113,8 +107,8 @@ class LocalRuntime:
         self._waits_lock = threading.Lock()
         self._functions: set[str] = set()
         self._started: set[str] = set()
-        self._machines: dict[str, str] = {}
         self._definitions: dict[str, str] = {}
+        self._environment: dict[str, str | None] = {}
         self._mock: Any = None
         self._patches: Any = None
 
@@ -125,8 +119,8 @@ class LocalRuntime:
         _fake_credentials()
         use_functions(self.functions_dir)
         from baton_agent.runtime import cold_start
-        from baton_agent.settings import get_settings
 
+        self._set_environment()
         cold_start()  # a new offline deployment: agents start with fresh containers
 
         self._patches = patches.patched(
@@ -144,8 +138,8 @@ class LocalRuntime:
             from baton.local.services import LocalServices
             from baton.local.tables import create_tables
 
-            self.tables = create_tables(self.dynamodb, get_settings())
-            self.services = LocalServices(boto3, REGION, ACCOUNT)
+            create_tables(self.dynamodb, self.manifest.tables.values())
+            self.services = LocalServices(boto3, self.manifest, self.resources)
             iam = boto3.client("iam", region_name=REGION)
             self.role_arn = iam.create_role(
                 RoleName="baton-local",
@@ -168,6 +162,29 @@ class LocalRuntime:
         if self._patches is not None:
             self._patches.__exit__(exc_type, exc, tb)
             self._patches = None
+        self._restore_environment()
+
+    def _set_environment(self) -> None:
+        """The environment the deployed functions get, for the agents run in this process
+        (one process: the variables every function shares)."""
+        from baton_agent.settings import get_settings
+
+        values = environment_text(self.manifest.shared_environment(), self.resources.resolve)
+        for name, value in values.items():
+            self._environment.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+        get_settings.cache_clear()
+
+    def _restore_environment(self) -> None:
+        from baton_agent.settings import get_settings
+
+        for name, value in self._environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._environment.clear()
+        get_settings.cache_clear()
 
     # deployment --------------------------------------------------------------------------
     def put_secrets(self, secrets: dict[str, str]) -> None:
@@ -182,17 +199,19 @@ class LocalRuntime:
                 client.put_secret_value(SecretId=name, SecretString=value)
 
     def deploy_agent(self, spec: AgentSpec) -> None:
-        """Register the agent as a Lambda function and route its invocations in-process."""
-        name = function_name(spec.name)
+        """Register the agent as a Lambda function (with its warm alias, if it has one) and
+        route its invocations in-process."""
+        function = self.manifest.agents[spec.name]
+        name = function.function_name
         if name in self._functions:
             return
         handler = self.overrides.get(spec.name) or import_handler(spec, self.functions_dir)
         self.dispatcher.register(
             name,
             self._observed(spec.name, handler),
-            spec.memory,
-            spec.timeout_seconds,
-            spec.pool.max,
+            function.memory,
+            function.timeout_seconds,
+            function.reserved_concurrency,
         )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
@@ -201,48 +220,41 @@ class LocalRuntime:
             FunctionName=name,
             Runtime="python3.12",
             Role=self.role_arn,
-            Handler=spec.handler,
+            Handler=function.handler,
             Code={"ZipFile": buffer.getvalue()},
-            Timeout=spec.timeout_seconds,
-            MemorySize=spec.memory,
+            Timeout=function.timeout_seconds,
+            MemorySize=function.memory,
         )
+        if function.alias:
+            version = self.lambda_.publish_version(FunctionName=name)["Version"]
+            self.lambda_.create_alias(
+                FunctionName=name, Name=function.alias, FunctionVersion=version
+            )
         self._functions.add(name)
 
     def deploy(self, compiled: CompiledWorkflow) -> str:
-        """Create (or update) the workflow's state machine; return its ARN."""
-        agents = compiled.agent_names()
-        for agent in agents:
+        """Create (or update) the workflow's state machine as the manifest describes it;
+        return its ARN."""
+        for agent in compiled.agent_names():
             self.deploy_agent(self.registry.get(agent))
-        definition = compiled.to_json(indent=None)
-        for agent in agents:
-            definition = definition.replace(
-                "${" + placeholder_key(agent) + "}", function_arn(agent)
-            )
-        definition = definition.replace(
-            EXECUTIONS_TABLE_PLACEHOLDER, self.tables["executions_table"]
-        )
-        machine = f"baton-{compiled.workflow.id}"
-        if self._definitions.get(machine) != definition:  # else deployed as it is already
-            self._definitions[machine] = definition
-            if machine in self._machines:
-                self.sfn.update_state_machine(
-                    stateMachineArn=self._machines[machine], definition=definition
-                )
+        self.manifest = self.manifest.with_workflows([compiled])
+        deployment = self.manifest.workflows[compiled.workflow.id]
+        definition = deployment.substituted(self.resources.resolve)
+        arn = self.resources.state_machine_arn(deployment.state_machine_name)
+        if self._definitions.get(arn) != definition:  # else deployed as it is already
+            if arn in self._definitions:
+                self.sfn.update_state_machine(stateMachineArn=arn, definition=definition)
             else:
-                kind = "EXPRESS" if compiled.workflow.type == "express" else "STANDARD"
-                arn = self.sfn.create_state_machine(
-                    name=machine, definition=definition, roleArn=self.role_arn, type=kind
-                )["stateMachineArn"]
-                self._machines[machine] = arn
-        workflow = compiled.workflow  # options outside the ASL (recovery, triggers) may change
-        self.services.register(
-            workflow.id,
-            workflow.name,
-            self._machines[machine],
-            workflow.source.config,
-            workflow.source.triggers,
-        )
-        return self._machines[machine]
+                self.sfn.create_state_machine(
+                    name=deployment.state_machine_name,
+                    definition=definition,
+                    roleArn=self.role_arn,
+                    type=deployment.type,
+                )
+            self._definitions[arn] = definition
+        # options outside the ASL (recovery, triggers, retention) may have changed
+        self.services.register(deployment)
+        return arn
 
     # execution ---------------------------------------------------------------------------
     def start(

@@ -11,17 +11,16 @@ import json
 import time
 from typing import Any
 
+from baton.deploy.manifest import Manifest, WorkflowDeployment, resolve_value
 from baton.local.patches import ended_event
-from baton_agent.settings import get_settings
+from baton.local.resources import LocalResources
 from baton_agent.stats import DynamoAccuracyStats
-from baton_service.catalog import StaticCatalog, Trigger, WorkflowInfo
+from baton_agent.tables import AGENT_STATS, EXECUTIONS
+from baton_service.catalog import StaticCatalog, WorkflowInfo
 from baton_service.events import Outlets, StatusChangeHandler
 from baton_service.lifecycle import LifecycleService
 from baton_service.store import ExecutionStore
 
-EVENT_BUS = "baton"
-TOPIC = "baton-notifications"
-ARCHIVE_BUCKET = "baton-archive"
 TAP_QUEUE = "baton-events-tap"
 STATUS_CHANGE = "Step Functions Execution Status Change"
 
@@ -31,28 +30,30 @@ def _epoch_ms(value: Any) -> int | None:
 
 
 class LocalServices:
-    def __init__(self, session: Any, region: str, account: str) -> None:
-        settings = get_settings()
+    def __init__(self, session: Any, manifest: Manifest, resources: LocalResources) -> None:
+        region = resources.region
         self.sfn = session.client("stepfunctions", region_name=region)
         dynamodb = session.client("dynamodb", region_name=region)
         events = session.client("events", region_name=region)
         sns = session.client("sns", region_name=region)
         s3 = session.client("s3", region_name=region)
         self.sqs = session.client("sqs", region_name=region)
-        self.region, self.account = region, account
-        events.create_event_bus(Name=EVENT_BUS)
-        topic_arn = sns.create_topic(Name=TOPIC)["TopicArn"]
-        s3.create_bucket(Bucket=ARCHIVE_BUCKET)
+        self.region, self.account = region, resources.account
+        self.resources = resources
+        self.bus = manifest.event_bus
+        events.create_event_bus(Name=self.bus)
+        topic_arn = sns.create_topic(Name=manifest.topic)["TopicArn"]
+        s3.create_bucket(Bucket=manifest.archive_bucket)
         self.tap_url = self._tap(events)
-        self.inbox_url = self._inbox(sns, topic_arn)
+        self.inbox_url = self._inbox(sns, topic_arn, manifest.topic)
         self.s3 = s3
         self.catalog = StaticCatalog()
-        self.store = ExecutionStore(settings.executions_table, dynamodb)
+        self.store = ExecutionStore(manifest.table(EXECUTIONS).name, dynamodb)
         self.lifecycle = LifecycleService(self.store, self.sfn, self.catalog)
         self.handler = StatusChangeHandler(
             self.lifecycle,
-            DynamoAccuracyStats(settings.stats_table, dynamodb),
-            Outlets(events, EVENT_BUS, sns, topic_arn, s3, ARCHIVE_BUCKET),
+            DynamoAccuracyStats(manifest.table(AGENT_STATS).name, dynamodb),
+            Outlets(events, self.bus, sns, topic_arn, s3, manifest.archive_bucket),
         )
         self.delivered: set[tuple[str, str]] = set()
 
@@ -63,35 +64,27 @@ class LocalServices:
             "Attributes"
         ]["QueueArn"]
         events.put_rule(
-            Name="baton-tap", EventBusName=EVENT_BUS, EventPattern=json.dumps({"source": ["baton"]})
+            Name="baton-tap", EventBusName=self.bus, EventPattern=json.dumps({"source": ["baton"]})
         )
         events.put_targets(
-            Rule="baton-tap", EventBusName=EVENT_BUS, Targets=[{"Id": "tap", "Arn": arn}]
+            Rule="baton-tap", EventBusName=self.bus, Targets=[{"Id": "tap", "Arn": arn}]
         )
         return str(url)
 
-    def _inbox(self, sns: Any, topic_arn: str) -> str:
+    def _inbox(self, sns: Any, topic_arn: str, topic: str) -> str:
         """An SQS queue subscribed to the notification topic, to read what was notified."""
-        url = self.sqs.create_queue(QueueName=f"{TOPIC}-inbox")["QueueUrl"]
+        url = self.sqs.create_queue(QueueName=f"{topic}-inbox")["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
         return str(url)
 
-    def register(
-        self, workflow_id: str, name: str, state_machine_arn: str, config: Any, triggers: list[Any]
-    ) -> None:
-        self.catalog.register(
-            WorkflowInfo(
-                workflow_id=workflow_id,
-                name=name,
-                state_machine_arn=state_machine_arn,
-                auto_recovery=config.auto_recovery,
-                max_recoveries=config.max_recoveries,
-                triggers=tuple(Trigger(t.on, t.workflow) for t in triggers),
-            )
-        )
+    def register(self, deployment: WorkflowDeployment) -> None:
+        """Tell the lifecycle about a deployed workflow, from the catalog entry the stack ships."""
+        entry = resolve_value(deployment.catalog_entry(), self.resources.resolve)
+        prefix = self.resources.state_machine_arn("")
+        self.catalog.register(WorkflowInfo.from_entry(entry, prefix))
 
     # emulated delivery -----------------------------------------------------------------
     def status_change_event(self, execution_arn: str) -> dict[str, Any]:

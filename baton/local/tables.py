@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from baton_agent.settings import AgentSettings
-from baton_agent.tables import ALL_TABLES, TableSpec
+from baton.deploy.manifest import TableDeployment
+from baton_agent.tables import TableSpec
 
 
 def _key_schema(partition: str, sort: str | None) -> list[dict[str, str]]:
@@ -37,19 +38,18 @@ def create_table_request(spec: TableSpec, name: str) -> dict[str, Any]:
     return request
 
 
-def create_tables(client: Any, settings: AgentSettings) -> dict[str, str]:
-    """Create every table (idempotent); return {setting: table name}."""
-    names = {}
+def create_tables(client: Any, tables: Iterable[TableDeployment]) -> None:
+    """Create every table of the manifest (idempotent), with its TTL attribute."""
     existing = set(client.list_tables()["TableNames"])
-    for spec in ALL_TABLES:
-        name = getattr(settings, spec.setting)
-        names[spec.setting] = name
-        if name in existing:
+    for table in tables:
+        if table.name in existing:
             continue
-        client.create_table(**create_table_request(spec, name))
-        if spec.ttl_attribute:
+        client.create_table(**create_table_request(table.spec, table.name))
+        if table.spec.ttl_attribute:
             client.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+                TableName=table.name,
+                TimeToLiveSpecification={
+                    "Enabled": True,
+                    "AttributeName": table.spec.ttl_attribute,
+                },
             )
-    return names

@@ -19,12 +19,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-NAMESPACE = "Baton"
-
 
 class StepMetrics:
+    """Namespace and service from the environment (POWERTOOLS_METRICS_NAMESPACE and
+    POWERTOOLS_SERVICE_NAME, set by the deployment manifest)."""
+
     def __init__(self, agent: str) -> None:
-        self.metrics = EphemeralMetrics(namespace=NAMESPACE, service="baton-agent")
+        self.metrics = EphemeralMetrics()
         self.metrics.add_dimension(name="agent", value=agent or "unknown")
 
     def succeeded(self, duration_ms: float, accuracy: float, *, cached: bool) -> None:
@@ -51,7 +52,7 @@ def _tracing_wanted() -> bool:
 def _tracer() -> Any:
     from aws_lambda_powertools import Tracer
 
-    return Tracer(service="baton-agent")
+    return Tracer()
 
 
 @contextlib.contextmanager

@@ -28,6 +28,8 @@ class StepRecord:
     handoff: Mapping[str, Any]
     checkpoint_after: str | None
     data_after: Mapping[str, Any]
+    expires_at: int | None = None
+    """Epoch seconds after which DynamoDB may delete both (the workflow's retention)."""
 
 
 class ExecutionLog(Protocol):
@@ -63,6 +65,9 @@ class DynamoExecutionLog:
                     "updatedAt": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
                 }
             )
+        if record.expires_at is not None:
+            for item in puts:
+                item["expiresAt"] = {"N": str(int(record.expires_at))}
         requests = {self.executions_table: [{"PutRequest": {"Item": item}} for item in puts]}
         while requests:
             unprocessed = self.client.batch_write_item(RequestItems=requests)

@@ -29,7 +29,7 @@ from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
 if TYPE_CHECKING:
     from baton_agent.settings import AgentSettings
 
-logger = Logger(service="baton-agent")
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,12 @@ class AgentContext:
     @property
     def execution_id(self) -> str:
         return str(self.execution.get("executionId", ""))
+
+    @property
+    def expires_at(self) -> int | None:
+        """When this execution's records may be deleted (epoch seconds), if the run says."""
+        value = self.execution.get("expiresAt")
+        return int(value) if isinstance(value, int | float) else None
 
     @property
     def use_cache(self) -> bool:
@@ -243,6 +249,7 @@ def _recorded(
                 handoff=handoff,
                 checkpoint_after=ctx.checkpoint,
                 data_after={**data, **response["data"]},
+                expires_at=ctx.expires_at,
             )
         )
     return response

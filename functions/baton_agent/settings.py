@@ -1,31 +1,70 @@
-"""The agent runtime's environment, read once into a typed settings model."""
+"""The Lambda functions' environment, read once into a typed settings object.
+
+The variable names are defined here and nowhere else: the deployment manifest (baton/deploy)
+sets them, for the CDK stack and for the offline runtime alike. Plain `os.environ` reads, since
+pydantic-settings alone costs ~84 ms of every cold start. A name that is not set reads as "";
+the code that needs it says so when it is first used.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+EXECUTIONS_TABLE = "BATON_EXECUTIONS_TABLE"
+CACHE_TABLE = "BATON_CACHE_TABLE"
+STATS_TABLE = "BATON_STATS_TABLE"
+EVENT_BUS = "BATON_EVENT_BUS"
+TOPIC_ARN = "BATON_TOPIC_ARN"
+ARCHIVE_BUCKET = "BATON_ARCHIVE_BUCKET"
+WORKFLOWS_FILE = "BATON_WORKFLOWS_FILE"
+"""A JSON file listing {workflowId, name, stateMachineName, autoRecovery, maxRecoveries,
+retentionSeconds, triggers}: what the lifecycle knows of the deployed workflows."""
+STATE_MACHINE_ARN_PREFIX = "BATON_STATE_MACHINE_ARN_PREFIX"
+"""`arn:<partition>:states:<region>:<account>:stateMachine:`, completed by a name."""
+SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
-from baton_agent.tables import AGENT_STATS, CACHE, EXECUTIONS
 
-
-class AgentSettings(BaseSettings):
-    """`BATON_*` environment variables (the CDK stack sets them; the offline runtime too)."""
-
-    model_config = SettingsConfigDict(env_prefix="BATON_", frozen=True)
-
-    executions_table: str = EXECUTIONS.default_name
-    cache_table: str = CACHE.default_name
-    stats_table: str = AGENT_STATS.default_name
-    region: str = "us-east-1"
-    # for the events handler (the stack sets them; empty means "not configured")
+@dataclass(frozen=True)
+class AgentSettings:
+    executions_table: str = ""
+    cache_table: str = ""
+    stats_table: str = ""
     event_bus: str = ""
     topic_arn: str = ""
     archive_bucket: str = ""
-    workflows: str = "[]"
-    """JSON list of {workflowId, name, stateMachineArn, autoRecovery, maxRecoveries, triggers}."""
+    workflows_file: str = ""
+    state_machine_arn_prefix: str = ""
+    region: str = "us-east-1"
+
+
+VARIABLES: dict[str, str] = {
+    "executions_table": EXECUTIONS_TABLE,
+    "cache_table": CACHE_TABLE,
+    "stats_table": STATS_TABLE,
+    "event_bus": EVENT_BUS,
+    "topic_arn": TOPIC_ARN,
+    "archive_bucket": ARCHIVE_BUCKET,
+    "workflows_file": WORKFLOWS_FILE,
+    "state_machine_arn_prefix": STATE_MACHINE_ARN_PREFIX,
+}
+"""Settings field → the environment variable it is read from."""
+
+
+def read_settings(environ: Mapping[str, str] = os.environ) -> AgentSettings:
+    """Settings from an environment; the region is Lambda's own (AWS_REGION)."""
+    values = {
+        f.name: environ[VARIABLES[f.name]]
+        for f in fields(AgentSettings)
+        if f.name in VARIABLES and VARIABLES[f.name] in environ
+    }
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return AgentSettings(**values, region=region)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> AgentSettings:
-    return AgentSettings()
+    return read_settings()

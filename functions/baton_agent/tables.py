@@ -36,10 +36,11 @@ class Index:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A table's keys and indexes; `setting` names the settings field holding its name."""
+    """A table's keys and indexes; `setting` names the settings field holding its name, `key`
+    is how the deployment manifest names it (`<prefix>-<key>`)."""
 
     setting: str
-    default_name: str
+    key: str
     partition_key: str
     sort_key: str | None = None
     indexes: tuple[Index, ...] = field(default_factory=tuple)
@@ -54,7 +55,7 @@ class TableSpec:
 
 EXECUTIONS = TableSpec(
     setting="executions_table",
-    default_name="baton-executions",
+    key="executions",
     partition_key="pk",
     sort_key="sk",
     indexes=(
@@ -66,13 +67,13 @@ EXECUTIONS = TableSpec(
 )
 CACHE = TableSpec(
     setting="cache_table",
-    default_name="baton-cache",
+    key="cache",
     partition_key="pk",
     ttl_attribute="expiresAt",
 )
 AGENT_STATS = TableSpec(
     setting="stats_table",
-    default_name="baton-agent-stats",
+    key="agent-stats",
     partition_key="pk",
 )
 ALL_TABLES = (EXECUTIONS, CACHE, AGENT_STATS)

@@ -1,7 +1,8 @@
 """What the lifecycle needs to know about deployed workflows, behind one small interface.
 
-In the cloud the stack passes it in the environment (BATON_WORKFLOWS, JSON); offline the local
-runtime registers each workflow it deploys. Resume points are read from the deployed state
+Both read the entries the deployment manifest writes (baton.deploy): in the cloud from the
+catalog file the stack ships in a layer (BATON_WORKFLOWS_FILE), offline registered one by one as
+the local runtime deploys each workflow. Resume points are read from the deployed state
 machine itself (its resume router), so a resume always matches the definition that will run.
 """
 
@@ -26,9 +27,24 @@ class WorkflowInfo:
     workflow_id: str
     name: str
     state_machine_arn: str
+    retention_seconds: int
+    """How long the execution's items are kept (the workflow's `retention:`)."""
     auto_recovery: bool = True
     max_recoveries: int = 1
     triggers: tuple[Trigger, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any], arn_prefix: str) -> WorkflowInfo:
+        """A catalog entry; its state machine's ARN is `arn_prefix` + its name."""
+        return cls(
+            workflow_id=entry["workflowId"],
+            name=entry.get("name", entry["workflowId"]),
+            state_machine_arn=arn_prefix + entry["stateMachineName"],
+            auto_recovery=bool(entry.get("autoRecovery", True)),
+            max_recoveries=int(entry.get("maxRecoveries", 1)),
+            triggers=tuple(Trigger(t["on"], t["workflow"]) for t in entry.get("triggers", [])),
+            retention_seconds=int(entry["retentionSeconds"]),
+        )
 
 
 class WorkflowCatalog(Protocol):
@@ -48,21 +64,13 @@ class StaticCatalog:
         return self.workflows.get(workflow_id)
 
     @classmethod
-    def from_json(cls, text: str) -> StaticCatalog:
-        entries = json.loads(text or "[]")
-        return cls(
-            {
-                e["workflowId"]: WorkflowInfo(
-                    workflow_id=e["workflowId"],
-                    name=e.get("name", e["workflowId"]),
-                    state_machine_arn=e["stateMachineArn"],
-                    auto_recovery=bool(e.get("autoRecovery", True)),
-                    max_recoveries=int(e.get("maxRecoveries", 1)),
-                    triggers=tuple(Trigger(t["on"], t["workflow"]) for t in e.get("triggers", [])),
-                )
-                for e in entries
-            }
-        )
+    def from_file(cls, path: str, arn_prefix: str) -> StaticCatalog:
+        """The catalog file a deployment ships (no file configured: an empty catalog)."""
+        if not path:
+            return cls()
+        with open(path, encoding="utf-8") as source:
+            entries = json.load(source)
+        return cls({e["workflowId"]: WorkflowInfo.from_entry(e, arn_prefix) for e in entries})
 
 
 def resume_points(sfn: Any, state_machine_arn: str) -> dict[str, str]:

@@ -97,8 +97,9 @@ class LifecycleService:
         data = dict(data or {})
         execution_id = new_execution_id()
         digest = input_hash(data)
+        expires_at = int(time.time()) + workflow.retention_seconds
         if idempotency_key:
-            claim = self.store.claim(tenant, idempotency_key, execution_id, digest)
+            claim = self.store.claim(tenant, idempotency_key, execution_id, digest, expires_at)
             if claim["executionId"] != execution_id:
                 if claim["inputHash"] != digest:
                     raise IdempotencyConflictError(idempotency_key, claim["executionId"])
@@ -117,6 +118,7 @@ class LifecycleService:
                 "noCache": no_cache,
                 "recoveries": 0,
                 "runs": [],
+                "expiresAt": expires_at,
             }
         )
         self._run(tenant, execution_id, workflow, {"data": data}, [], no_cache=no_cache)
@@ -207,6 +209,7 @@ class LifecycleService:
             "endTime": None,
             "error": None,
             "run": number,
+            "expiresAt": int(time.time()) + workflow.retention_seconds,
             **(changes or {}),
         }
         if not self.store.update(tenant, execution_id, update, only_if_status=expected):

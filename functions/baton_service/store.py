@@ -172,8 +172,11 @@ class ExecutionStore:
         return {"after": item["after"]["S"], "data": json.loads(item["data"]["S"])}
 
     # idempotency -----------------------------------------------------------------------
-    def claim(self, tenant: str, key: str, execution_id: str, input_hash: str) -> dict[str, str]:
-        """Claim an idempotency key; return the claim that holds (ours, or an earlier one)."""
+    def claim(
+        self, tenant: str, key: str, execution_id: str, input_hash: str, expires_at: int
+    ) -> dict[str, str]:
+        """Claim an idempotency key until `expires_at` (epoch seconds, the TTL); return the
+        claim that holds (ours, or an earlier one)."""
         claim = {"executionId": execution_id, "inputHash": input_hash}
         try:
             self.client.put_item(
@@ -183,6 +186,7 @@ class ExecutionStore:
                     "sk": {"S": keys.RECORD},
                     "executionId": {"S": execution_id},
                     "inputHash": {"S": input_hash},
+                    "expiresAt": {"N": str(expires_at)},
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )

@@ -19,7 +19,7 @@ from baton_service.events import Outlets, StatusChangeHandler
 from baton_service.lifecycle import LifecycleService
 from baton_service.store import ExecutionStore
 
-logger = Logger(service="baton-events")
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,7 +29,7 @@ def status_change_handler() -> StatusChangeHandler:
     lifecycle = LifecycleService(
         ExecutionStore(settings.executions_table, dynamodb),
         boto3.client("stepfunctions", region_name=settings.region),
-        StaticCatalog.from_json(settings.workflows),
+        StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
     )
     outlets = Outlets(
         events=boto3.client("events", region_name=settings.region),

@@ -11,19 +11,23 @@ from tests.functional.agents import Calls, echo
 REGISTRY = make_registry("a", "b")
 
 
-def test_the_events_lambda_keeps_the_record_from_its_environment(runtime_factory, monkeypatch):
-    from baton_agent.settings import get_settings
+def test_the_events_lambda_keeps_the_record_from_its_environment(
+    runtime_factory, monkeypatch, tmp_path
+):
+    from baton.deploy.manifest import environment_text, resolve_value
+    from baton_agent.settings import WORKFLOWS_FILE, get_settings
     from events import handler as events_lambda
 
     runtime = runtime_factory(REGISTRY, {"a": echo(Calls(), "a"), "b": echo(Calls(), "b")})
     workflow = compiled({"id": "lam", "name": "Lam", "agents": ["a", "b"]}, REGISTRY)
-    machine = runtime.deploy(workflow)
-    monkeypatch.setenv(
-        "BATON_WORKFLOWS",
-        json.dumps([{"workflowId": "lam", "name": "Lam", "stateMachineArn": machine}]),
-    )
-    monkeypatch.setenv("BATON_EVENT_BUS", "baton")
-    monkeypatch.setenv("BATON_ARCHIVE_BUCKET", "baton-archive")
+    runtime.deploy(workflow)
+    # configured as the stack configures it: the manifest's environment, its catalog file
+    manifest, resolve = runtime.manifest, runtime.resources.resolve
+    catalog = tmp_path / "workflows.json"
+    catalog.write_text(json.dumps(resolve_value(manifest.catalog(), resolve)))
+    for name, value in environment_text(manifest.events_function.environment, resolve).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(WORKFLOWS_FILE, str(catalog))
     get_settings.cache_clear()
     events_lambda.status_change_handler.cache_clear()
     try:

@@ -330,7 +330,7 @@ def test_a_run_that_cannot_start_leaves_a_failed_record(runtime_factory):
 
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     missing = "arn:aws:states:us-east-1:123456789012:stateMachine:baton-gone"
-    runtime.services.catalog.register(WorkflowInfo("gone", "Gone", missing))
+    runtime.services.catalog.register(WorkflowInfo("gone", "Gone", missing, 86_400))
     with pytest.raises(LifecycleError, match="could not start a run of gone"):
         runtime.services.lifecycle.start("gone", {"x": 1})
     [record], _ = runtime.services.lifecycle.list_executions("default", workflow_id="gone")
@@ -364,3 +364,27 @@ def test_failure_triggers_and_unknown_trigger_targets(runtime_factory):
         e["detail"] for e in runtime.services.events() if e["detail-type"] == "Trigger Failed"
     ]
     assert [t["workflow"] for t in trigger_failures] == ["nowhere"]
+
+
+def test_every_item_of_an_execution_expires_after_the_workflow_retention(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", always_fail=True)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = five_steps(maxRetries=0, retention="2d")
+    definition["fallbacks"] = {"b": {"strategy": "skip"}}  # its handoff is written by the ASL
+    workflow = compiled(definition, REGISTRY)
+    before = time.time()
+    done = runtime.execute(workflow, {"x": 1}, idempotency_key="key-1")
+    after = time.time()
+    assert done["status"] == "completed"
+
+    table = runtime.manifest.tables["executions"].name
+    items = runtime.dynamodb.scan(TableName=table)["Items"]
+    kinds_of = {item["sk"]["S"].split("#")[0] for item in items}
+    assert kinds_of == {"RECORD", "HANDOFF", "CHECKPOINT"}  # the claim's sk is RECORD too
+    assert any(item["pk"]["S"].startswith("IDEMPOTENCY#") for item in items)
+    assert len([i for i in items if i["sk"]["S"].startswith("HANDOFF")]) == 5
+    retention = 2 * 86_400
+    for item in items:
+        expires = int(item["expiresAt"]["N"])
+        assert before + retention - 1 <= expires <= after + retention + 1, item["sk"]["S"]

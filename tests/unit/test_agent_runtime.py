@@ -54,7 +54,13 @@ def test_an_invocation_without_data_is_an_input_error(event):
 
 
 def test_metrics_are_one_emf_document_per_invocation(monkeypatch, capsys):
+    from baton.deploy.manifest import build_manifest
+    from tests.conftest import make_registry
+
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    # the namespace comes from the environment the manifest gives every agent
+    environment = build_manifest(make_registry("doubler")).agents["doubler"].environment
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", environment["POWERTOOLS_METRICS_NAMESPACE"])
     doubler(event(n=2))
     with pytest.raises(AccuracyBelowThreshold):
         doubler(event(n=2, accuracy=10))

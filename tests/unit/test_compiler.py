@@ -13,6 +13,7 @@ from baton.compiler.checks import structural_problems
 from baton.compiler.retry import LAMBDA_SERVICE_FAULTS
 from baton.definition.exceptions import DefinitionError
 from baton.definition.loader import load_workflow, workflow_files
+from baton.definition.registry import TASK_TIMEOUT_MARGIN_SECONDS
 from tests.conftest import STATEMACHINES, compiled, make_registry, resolve
 
 AGENTS = [f"a{i}" for i in range(1, 13)]
@@ -32,7 +33,8 @@ def test_sequential_steps_are_one_task_each():
         '{% {"agent":"a3","attempt":$states.context.State.RetryCount+1,'
         '"requiredAccuracy":80,"data":$data,"context":$ctx} %}'
     )
-    assert task["TimeoutSeconds"] == 45
+    # the Task outlasts the agent's Lambda timeout (45 s), so it never abandons a running one
+    assert task["TimeoutSeconds"] == 45 + TASK_TIMEOUT_MARGIN_SECONDS
     assert task["Assign"] == {"data": "{% $merge([$data, $states.result.Payload.data]) %}"}
     assert task["Next"] == "Completed"
     assert task["Comment"] == "Agent #3 (standard): accuracy ≥ 80; retries 2s, 4s, 8s; then fail"

@@ -9,6 +9,7 @@ import pytest
 from baton.definition.exceptions import DefinitionError
 from baton.definition.source import parse_text
 from baton.definition.validation import check_workflow
+from tests.conftest import resolve
 
 BASE = """\
 id: wf
@@ -180,10 +181,19 @@ def test_missing_required_fields(shipped_registry):
     ]
 
 
-def test_express_workflow_limited_to_five_minutes(shipped_registry):
-    text = BASE + "type: express\nconfig:\n  timeout: 10m\n"
-    assert problems_of(text, shipped_registry) == [
-        "wf.yaml:6: config.timeout: an express workflow runs at most 5 minutes, the timeout asks for 600s"
+def test_express_workflows_are_refused_with_the_reason(shipped_registry):
+    (problem,) = problems_of(BASE + "type: express\n", shipped_registry)
+    assert problem.startswith("wf.yaml:4: type: express workflows are not supported yet")
+    assert "execution history API, status-change events" in problem
+
+
+def test_retention_defaults_to_90_days_and_has_a_floor(shipped_registry):
+    assert resolve(BASE, shipped_registry).retention_seconds == 90 * 86_400
+    assert resolve(BASE + "config:\n  retention: 7d\n", shipped_registry).retention_seconds == (
+        7 * 86_400
+    )
+    assert problems_of(BASE + "config:\n  retention: 10m\n", shipped_registry) == [
+        "wf.yaml:5: config.retention: the retention must be at least 1h"
     ]
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 
 from baton_agent import AgentContext, AgentResult, agent
 
-logger = Logger(service="baton-agent-log")
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME
 
 
 @agent

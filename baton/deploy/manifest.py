@@ -1,0 +1,364 @@
+"""The deployment manifest: every name, environment variable, substitution and permission of a
+Baton deployment, computed once from the agent registry and the workflow files.
+
+The CDK stack (infra/) and the offline runtime (baton/local) both read it and write no name of
+their own. Values that only exist once deployed (an ARN, a generated bucket name) are `Ref`s:
+CDK resolves them to tokens, the offline runtime to its local names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from baton.compiler.asl import CompiledWorkflow
+from baton.compiler.limits import MAX_DEFINITION_BYTES
+from baton.compiler.naming import EXECUTIONS_TABLE_KEY, placeholder_key
+from baton.definition.exceptions import DefinitionError, Problem
+from baton.definition.registry import AgentRegistry, AgentSpec
+from baton_agent import settings as env
+from baton_agent.tables import AGENT_STATS, ALL_TABLES, CACHE, EXECUTIONS, TableSpec
+
+DEFAULT_PREFIX = "baton"
+PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
+"""At most 15 characters: `<prefix>-<workflow id>` (64) stays within a state machine's 80."""
+METRICS_NAMESPACE = "Baton"
+WARM_ALIAS = "live"
+"""The alias that carries provisioned concurrency; the ASL invokes it for `pool.warm` agents."""
+EVENTS_HANDLER = "events.handler.handler"
+CATALOG_FILE = "/opt/baton/workflows.json"
+"""Where the deployed functions find the workflow catalog (a layer the stack builds): Lambda
+environments hold at most 4 KB, too little for a catalog of many workflows."""
+
+RefKind = Literal[
+    "table",
+    "function",
+    "alias",
+    "bus",
+    "topic",
+    "bucket",
+    "state_machine",
+    "state_machine_arn_prefix",
+    "executions_of",
+    "secret",
+]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A deployed resource's name or ARN. `executions_of` is the ARN pattern of a state
+    machine's executions; `secret` the ARN pattern of a secret name in every tenant's space;
+    `state_machine_arn_prefix` what a state machine's name completes into its ARN."""
+
+    kind: RefKind
+    key: str
+    attribute: Literal["name", "arn"] = "arn"
+
+
+Resolver = Callable[[Ref], str]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """`actions` allowed on one resource (`suffix` appended to its ARN, e.g. an index)."""
+
+    resource: Ref
+    actions: tuple[str, ...]
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class TableDeployment:
+    spec: TableSpec
+    name: str
+    variable: str
+
+
+@dataclass(frozen=True)
+class FunctionDeployment:
+    key: str
+    function_name: str
+    handler: str
+    memory: int
+    timeout_seconds: int
+    environment: Mapping[str, Any]
+    """Values are text, Refs, or JSON-able structures holding Refs (serialized as JSON)."""
+    grants: tuple[Grant, ...]
+    description: str = ""
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+    task_timeout_seconds: int | None = None
+    """For an agent: the TimeoutSeconds of the Tasks invoking it (longer than its own)."""
+
+    @property
+    def alias(self) -> str | None:
+        return WARM_ALIAS if self.provisioned_concurrency else None
+
+    @property
+    def invoke_target(self) -> Ref:
+        """What a state machine invokes: the warm alias when there is one, else the function."""
+        return Ref("alias" if self.alias else "function", self.key)
+
+
+@dataclass(frozen=True)
+class TriggerDeployment:
+    on: str
+    workflow: str
+
+
+@dataclass(frozen=True)
+class WorkflowDeployment:
+    workflow_id: str
+    name: str
+    state_machine_name: str
+    type: str
+    definition: str
+    """The compiled ASL (JSON) with `${...}` placeholders; `substitutions` fills them."""
+    substitutions: Mapping[str, Ref]
+    agents: tuple[str, ...]
+    grants: tuple[Grant, ...]
+    triggers: tuple[TriggerDeployment, ...]
+    auto_recovery: bool
+    max_recoveries: int
+    retention_seconds: int
+    timeout_seconds: int
+
+    def catalog_entry(self) -> dict[str, Any]:
+        """What the lifecycle knows of this workflow (baton_service.catalog.WorkflowInfo)."""
+        return {
+            "workflowId": self.workflow_id,
+            "name": self.name,
+            "stateMachineName": self.state_machine_name,
+            "autoRecovery": self.auto_recovery,
+            "maxRecoveries": self.max_recoveries,
+            "retentionSeconds": self.retention_seconds,
+            "triggers": [{"on": t.on, "workflow": t.workflow} for t in self.triggers],
+        }
+
+    def substituted(self, resolve: Resolver) -> str:
+        return substitute(self.definition, {k: resolve(v) for k, v in self.substitutions.items()})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    prefix: str
+    tables: Mapping[str, TableDeployment]
+    event_bus: str
+    topic: str
+    archive_bucket: str
+    """The bucket's name offline; in the cloud S3 names are global, so CDK generates one."""
+    agents: Mapping[str, FunctionDeployment]
+    workflows: Mapping[str, WorkflowDeployment] = field(default_factory=dict)
+
+    def table(self, spec: TableSpec) -> TableDeployment:
+        return self.tables[spec.key]
+
+    def shared_environment(self) -> dict[str, Any]:
+        return _shared_environment(self.tables)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """The workflow catalog the lifecycle reads (CATALOG_FILE in the cloud)."""
+        return [w.catalog_entry() for w in self.workflows.values()]
+
+    def catalog_environment(self) -> dict[str, Any]:
+        return {
+            env.WORKFLOWS_FILE: CATALOG_FILE,
+            env.STATE_MACHINE_ARN_PREFIX: Ref("state_machine_arn_prefix", ""),
+        }
+
+    @property
+    def events_function(self) -> FunctionDeployment:
+        """The events Lambda: status changes of every Baton state machine."""
+        executions = Ref("table", EXECUTIONS.key)
+        machines = [Ref("state_machine", w) for w in self.workflows]
+        grants = [
+            Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+            Grant(executions, ("dynamodb:Query",)),
+            Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),
+            Grant(Ref("bus", "events"), ("events:PutEvents",)),
+            Grant(Ref("topic", "notifications"), ("sns:Publish",)),
+            Grant(Ref("bucket", "archive"), ("s3:PutObject",), suffix="/*"),
+        ]
+        for machine in machines:
+            grants.append(Grant(machine, ("states:StartExecution", "states:DescribeStateMachine")))
+            grants.append(
+                Grant(
+                    Ref("executions_of", machine.key),
+                    ("states:DescribeExecution", "states:GetExecutionHistory"),
+                )
+            )
+        environment = {
+            **self.shared_environment(),
+            env.EVENT_BUS: Ref("bus", "events", "name"),
+            env.TOPIC_ARN: Ref("topic", "notifications"),
+            env.ARCHIVE_BUCKET: Ref("bucket", "archive", "name"),
+            **self.catalog_environment(),
+            env.SERVICE_NAME: f"{self.prefix}-events",
+        }
+        return FunctionDeployment(
+            key="events",
+            function_name=f"{self.prefix}-events",
+            handler=EVENTS_HANDLER,
+            memory=512,
+            timeout_seconds=60,
+            environment=environment,
+            grants=tuple(grants),
+            description="Baton: Step Functions status changes → records, events, notifications, "
+            "archive, triggers, auto-recovery",
+        )
+
+    def with_workflows(self, compiled: Iterable[CompiledWorkflow]) -> Manifest:
+        workflows = dict(self.workflows)
+        problems: list[Problem] = []
+        for workflow in compiled:
+            deployment = self.workflow(workflow)
+            size = len(deployment.substituted(_longest_values(self)).encode())
+            if size > MAX_DEFINITION_BYTES:
+                problems.append(_too_large(workflow, size))
+            workflows[deployment.workflow_id] = deployment
+        if problems:
+            raise DefinitionError(problems)
+        return replace(self, workflows=workflows)
+
+    def workflow(self, compiled: CompiledWorkflow) -> WorkflowDeployment:
+        """How one compiled workflow deploys: its state machine, substitutions and grants."""
+        workflow = compiled.workflow
+        agents = tuple(compiled.agent_names())
+        substitutions = {placeholder_key(a): self.agents[a].invoke_target for a in agents}
+        grants = [Grant(self.agents[a].invoke_target, ("lambda:InvokeFunction",)) for a in agents]
+        definition = compiled.to_json(indent=None)
+        if "${" + EXECUTIONS_TABLE_KEY + "}" in definition:
+            substitutions[EXECUTIONS_TABLE_KEY] = Ref("table", EXECUTIONS.key, "name")
+            grants.append(Grant(Ref("table", EXECUTIONS.key), ("dynamodb:PutItem",)))
+        config = workflow.source.config
+        return WorkflowDeployment(
+            workflow_id=workflow.id,
+            name=workflow.name,
+            state_machine_name=f"{self.prefix}-{workflow.id}",
+            type=workflow.type.upper(),
+            definition=definition,
+            substitutions=substitutions,
+            agents=agents,
+            grants=tuple(grants),
+            triggers=tuple(TriggerDeployment(t.on, t.workflow) for t in workflow.source.triggers),
+            auto_recovery=config.auto_recovery,
+            max_recoveries=config.max_recoveries,
+            retention_seconds=workflow.retention_seconds,
+            timeout_seconds=workflow.timeout_seconds,
+        )
+
+
+def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> FunctionDeployment:
+    name = f"{prefix}-agent-{spec.name}"
+    grants = (
+        Grant(Ref("table", EXECUTIONS.key), ("dynamodb:GetItem", "dynamodb:PutItem")),
+        Grant(Ref("table", EXECUTIONS.key), ("dynamodb:BatchWriteItem",)),
+        Grant(Ref("table", CACHE.key), ("dynamodb:GetItem", "dynamodb:PutItem")),
+        Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),
+        *(Grant(Ref("secret", s), ("secretsmanager:GetSecretValue",)) for s in spec.secrets),
+    )
+    return FunctionDeployment(
+        key=spec.name,
+        function_name=name,
+        handler=spec.handler,
+        memory=spec.memory,
+        timeout_seconds=spec.timeout_seconds,
+        environment={**shared, env.SERVICE_NAME: name},
+        grants=grants,
+        description=f"Baton agent #{spec.id} {spec.name}: {spec.description}"[:256],
+        reserved_concurrency=spec.pool.max,
+        provisioned_concurrency=spec.pool.warm,
+        task_timeout_seconds=spec.task_timeout_seconds,
+    )
+
+
+def build_manifest(
+    registry: AgentRegistry,
+    workflows: Iterable[CompiledWorkflow] = (),
+    *,
+    prefix: str = DEFAULT_PREFIX,
+) -> Manifest:
+    """The manifest of a deployment; DefinitionError when a workflow cannot deploy as it is."""
+    if not PREFIX_PATTERN.match(prefix):
+        raise ValueError(
+            f"prefix {prefix!r}: 1 to 15 lowercase letters, digits or '-', starting with a letter"
+        )
+    tables = {
+        spec.key: TableDeployment(spec, f"{prefix}-{spec.key}", env.VARIABLES[spec.setting])
+        for spec in ALL_TABLES
+    }
+    shared = _shared_environment(tables)
+    return Manifest(
+        prefix=prefix,
+        tables=tables,
+        event_bus=prefix,
+        topic=f"{prefix}-notifications",
+        archive_bucket=f"{prefix}-archive",
+        agents={spec.name: _agent_function(prefix, spec, shared) for spec in registry},
+    ).with_workflows(workflows)
+
+
+def _shared_environment(tables: Mapping[str, TableDeployment]) -> dict[str, Any]:
+    """What every Baton function reads: the table names and where metrics go."""
+    environment: dict[str, Any] = {
+        t.variable: Ref("table", key, "name") for key, t in tables.items()
+    }
+    environment[env.METRICS_NAMESPACE] = METRICS_NAMESPACE
+    return environment
+
+
+# substitution ---------------------------------------------------------------------------------
+def substitute(definition: str, values: Mapping[str, str]) -> str:
+    """Fill `${key}` placeholders as CloudFormation's definition substitutions do."""
+    for key, value in values.items():
+        definition = definition.replace("${" + key + "}", value)
+    return definition
+
+
+def resolve_value(value: Any, resolve: Resolver) -> Any:
+    """Replace every Ref inside a value (text, list, mapping) by what `resolve` gives."""
+    if isinstance(value, Ref):
+        return resolve(value)
+    if isinstance(value, Mapping):
+        return {k: resolve_value(v, resolve) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [resolve_value(v, resolve) for v in value]
+    return value
+
+
+def environment_text(environment: Mapping[str, Any], resolve: Resolver) -> dict[str, str]:
+    """An environment as Lambda takes it: text values, structures as JSON."""
+    resolved = resolve_value(dict(environment), resolve)
+    return {
+        k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+        for k, v in resolved.items()
+    }
+
+
+# the longest ARNs AWS could give, to check a definition's size as deployed -----------------
+_LONGEST_REGION = "ap-southeast-5"
+_ACCOUNT = "123456789012"
+
+
+def _longest_values(manifest: Manifest) -> Resolver:
+    def resolve(ref: Ref) -> str:
+        if ref.kind == "table":
+            return manifest.tables[ref.key].name
+        function = manifest.agents[ref.key].function_name
+        arn = f"arn:aws-us-gov:lambda:{_LONGEST_REGION}:{_ACCOUNT}:function:{function}"
+        return arn + (f":{WARM_ALIAS}" if ref.kind == "alias" else "")
+
+    return resolve
+
+
+def _too_large(compiled: CompiledWorkflow, size: int) -> Problem:
+    return Problem(
+        compiled.workflow.file,
+        "agents",
+        f"with real ARNs in place of its placeholders the state machine is "
+        f"{size / 1_048_576:.2f} MB; Step Functions accepts at most 1 MB: split the workflow "
+        "into smaller ones chained by triggers",
+    )
