@@ -7,9 +7,11 @@ PY := $(VENV)/bin/python
 BATON := $(VENV)/bin/baton
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint format asl bench clean
+.PHONY: install run test unit lint format asl bench layer clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+LAYER := build/layer
+
+$(STAMP): requirements.txt functions/requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -43,5 +45,13 @@ asl: install
 bench: install
 	$(PY) -m bench
 
+# The Lambda dependency layer: manylinux wheels for the deployed runtime and architecture, no
+# Docker (see baton/deploy/layer.py); prints the unzipped size of code plus layer.
+$(LAYER)/.built: functions/requirements.txt baton/deploy/layer.py $(STAMP)
+	$(PY) -m baton.deploy.layer $(LAYER)
+	touch $@
+
+layer: $(LAYER)/.built
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

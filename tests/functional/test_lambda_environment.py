@@ -1,0 +1,105 @@
+"""The Lambda code with only what Lambda will have: the layer's packages (functions/requirements.txt)
+and what the Python runtime provides, in a fresh interpreter with Lambda's variables set."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from baton.deploy.layer import RUNTIME_PROVIDED
+from tests.conftest import ROOT
+
+FUNCTIONS = ROOT / "functions"
+NEVER_IN_LAMBDA = ("moto", "typer", "rich", "yaml", "jsonata", "aws_cdk", "baton")
+
+
+def layer_requirements() -> list[str]:
+    names = []
+    for line in (FUNCTIONS / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            names.append(re.split(r"[\[=<>]", line)[0])
+    return names
+
+
+def lambda_site(target: Path) -> Path:
+    """A site-packages holding only the layer's and the runtime's packages (linked from .venv)."""
+    target.mkdir()
+    for name in [*layer_requirements(), *RUNTIME_PROVIDED]:
+        dist = importlib.metadata.distribution(name)
+        for top in {Path(str(f)).parts[0] for f in dist.files or []}:
+            source = Path(str(dist.locate_file(top)))
+            if source.exists() and not (target / top).exists() and top != "..":
+                (target / top).symlink_to(source)
+    return target
+
+
+def run_in_lambda(site: Path, code: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    prelude = f"import sys; sys.path[:0] = [{str(FUNCTIONS)!r}, {str(site)!r}]\n"
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": "baton-agent-log",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "PATH": "/usr/bin:/bin",
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", prelude + code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return lambda_site(tmp_path_factory.mktemp("lambda") / "site-packages")
+
+
+def test_the_layer_lists_nothing_the_lambda_code_does_not_need():
+    listed = {name.lower().replace("_", "-") for name in layer_requirements()}
+    for unwanted in ("moto", "typer", "rich", "pyyaml", "jsonata-python", "pydantic-settings"):
+        assert unwanted not in listed
+    assert not listed & set(RUNTIME_PROVIDED)
+
+
+def test_every_lambda_module_imports_with_only_the_layer(site):
+    modules = sorted(
+        ".".join(p.relative_to(FUNCTIONS).with_suffix("").parts).removesuffix(".__init__")
+        for p in FUNCTIONS.rglob("*.py")
+    )
+    code = (
+        "import importlib, json\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(json.dumps([m for m in {list(NEVER_IN_LAMBDA)!r} "
+        "if importlib.util.find_spec(m) is not None]))\n"
+    )
+    result = run_in_lambda(site, code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []  # nor can it import them
+
+
+def test_an_agent_invocation_in_lambda_is_traced_and_answers(site):
+    # with AWS_LAMBDA_FUNCTION_NAME set, the runtime imports Powertools' Tracer (the X-Ray SDK)
+    code = (
+        "from agents.log.handler import handler\n"
+        "from baton_agent import observability\n"
+        "import json\n"
+        "result = handler({'agent': 'log', 'data': {'x': 1}, 'context': {}}, None)\n"
+        "print(json.dumps({'tracing': observability._tracing_wanted(), "
+        "'tracer': type(observability._tracer()).__name__, 'accuracy': result['accuracy']}))\n"
+    )
+    result = run_in_lambda(site, code, POWERTOOLS_METRICS_DISABLED="true")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome == {"tracing": True, "tracer": "Tracer", "accuracy": 100}
