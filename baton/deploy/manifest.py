@@ -21,6 +21,7 @@ from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.registry import AgentRegistry, AgentSpec
 from baton_agent import settings as env
 from baton_agent.tables import AGENT_STATS, ALL_TABLES, CACHE, EXECUTIONS, TableSpec
+from baton_service.events import retention_days
 
 DEFAULT_PREFIX = "baton"
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
@@ -156,6 +157,14 @@ class Manifest:
     def table(self, spec: TableSpec) -> TableDeployment:
         return self.tables[spec.key]
 
+    def secret_name_pattern(self, name: str) -> str:
+        """The secrets an agent declaring `name` may read: `name` in every tenant's space."""
+        return f"{self.prefix}/*/{name}"
+
+    def archive_retention_days(self) -> list[int]:
+        """The retentions (days) archived records are tagged with, one lifecycle rule each."""
+        return sorted({retention_days(w.retention_seconds) for w in self.workflows.values()})
+
     def shared_environment(self) -> dict[str, Any]:
         return _shared_environment(self.tables)
 
@@ -169,18 +178,21 @@ class Manifest:
             env.STATE_MACHINE_ARN_PREFIX: Ref("state_machine_arn_prefix", ""),
         }
 
+    def state_machine_refs(self) -> list[Ref]:
+        return [Ref("state_machine", w) for w in self.workflows]
+
     @property
     def events_function(self) -> FunctionDeployment:
         """The events Lambda: status changes of every Baton state machine."""
         executions = Ref("table", EXECUTIONS.key)
-        machines = [Ref("state_machine", w) for w in self.workflows]
+        machines = self.state_machine_refs()
         grants = [
             Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
             Grant(executions, ("dynamodb:Query",)),
             Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),
             Grant(Ref("bus", "events"), ("events:PutEvents",)),
             Grant(Ref("topic", "notifications"), ("sns:Publish",)),
-            Grant(Ref("bucket", "archive"), ("s3:PutObject",), suffix="/*"),
+            Grant(Ref("bucket", "archive"), ("s3:PutObject", "s3:PutObjectTagging"), suffix="/*"),
         ]
         for machine in machines:
             grants.append(Grant(machine, ("states:StartExecution", "states:DescribeStateMachine")))

@@ -24,6 +24,14 @@ from baton_service.history import last_failure, running_step
 from baton_service.lifecycle import LifecycleService, run_number
 
 SOURCE = "baton"
+RETENTION_TAG = "baton-retention-days"
+"""Archived records carry their workflow's retention in days; the bucket's lifecycle rules
+(one per retention the deployment uses) expire them when it has passed."""
+
+
+def retention_days(retention_seconds: int) -> int:
+    """S3 expires objects by whole days: at least one, never before the retention has passed."""
+    return max(1, -(-retention_seconds // 86_400))
 
 
 @dataclass
@@ -306,9 +314,14 @@ class StatusChangeHandler:
         if self.outlets.s3 is None or not self.outlets.archive_bucket:
             return
         key = f"{final['tenant']}/{final['workflowId']}/{final['executionId']}.json"
+        request: dict[str, Any] = {}
+        workflow = self.lifecycle.catalog.get(str(final["workflowId"]))
+        if workflow is not None:
+            request["Tagging"] = f"{RETENTION_TAG}={retention_days(workflow.retention_seconds)}"
         self.outlets.s3.put_object(
             Bucket=self.outlets.archive_bucket,
             Key=key,
             Body=to_json(final).encode(),
             ContentType="application/json",
+            **request,
         )

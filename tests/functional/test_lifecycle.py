@@ -157,10 +157,15 @@ def test_status_events_leave_the_right_record_and_baton_event(runtime_factory):
     ok = runtime.execute(compiled({"id": "ok", "name": "Ok", "agents": ["a", "b"]}, REGISTRY))
     assert ok["status"] == "completed"
     assert ok["metrics"]["successfulHandoffs"] == 2
-    archived = runtime.services.s3.get_object(
-        Bucket="baton-archive", Key=f"default/ok/{ok['executionId']}.json"
-    )
+    where = {
+        "Bucket": runtime.manifest.archive_bucket,
+        "Key": f"default/ok/{ok['executionId']}.json",
+    }
+    archived = runtime.services.s3.get_object(**where)
     assert json.loads(archived["Body"].read())["status"] == "completed"
+    # tagged with its retention, which the bucket's lifecycle rule of the same tag expires
+    tags = runtime.services.s3.get_object_tagging(**where)["TagSet"]
+    assert tags == [{"Key": "baton-retention-days", "Value": "90"}]
 
     failed = runtime.execute(compiled(five_steps(maxRetries=0), REGISTRY))
     assert failed["status"] == "failed"

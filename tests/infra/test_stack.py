@@ -1,0 +1,261 @@
+"""CDK assertions on the synthesized stack: what a deployment of the shipped project creates."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
+
+from baton.definition.registry import TASK_TIMEOUT_MARGIN_SECONDS
+
+SERVICE_WIDE_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def statements(synthesized):
+    for name, policy in synthesized.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            yield name, statement
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_one_state_machine_per_workflow_file(synthesized):
+    machines = synthesized.resources("AWS::StepFunctions::StateMachine")
+    by_name = {m["Properties"]["StateMachineName"]: m["Properties"] for m in machines.values()}
+    assert set(by_name) == {w.state_machine_name for w in synthesized.manifest.workflows.values()}
+    assert len(by_name) == 4
+    for workflow in synthesized.manifest.workflows.values():
+        props = by_name[workflow.state_machine_name]
+        assert props["StateMachineType"] == "STANDARD"
+        assert props["DefinitionString"] == workflow.definition
+        assert set(props["DefinitionSubstitutions"]) == set(workflow.substitutions)
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        assert props["LoggingConfiguration"]["Level"] == "ALL"
+        assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    competitor = json.loads(by_name["baton-competitor-monitoring"]["DefinitionString"])
+    kinds = {state["Type"] for state in competitor["States"].values()}
+    assert {"Map", "Choice", "Task", "Pass", "Succeed"} <= kinds
+    scrapers = competitor["States"]["Parallel: scraper-1 + scraper-2 + scraper-3"]
+    retry = scrapers["ItemProcessor"]["States"]["scraper-1"]["Retry"]
+    assert retry[-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 2,
+        "BackoffRate": 2.0,
+        "MaxDelaySeconds": 30,
+    }
+
+
+def test_tables_keys_indexes_recovery_and_ttl(synthesized):
+    template = Template.from_json(synthesized.template)
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 3)
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "TableName": "baton-executions",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+            "GlobalSecondaryIndexes": Match.array_with(
+                [Match.object_like({"IndexName": "byWorkflow"})]
+            ),
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "TableName": "baton-cache",
+            "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+        },
+    )
+    for table in synthesized.resources("AWS::DynamoDB::GlobalTable").values():
+        assert table["DeletionPolicy"] == "Retain"
+        for replica in table["Properties"]["Replicas"]:
+            assert replica["PointInTimeRecoverySpecification"] == {
+                "PointInTimeRecoveryEnabled": True
+            }
+            assert replica["DeletionProtectionEnabled"] is True
+
+
+def test_agent_functions_take_their_settings_from_the_registry(synthesized, shipped_registry):
+    functions = {
+        f["Properties"]["FunctionName"]: f["Properties"]
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+    }
+    latest = max(
+        (r for r in dir(lambda_.Runtime) if re.fullmatch(r"PYTHON_3_\d+", r)),
+        key=lambda r: int(r.rsplit("_", 1)[1]),
+    )
+    for spec in shipped_registry:
+        props = functions[f"baton-agent-{spec.name}"]
+        assert props["Runtime"] == getattr(lambda_.Runtime, latest).name
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == spec.handler
+        assert props["MemorySize"] == spec.memory
+        assert props["Timeout"] == spec.timeout_seconds
+        assert props.get("ReservedConcurrentExecutions") == spec.pool.max
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert len(props["Layers"]) == 1
+    assert "baton-events" in functions
+    assert len(functions) == len(shipped_registry.agents) + 1
+
+
+def test_warm_agents_have_provisioned_concurrency_on_the_alias_the_asl_invokes(
+    synthesized, shipped_registry
+):
+    aliases = synthesized.resources("AWS::Lambda::Alias")
+    warm = [spec for spec in shipped_registry if spec.pool.warm]
+    assert len(aliases) == len(warm)
+    provisioned = sorted(
+        a["Properties"]["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"]
+        for a in aliases.values()
+    )
+    assert provisioned == sorted(spec.pool.warm for spec in warm)
+    machines = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    alias_ids = set(aliases)
+    for machine in machines:
+        for key, value in machine["Properties"]["DefinitionSubstitutions"].items():
+            if not key.startswith("AgentFn_"):
+                continue
+            ref = value.get("Ref")
+            agent = key.removeprefix("AgentFn_").replace("_", "-")
+            is_warm = any(spec.name == agent for spec in warm)
+            assert (ref in alias_ids) == is_warm, (key, value)
+
+
+def test_every_lambda_timeout_is_shorter_than_the_task_waiting_for_it(synthesized):
+    timeouts = {
+        logical: f["Properties"]["Timeout"]
+        for logical, f in synthesized.resources("AWS::Lambda::Function").items()
+    }
+    alias_function = {
+        logical: a["Properties"]["FunctionName"]["Ref"]
+        for logical, a in synthesized.resources("AWS::Lambda::Alias").items()
+    }
+    checked = 0
+    for machine in synthesized.resources("AWS::StepFunctions::StateMachine").values():
+        props = machine["Properties"]
+        for state in _tasks(json.loads(props["DefinitionString"])):
+            value = props["DefinitionSubstitutions"][state["Arguments"]["FunctionName"][2:-1]]
+            target = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
+            function = alias_function.get(target, target)
+            assert state["TimeoutSeconds"] == timeouts[function] + TASK_TIMEOUT_MARGIN_SECONDS
+            checked += 1
+    assert checked >= 15
+
+
+def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_else(synthesized):
+    for name, statement in statements(synthesized):
+        actions = as_list(statement["Action"])
+        assert all("*" not in action for action in actions), (name, actions)
+        if "*" in as_list(statement["Resource"]):
+            assert set(actions) <= SERVICE_WIDE_ACTIONS, (name, actions)
+
+
+def test_a_state_machine_may_invoke_exactly_its_agents(synthesized):
+    policies = synthesized.resources("AWS::IAM::Policy")
+    machines = synthesized.resources("AWS::StepFunctions::StateMachine")
+    for machine in machines.values():
+        role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        [policy] = [p for p in policies.values() if {"Ref": role} in p["Properties"]["Roles"]]
+        invoked = []
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "lambda:InvokeFunction" in as_list(statement["Action"]):
+                invoked += as_list(statement["Resource"])
+        substitutions = machine["Properties"]["DefinitionSubstitutions"]
+        targets = [v for k, v in substitutions.items() if k.startswith("AgentFn_")]
+        assert sorted(map(json.dumps, invoked)) == sorted(map(json.dumps, targets))
+
+
+def test_status_changes_reach_the_events_function_with_retries_and_a_dead_letter_queue(
+    synthesized,
+):
+    [rule] = synthesized.resources("AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    machines = synthesized.resources("AWS::StepFunctions::StateMachine")
+    assert sorted(r["Ref"] for r in pattern["detail"]["stateMachineArn"]) == sorted(machines)
+    [target] = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
+    assert "Arn" in target["DeadLetterConfig"]
+    [invoke_config] = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert invoke_config["Properties"]["MaximumRetryAttempts"] == 2
+    assert "OnFailure" in invoke_config["Properties"]["DestinationConfig"]
+
+
+def test_the_archive_bucket_is_private_encrypted_ssl_only_and_expires_by_retention(
+    synthesized,
+):
+    template = Template.from_json(synthesized.template)
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": Match.object_like({}),
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "ExpirationInDays": 90,
+                                "TagFilters": [{"Key": "baton-retention-days", "Value": "90"}],
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    for policy in synthesized.resources("AWS::S3::BucketPolicy").values():
+        denies = [
+            s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
+        ]
+        assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
+
+
+def test_cdk_nag_finds_nothing_unacknowledged_and_every_acknowledgement_has_a_reason(
+    synthesized,
+):
+    [report] = synthesized.report["pluginReports"]
+    assert report["pluginName"] == "AwsSolutions"
+    assert report["conclusion"] == "success"
+    assert report["violations"] == []
+    suppressed = report["suppressedViolations"]
+    assert suppressed  # the X-Ray and pattern grants, acknowledged in infra/acknowledgements.py
+    for finding in suppressed:
+        assert len(finding["reason"]) > 40, finding["ruleName"]
+        assert finding["ruleName"].startswith(("AwsSolutions-IAM5[Resource::", "AwsSolutions-SQS3"))
+
+
+def _tasks(asl):
+    for state in asl["States"].values():
+        if state.get("Resource") == "arn:aws:states:::lambda:invoke":
+            yield state
+        if state["Type"] == "Map":
+            yield from _tasks(state["ItemProcessor"])
