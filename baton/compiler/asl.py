@@ -22,6 +22,7 @@ from baton.compiler import naming
 from baton.compiler.limits import limit_problems
 from baton.compiler.plan import Node, build_plan, walk
 from baton.compiler.retry import dynamodb_retriers, retriers, service_retriers
+from baton.compiler.safe_text import escape_substitutions, single_line_expressions
 from baton.definition.exceptions import DefinitionError
 from baton.definition.expressions import on_data
 from baton.definition.resolved import ResolvedWorkflow
@@ -51,7 +52,9 @@ class CompiledWorkflow:
     """Completed step → the state a resumed execution continues at."""
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.asl, indent=indent, ensure_ascii=False) + ("\n" if indent else "")
+        """The definition as deployed: `${` only in Baton's placeholders (see safe_text)."""
+        text = json.dumps(self.asl, indent=indent, ensure_ascii=False)
+        return escape_substitutions(text) + ("\n" if indent else "")
 
     def agent_names(self) -> list[str]:
         """Every agent a Task of this state machine can invoke."""
@@ -390,7 +393,7 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         "QueryLanguage": "JSONata",
         "StartAt": naming.START,
         "TimeoutSeconds": workflow.timeout_seconds,
-        "States": states,
+        "States": single_line_expressions(states),
     }
     problems = limit_problems(workflow, asl)
     if problems:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from baton_agent import AgentInputError
+from baton_agent import AgentInputError, AgentResult, agent
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
+from tests.hostile import hostile_workflow
 
 NAMES = ("a", "b", "c", "d", "e", "alt")
 
@@ -426,3 +427,22 @@ def test_expressions_are_evaluated_with_bindings_not_reparsed_data(
     )
     assert record.status == "completed"
     assert seen and all(kind is patches._Composed for kind in seen)
+
+
+def test_user_text_with_dollar_braces_and_line_breaks_runs_unchanged(runtime_factory):
+    registry, workflow = hostile_workflow()
+    seen = {}
+
+    @agent
+    def first(data, context):
+        seen.update(data=dict(data), config=dict(context.config))
+        return AgentResult(data={"a": 1})
+
+    calls = Calls()
+    runtime = runtime_factory(registry, {"a": first, "b": echo(calls, "b"), "c": echo(calls, "c")})
+    record = runtime.run(workflow)
+    assert record.status == "completed"
+    assert seen["data"]["message"] == "price is ${price}, total ${AgentFn_a}"
+    assert seen["data"]["note"] == "line\u2028separator"
+    assert seen["config"] == {"template": "${AgentFn_c}"}
+    assert calls.agents() == ["b"]  # the multi-line condition held
