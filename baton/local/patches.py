@@ -15,6 +15,8 @@
   which serializes parallel branches on the GIL); one client per region is reused instead.
 - Ends: moto marks an execution ended from its worker thread; the seam also sets an event per
   execution, so waiting for the end costs no polling.
+- Arithmetic: jsonata-python's `/` and `%` are made to compute as JavaScript's (division by zero,
+  fractional remainders), so a condition takes the branch it takes in AWS.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
   every execution start (~0.1 s for 10 steps); the program is built once per definition text.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 import time
 import traceback
@@ -38,6 +41,7 @@ import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval
 import moto.stepfunctions.parser.asl.eval.states as states_module
 import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
+from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -244,10 +248,39 @@ def _parsed(expression: str) -> Any:
     return jsonata.Jsonata(expression)
 
 
+def evaluate(expression: str, bindings: dict[str, Any] | None = None) -> Any:
+    """Evaluate a JSONata expression as the offline runtime does (variables as bindings)."""
+    return _parsed(expression).evaluate(None, bindings or {})
+
+
 def _evaluate_jsonata(expression: str) -> Any:
     if isinstance(expression, _Composed):
-        return _parsed(expression.expression).evaluate(None, expression.bindings)
+        return evaluate(expression.expression, expression.bindings)
     return jsonata.Jsonata(expression).evaluate(None)
+
+
+_PYTHON_NUMERIC = jsonata.Jsonata.evaluate_numeric_expression
+
+
+def _js_numeric(self: Any, lhs: Any, rhs: Any, op: str | None) -> Any:
+    """`/` and `%` as the reference JSONata (JavaScript) computes them, as AWS does.
+
+    jsonata-python raises ZeroDivisionError on `x / 0` (JavaScript: ±Infinity, or NaN for
+    0 / 0, which comparisons then handle) and truncates `%` to an integer (`5.5 % 2` is 1.5).
+    """
+    if op not in ("/", "%") or lhs is None or rhs is None:
+        return _PYTHON_NUMERIC(self, lhs, rhs, op)
+    _PYTHON_NUMERIC(self, lhs, rhs, "+")  # the same type checks (T2001, T2002, D1001)
+    left, right = float(lhs), float(rhs)
+    if op == "%":
+        result = math.fmod(left, right) if right else math.nan
+    elif right:
+        result = left / right
+    elif left == 0 or math.isnan(left):
+        result = math.nan
+    else:
+        result = math.copysign(math.inf, left) * math.copysign(1.0, right)
+    return jsonata_utils.Utils.convert_number(result) if math.isfinite(result) else result
 
 
 @functools.lru_cache(maxsize=64)
@@ -333,6 +366,7 @@ def patched(
     seams: list[tuple[Any, str, Any]] = [
         (LambdaSimpleBackend, "invoke", invoke),
         (moto_jsonata, "_eval_jsonata", _evaluate_jsonata),
+        (jsonata.Jsonata, "evaluate_numeric_expression", _js_numeric),
         (states_module, "encode_jsonata_variable_declarations", _encode),
         (variable_store_module, "encode_jsonata_variable_declarations", _encode),
         (variable_store_module.VariableStore, "get_variable_declarations", _variable_declarations),
