@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BATON := $(VENV)/bin/baton
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint format asl bench layer synth clean
+.PHONY: install run test unit lint format asl openapi bench layer synth clean
 
 LAYER := build/layer
 NODE_STAMP := node_modules/.installed
@@ -48,6 +48,10 @@ format: install
 # Regenerate the committed ASL of every shipped workflow (tests fail when it is stale).
 asl: install
 	$(BATON) compile-all
+
+# The REST API's OpenAPI document, generated from its routes (a test fails when it is stale).
+openapi: install
+	$(BATON) openapi > openapi.json
 
 bench: install
 	$(PY) -m bench

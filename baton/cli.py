@@ -302,6 +302,86 @@ def demo(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="API port on 127.0.0.1 (0: any free port).")] = 8000,
+    aws_port: Annotated[
+        int, typer.Option("--aws-port", help="Port of the offline AWS (moto) endpoint.")
+    ] = 5000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    real_waits: Annotated[
+        bool,
+        typer.Option("--real-waits", help="Really wait out retry backoff (default: record only)."),
+    ] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """Serve the REST API on 127.0.0.1 over an offline deployment of every workflow, with the
+    agents in-process, the demo site, and an AWS endpoint for boto3 and the AWS CLI."""
+    from moto.server import ThreadedMotoServer
+
+    from baton.local.demo_site import PLACEHOLDER_URL, DemoSite
+    from baton.local.runtime import LocalRuntime
+    from baton.local.server import LocalApi, LocalServer
+    from baton.local.tokens import signing_key
+
+    agents = _registry(registry)
+    workflows = [_compiled(path, agents) for path in workflow_files()]
+    _quiet_offline_logs()
+    with DemoSite() as site, LocalRuntime(agents, real_waits=real_waits) as runtime:
+        runtime.put_secrets(offline_secrets())
+        for workflow in workflows:
+            runtime.deploy(workflow)
+        uses_site = any(
+            w.workflow.initial_data.get("baseUrl") == PLACEHOLDER_URL for w in workflows
+        )
+        defaults = {"baseUrl": site.base_url} if uses_site else {}
+        aws = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
+        aws.start()
+        server = LocalServer(LocalApi(runtime, signing_key(project_root()), defaults), host, port)
+        aws_host, aws_bound = aws.get_host_and_port()
+        out.print(f"Baton API: {server.url}", highlight=False)
+        out.print(f"AWS endpoint: http://{aws_host}:{aws_bound}", highlight=False)
+        out.print(f"demo site: {site.base_url}", highlight=False)
+        out.print(
+            f"{len(workflows)} workflows deployed; a token: baton token TENANT; stop with Ctrl-C",
+            highlight=False,
+        )
+        sys.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+            aws.stop()
+
+
+@app.command()
+def token(tenant: Annotated[str, typer.Argument(help="The tenant the token acts for.")]) -> None:
+    """Print a bearer token that `baton serve` accepts, carrying the tenant claim."""
+    from baton.lambda_code import use_functions
+
+    use_functions()
+    from baton.local.tokens import TokenError, issue, signing_key
+
+    try:
+        sys.stdout.write(issue(tenant, signing_key(project_root())) + "\n")
+    except TokenError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+@app.command()
+def openapi() -> None:
+    """Print the REST API's OpenAPI document, generated from its routes."""
+    from baton.lambda_code import use_functions
+
+    use_functions()
+    from api.routes import create_app, openapi_document
+
+    sys.stdout.write(openapi_document(create_app(lambda: None)))  # type: ignore[arg-type,return-value]
+
+
 def _received(site: Any) -> list[Text]:
     """What the demo site's webhook and Slack receivers got, for a person to read."""
     if site is None:

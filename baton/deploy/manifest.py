@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from baton.compiler.asl import CompiledWorkflow
+from baton.compiler.graph import draw
 from baton.compiler.limits import MAX_DEFINITION_BYTES
 from baton.compiler.naming import EXECUTIONS_TABLE_KEY, placeholder_key
 from baton.definition.exceptions import DefinitionError, Problem
@@ -30,6 +31,9 @@ METRICS_NAMESPACE = "Baton"
 WARM_ALIAS = "live"
 """The alias that carries provisioned concurrency; the ASL invokes it for `pool.warm` agents."""
 EVENTS_HANDLER = "events.handler.handler"
+API_HANDLER = "api.handler.handler"
+API_TIMEOUT_SECONDS = 29
+"""API Gateway waits at most 29 s for its integration."""
 CATALOG_FILE = "/opt/baton/workflows.json"
 """Where the deployed functions find the workflow catalog (a layer the stack builds): Lambda
 environments hold at most 4 KB, too little for a catalog of many workflows."""
@@ -126,9 +130,14 @@ class WorkflowDeployment:
     max_recoveries: int
     retention_seconds: int
     timeout_seconds: int
+    description: str = ""
+    source: Mapping[str, Any] = field(default_factory=dict)
+    """The definition as written (normalized to the YAML form's field names)."""
+    graph: str = ""
+    """The compiled state machine as a Mermaid flowchart."""
 
     def catalog_entry(self) -> dict[str, Any]:
-        """What the lifecycle knows of this workflow (baton_service.catalog.WorkflowInfo)."""
+        """What the lifecycle and the API know of this workflow (catalog.WorkflowInfo)."""
         return {
             "workflowId": self.workflow_id,
             "name": self.name,
@@ -137,6 +146,9 @@ class WorkflowDeployment:
             "maxRecoveries": self.max_recoveries,
             "retentionSeconds": self.retention_seconds,
             "triggers": [{"on": t.on, "workflow": t.workflow} for t in self.triggers],
+            "description": self.description,
+            "definition": self.source,
+            "graph": self.graph,
         }
 
     def substituted(self, resolve: Resolver) -> str:
@@ -152,6 +164,8 @@ class Manifest:
     archive_bucket: str
     """The bucket's name offline; in the cloud S3 names are global, so CDK generates one."""
     agents: Mapping[str, FunctionDeployment]
+    agent_catalog: tuple[dict[str, Any], ...] = ()
+    """What the API shows of each agent (GET /agents)."""
     workflows: Mapping[str, WorkflowDeployment] = field(default_factory=dict)
 
     def table(self, spec: TableSpec) -> TableDeployment:
@@ -168,9 +182,12 @@ class Manifest:
     def shared_environment(self) -> dict[str, Any]:
         return _shared_environment(self.tables)
 
-    def catalog(self) -> list[dict[str, Any]]:
-        """The workflow catalog the lifecycle reads (CATALOG_FILE in the cloud)."""
-        return [w.catalog_entry() for w in self.workflows.values()]
+    def catalog(self) -> dict[str, Any]:
+        """The catalog the lifecycle and the API read (CATALOG_FILE in the cloud)."""
+        return {
+            "workflows": [w.catalog_entry() for w in self.workflows.values()],
+            "agents": list(self.agent_catalog),
+        }
 
     def catalog_environment(self) -> dict[str, Any]:
         return {
@@ -181,11 +198,45 @@ class Manifest:
     def state_machine_refs(self) -> list[Ref]:
         return [Ref("state_machine", w) for w in self.workflows]
 
+    def _machine_grants(
+        self, on_machines: tuple[str, ...], on_runs: tuple[str, ...]
+    ) -> list[Grant]:
+        grants = []
+        for machine in self.state_machine_refs():
+            grants.append(Grant(machine, on_machines))
+            grants.append(Grant(Ref("executions_of", machine.key), on_runs))
+        return grants
+
+    def _service_function(
+        self,
+        key: str,
+        handler: str,
+        grants: list[Grant],
+        description: str,
+        timeout_seconds: int,
+        **environment: Any,
+    ) -> FunctionDeployment:
+        name = f"{self.prefix}-{key}"
+        return FunctionDeployment(
+            key=key,
+            function_name=name,
+            handler=handler,
+            memory=512,
+            timeout_seconds=timeout_seconds,
+            environment={
+                **self.shared_environment(),
+                **self.catalog_environment(),
+                env.SERVICE_NAME: name,
+                **environment,
+            },
+            grants=tuple(grants),
+            description=description,
+        )
+
     @property
     def events_function(self) -> FunctionDeployment:
         """The events Lambda: status changes of every Baton state machine."""
         executions = Ref("table", EXECUTIONS.key)
-        machines = self.state_machine_refs()
         grants = [
             Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
             Grant(executions, ("dynamodb:Query",)),
@@ -193,33 +244,48 @@ class Manifest:
             Grant(Ref("bus", "events"), ("events:PutEvents",)),
             Grant(Ref("topic", "notifications"), ("sns:Publish",)),
             Grant(Ref("bucket", "archive"), ("s3:PutObject", "s3:PutObjectTagging"), suffix="/*"),
+            *self._machine_grants(
+                ("states:StartExecution", "states:DescribeStateMachine"),
+                ("states:DescribeExecution", "states:GetExecutionHistory"),
+            ),
         ]
-        for machine in machines:
-            grants.append(Grant(machine, ("states:StartExecution", "states:DescribeStateMachine")))
-            grants.append(
-                Grant(
-                    Ref("executions_of", machine.key),
-                    ("states:DescribeExecution", "states:GetExecutionHistory"),
-                )
-            )
-        environment = {
-            **self.shared_environment(),
-            env.EVENT_BUS: Ref("bus", "events", "name"),
-            env.TOPIC_ARN: Ref("topic", "notifications"),
-            env.ARCHIVE_BUCKET: Ref("bucket", "archive", "name"),
-            **self.catalog_environment(),
-            env.SERVICE_NAME: f"{self.prefix}-events",
-        }
-        return FunctionDeployment(
-            key="events",
-            function_name=f"{self.prefix}-events",
-            handler=EVENTS_HANDLER,
-            memory=512,
-            timeout_seconds=60,
-            environment=environment,
-            grants=tuple(grants),
-            description="Baton: Step Functions status changes → records, events, notifications, "
-            "archive, triggers, auto-recovery",
+        return self._service_function(
+            "events",
+            EVENTS_HANDLER,
+            grants,
+            "Baton: Step Functions status changes → records, events, notifications, archive, "
+            "triggers, auto-recovery",
+            60,
+            **{
+                env.EVENT_BUS: Ref("bus", "events", "name"),
+                env.TOPIC_ARN: Ref("topic", "notifications"),
+                env.ARCHIVE_BUCKET: Ref("bucket", "archive", "name"),
+            },
+        )
+
+    @property
+    def api_function(self) -> FunctionDeployment:
+        """The REST API's Lambda: start, inspect, list, cancel, pause, resume; workflows, agents."""
+        executions = Ref("table", EXECUTIONS.key)
+        grants = [
+            Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+            Grant(executions, ("dynamodb:Query",)),
+            *(
+                Grant(executions, ("dynamodb:Query",), suffix=f"/index/{index.name}")
+                for index in EXECUTIONS.indexes
+            ),
+            Grant(Ref("table", AGENT_STATS.key), ("dynamodb:BatchGetItem",)),
+            *self._machine_grants(
+                ("states:StartExecution", "states:DescribeStateMachine"),
+                ("states:StopExecution",),
+            ),
+        ]
+        return self._service_function(
+            "api",
+            API_HANDLER,
+            grants,
+            "Baton: the REST API (executions, workflows, agents), per tenant",
+            API_TIMEOUT_SECONDS,
         )
 
     def with_workflows(self, compiled: Iterable[CompiledWorkflow]) -> Manifest:
@@ -260,6 +326,9 @@ class Manifest:
             max_recoveries=config.max_recoveries,
             retention_seconds=workflow.retention_seconds,
             timeout_seconds=workflow.timeout_seconds,
+            description=workflow.description,
+            source=workflow.source.model_dump(mode="json", exclude_defaults=True),
+            graph=draw(compiled.asl, "mermaid"),
         )
 
 
@@ -310,7 +379,15 @@ def build_manifest(
         topic=f"{prefix}-notifications",
         archive_bucket=f"{prefix}-archive",
         agents={spec.name: _agent_function(prefix, spec, shared) for spec in registry},
+        agent_catalog=tuple(_agent_entry(spec) for spec in registry),
     ).with_workflows(workflows)
+
+
+def _agent_entry(spec: AgentSpec) -> dict[str, Any]:
+    return spec.model_dump(
+        mode="json",
+        include={"id", "name", "tier", "capabilities", "required_accuracy", "description"},
+    ) | {"version": spec.version}
 
 
 def _shared_environment(tables: Mapping[str, TableDeployment]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from baton.compiler.asl import CompiledWorkflow
 from baton.definition.loader import project_root
 from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.deploy.manifest import Manifest, build_manifest, environment_text
+from baton.lambda_code import use_functions
 from baton.local import patches
 from baton.local.record import ExecutionRecord, read_execution
 from baton.local.resources import LocalResources
@@ -59,12 +60,6 @@ def _fake_credentials() -> None:
     os.environ.pop("AWS_PROFILE", None)
     # the agents' CloudWatch metrics are EMF lines on stdout: noise offline, unless asked for
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
-
-def use_functions(functions_dir: Path) -> None:
-    """Make the Lambda code (functions/) importable, as it is at the root of a Lambda package."""
-    if str(functions_dir) not in sys.path:
-        sys.path.insert(0, str(functions_dir))
 
 
 def import_handler(spec: AgentSpec, functions_dir: Path) -> patches.Handler:

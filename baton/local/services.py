@@ -8,6 +8,7 @@ end and hands the handler the event AWS would have sent (the shape AWS documents
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from baton.local.patches import ended_event
 from baton.local.resources import LocalResources
 from baton_agent.stats import DynamoAccuracyStats
 from baton_agent.tables import AGENT_STATS, EXECUTIONS
+from baton_service.api import ApiService
 from baton_service.catalog import StaticCatalog, WorkflowInfo
 from baton_service.events import Outlets, StatusChangeHandler
 from baton_service.lifecycle import LifecycleService
@@ -47,15 +49,18 @@ class LocalServices:
         self.tap_url = self._tap(events)
         self.inbox_url = self._inbox(sns, topic_arn, manifest.topic)
         self.s3 = s3
-        self.catalog = StaticCatalog()
+        self.catalog = StaticCatalog(agents=list(manifest.agent_catalog))
         self.store = ExecutionStore(manifest.table(EXECUTIONS).name, dynamodb)
         self.lifecycle = LifecycleService(self.store, self.sfn, self.catalog)
+        self.stats = DynamoAccuracyStats(manifest.table(AGENT_STATS).name, dynamodb)
+        self.api = ApiService(self.lifecycle, self.catalog, self.stats, region)
         self.handler = StatusChangeHandler(
             self.lifecycle,
-            DynamoAccuracyStats(manifest.table(AGENT_STATS).name, dynamodb),
+            self.stats,
             Outlets(events, self.bus, sns, topic_arn, s3, manifest.archive_bucket),
         )
         self.delivered: set[tuple[str, str]] = set()
+        self._delivering = threading.Lock()
 
     def _tap(self, events: Any) -> str:
         """An SQS queue receiving every Baton event, so a person or a test can read them."""
@@ -116,9 +121,10 @@ class LocalServices:
         """Hand the events handler the status-change event of a run, once per status."""
         event = self.status_change_event(execution_arn)
         key = (execution_arn, event["detail"]["status"])
-        if key in self.delivered:
-            return None
-        self.delivered.add(key)
+        with self._delivering:  # `baton serve` follows runs from several threads
+            if key in self.delivered:
+                return None
+            self.delivered.add(key)
         return self.handler.handle(event)
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:

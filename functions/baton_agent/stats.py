@@ -32,3 +32,21 @@ class DynamoAccuracyStats:
         if not item:
             return None
         return float(item["accuracySum"]["N"]) / float(item["calls"]["N"])
+
+    def summaries(self, agents: list[str]) -> dict[str, dict[str, float]]:
+        """{agent: {calls, rollingAccuracy, lastAccuracy}} for the agents that have run."""
+        found: dict[str, dict[str, float]] = {}
+        for start in range(0, len(agents), 100):
+            keys = [{"pk": {"S": f"AGENT#{name}"}} for name in agents[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys}}
+            while request:
+                page = self.client.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self.table, []):
+                    calls = float(item["calls"]["N"])
+                    found[item["pk"]["S"].removeprefix("AGENT#")] = {
+                        "calls": int(calls),
+                        "rollingAccuracy": float(item["accuracySum"]["N"]) / calls,
+                        "lastAccuracy": float(item["lastAccuracy"]["N"]),
+                    }
+                request = page.get("UnprocessedKeys") or {}
+        return found

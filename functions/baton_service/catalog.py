@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +33,8 @@ class WorkflowInfo:
     auto_recovery: bool = True
     max_recoveries: int = 1
     triggers: tuple[Trigger, ...] = field(default_factory=tuple)
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """What the API shows of it: description, the definition as written, its Mermaid graph."""
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], arn_prefix: str) -> WorkflowInfo:
@@ -44,6 +47,7 @@ class WorkflowInfo:
             max_recoveries=int(entry.get("maxRecoveries", 1)),
             triggers=tuple(Trigger(t["on"], t["workflow"]) for t in entry.get("triggers", [])),
             retention_seconds=int(entry["retentionSeconds"]),
+            details={k: entry[k] for k in ("description", "definition", "graph") if k in entry},
         )
 
 
@@ -52,10 +56,16 @@ class WorkflowCatalog(Protocol):
 
 
 class StaticCatalog:
-    """Workflows known up front (from the environment, or registered by the local runtime)."""
+    """Workflows and agents known up front (the deployment's catalog file, or registered one by
+    one by the local runtime)."""
 
-    def __init__(self, workflows: dict[str, WorkflowInfo] | None = None) -> None:
+    def __init__(
+        self,
+        workflows: dict[str, WorkflowInfo] | None = None,
+        agents: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.workflows = dict(workflows or {})
+        self.agents = list(agents or [])
 
     def register(self, info: WorkflowInfo) -> None:
         self.workflows[info.workflow_id] = info
@@ -65,12 +75,14 @@ class StaticCatalog:
 
     @classmethod
     def from_file(cls, path: str, arn_prefix: str) -> StaticCatalog:
-        """The catalog file a deployment ships (no file configured: an empty catalog)."""
+        """The catalog file a deployment ships: {workflows: [...], agents: [...]} (no file
+        configured: an empty catalog)."""
         if not path:
             return cls()
         with open(path, encoding="utf-8") as source:
-            entries = json.load(source)
-        return cls({e["workflowId"]: WorkflowInfo.from_entry(e, arn_prefix) for e in entries})
+            catalog = json.load(source)
+        workflows = [WorkflowInfo.from_entry(e, arn_prefix) for e in catalog["workflows"]]
+        return cls({w.workflow_id: w for w in workflows}, catalog.get("agents", []))
 
 
 def resume_points(sfn: Any, state_machine_arn: str) -> dict[str, str]:

@@ -102,7 +102,8 @@ class StatusChangeHandler:
             "output": data,
             "metrics": self._metrics(record, detail, handoffs, failed=0),
         }
-        self._finish(record, changes, handoffs, "Workflow Completed")
+        if not self._finish(record, changes, handoffs, "Workflow Completed"):
+            return {"ignored": f"the execution is {self._status(record)}"}
         return {"status": "completed", "triggered": self._start_triggers(record, "completed", data)}
 
     def _failed(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +118,8 @@ class StatusChangeHandler:
             "metrics": self._metrics(record, detail, handoffs, failed=failed_attempts),
         }
         extra = [self._entry("Agent Failed", record, error)] if error.get("agentName") else []
-        self._finish(record, changes, handoffs, "Workflow Failed", extra)
+        if not self._finish(record, changes, handoffs, "Workflow Failed", extra):
+            return {"ignored": f"the execution is {self._status(record)}"}
         self._start_triggers(
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
         )
@@ -137,13 +139,14 @@ class StatusChangeHandler:
             return {"status": "paused"}
         handoffs = self._run_handoffs(record, detail)
         changes = {"status": "cancelled", "endTime": _iso(detail.get("stopDate"))}
-        self._finish(
+        if not self._finish(
             record,
             changes,
             handoffs,
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
-        )
+        ):
+            return {"ignored": f"the execution is {self._status(record)}"}
         return {"status": "cancelled"}
 
     # helpers ---------------------------------------------------------------------------
@@ -155,8 +158,13 @@ class StatusChangeHandler:
         kind: str,
         extra: list[dict[str, Any]] | None = None,
         only_if: tuple[str, ...] = ("running",),
-    ) -> None:
-        self.store.update(record["tenant"], record["executionId"], changes, only_if_status=only_if)
+    ) -> bool:
+        """Apply the run's outcome to the record, then tell the world; nothing at all when the
+        record has moved on meanwhile (cancelled or paused by request): False."""
+        if not self.store.update(
+            record["tenant"], record["executionId"], changes, only_if_status=only_if
+        ):
+            return False
         for handoff in handoffs:
             if not handoff.get("cached") and not handoff.get("skipped"):
                 self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
@@ -175,6 +183,11 @@ class StatusChangeHandler:
         self._publish([*agents, *(extra or []), self._entry(kind, record, summary)])
         self._notify(kind, final)
         self._archive(final)
+        return True
+
+    def _status(self, record: Mapping[str, Any]) -> str:
+        current = self.store.get(record["tenant"], record["executionId"]) or {}
+        return str(current.get("status", "gone"))
 
     def _run_handoffs(
         self, record: dict[str, Any], detail: Mapping[str, Any]

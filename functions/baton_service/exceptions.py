@@ -35,3 +35,14 @@ class ResumePointMissingError(LifecycleError):
             f"cannot resume execution {execution_id!r}: its checkpoint follows step {step!r}, "
             "which the workflow definition no longer has"
         )
+
+
+class WorkflowNotFoundError(LifecycleError):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"no deployed workflow {workflow_id!r}")
+
+
+class InvalidPageTokenError(LifecycleError):
+    def __init__(self) -> None:
+        super().__init__("nextToken is not a token this listing gave")

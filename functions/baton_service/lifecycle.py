@@ -23,6 +23,7 @@ from baton_service.exceptions import (
     InvalidTransitionError,
     LifecycleError,
     ResumePointMissingError,
+    WorkflowNotFoundError,
 )
 from baton_service.store import ExecutionStore
 
@@ -181,7 +182,7 @@ class LifecycleService:
     def _workflow(self, workflow_id: str) -> WorkflowInfo:
         workflow = self.catalog.get(workflow_id)
         if workflow is None:
-            raise LifecycleError(f"no deployed workflow {workflow_id!r}")
+            raise WorkflowNotFoundError(workflow_id)
         return workflow
 
     def _run(

@@ -13,6 +13,7 @@ from typing import Any
 
 from baton_agent import keys
 from baton_agent.records import to_json
+from baton_service.exceptions import InvalidPageTokenError
 
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
 
@@ -47,6 +48,18 @@ def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
         else:
             record[name] = raw
     return record
+
+
+def _start_key(token: str, key: str, value: str) -> dict[str, Any]:
+    """The page start a token carries, only if it continues this very query (same index key:
+    same tenant, same filter); anything else is InvalidPageTokenError."""
+    try:
+        start = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError) as err:
+        raise InvalidPageTokenError() from err
+    if not isinstance(start, dict) or start.get(key) != {"S": value}:
+        raise InvalidPageTokenError()
+    return start
 
 
 class ExecutionStore:
@@ -146,7 +159,7 @@ class ExecutionStore:
             request["ExpressionAttributeNames"]["#status"] = "status"
             request["ExpressionAttributeValues"][":status"] = {"S": status}
         if next_token:
-            request["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(next_token))
+            request["ExclusiveStartKey"] = _start_key(next_token, key, value)
         page = self.client.query(**request)
         token = None
         if page.get("LastEvaluatedKey"):

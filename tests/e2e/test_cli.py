@@ -130,3 +130,29 @@ def test_a_test_run_that_collects_nothing_fails(tmp_path):
     ci = (ROOT / ".ci" / "run").read_text()
     assert "set -euo pipefail" in ci and "make test" in ci
     assert "|| true" not in (ROOT / "Makefile").read_text()
+
+
+def test_the_committed_openapi_document_is_generated_from_the_routes():
+    result = baton("openapi")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document["paths"]) == {
+        "/workflows/{workflow_id}/executions",
+        "/executions/{execution_id}",
+        "/executions/{execution_id}/cancel",
+        "/executions/{execution_id}/pause",
+        "/executions/{execution_id}/resume",
+        "/workflows",
+        "/workflows/{workflow_id}",
+        "/agents",
+    }
+    start = document["paths"]["/workflows/{workflow_id}/executions"]["post"]
+    assert set(start["responses"]) == {"201", "400", "401", "404", "409", "413"}
+    assert any(p["name"].lower() == "idempotency-key" for p in start["parameters"])
+    assert (ROOT / "openapi.json").read_text() == result.stdout, "run `make openapi`"
+
+
+def test_token_is_refused_for_a_tenant_name_with_a_key_separator():
+    result = baton("token", "acme#corp")
+    assert result.returncode == 2
+    assert "lowercase letters, digits or '-'" in result.stderr

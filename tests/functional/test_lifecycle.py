@@ -393,3 +393,23 @@ def test_every_item_of_an_execution_expires_after_the_workflow_retention(runtime
     for item in items:
         expires = int(item["expiresAt"]["N"])
         assert before + retention - 1 <= expires <= after + retention + 1, item["sk"]["S"]
+
+
+def test_a_failure_reported_after_a_cancel_changes_nothing(runtime_factory):
+    """moto (and a late event in AWS) may report a stopped run FAILED: the record stays
+    cancelled, nothing is published, and auto-recovery does not resurrect it."""
+    calls = Calls()
+    handlers = {n: echo(calls, n, sleep=0.5 if n == "a" else 0) for n in NAMES}
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled({**five_steps(), "config": {"autoRecovery": True}}, REGISTRY)
+    started = runtime.execute(workflow, {}, settle=False)
+    runtime.services.lifecycle.cancel("default", started["executionId"])
+    runtime.services.events()  # drain
+    run = started["currentRun"]
+    event = runtime.services.status_change_event(run)
+    failed = {**event, "detail": {**event["detail"], "status": "FAILED", "error": "X"}}
+    outcome = runtime.services.handler.handle(failed)
+    assert outcome == {"ignored": "the execution is cancelled"}
+    record = runtime.services.lifecycle.get("default", started["executionId"])
+    assert record["status"] == "cancelled" and len(record["runs"]) == 1
+    assert [e for e in runtime.services.events() if e["detail-type"] != "Workflow Started"] == []

@@ -115,12 +115,28 @@ def test_names_and_environment_are_written_once(shipped):
 
 
 def test_the_catalog_lists_every_workflow_with_its_state_machine_and_options(shipped):
-    entries = {e["workflowId"]: e for e in resolve_value(shipped.catalog(), fake_resolve)}
+    catalog = resolve_value(shipped.catalog(), fake_resolve)
+    entries = {e["workflowId"]: e for e in catalog["workflows"]}
     assert set(entries) == set(shipped.workflows)
     entry = entries["competitor-monitoring"]
     assert entry["stateMachineName"] == "baton-competitor-monitoring"
     assert entry["autoRecovery"] is True and entry["maxRecoveries"] == 1
     assert entry["retentionSeconds"] == 90 * 86_400
+    assert entry["definition"]["config"]["parallelGroups"] == [
+        ["scraper-1", "scraper-2", "scraper-3"]
+    ]
+    assert entry["graph"].startswith("flowchart")
+    assert json.loads(json.dumps(catalog)) == catalog  # the file is plain JSON
+    agents = {a["name"]: a for a in catalog["agents"]}
+    assert agents["login"] == {
+        "id": 1,
+        "name": "login",
+        "tier": "browser",
+        "capabilities": ["authentication", "session"],
+        "requiredAccuracy": 95.0,
+        "description": agents["login"]["description"],
+        "version": "1",
+    }
 
 
 def test_the_events_function_reaches_every_state_machine_and_its_executions(shipped):

@@ -1,0 +1,44 @@
+"""Lambda handler of Baton's REST API (API Gateway REST API, Cognito user pool authorizer).
+
+It builds its collaborators once per container from the settings and delegates to the routes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from api.routes import create_app
+from baton_agent.settings import get_settings
+from baton_agent.stats import DynamoAccuracyStats
+from baton_service.api import ApiService
+from baton_service.catalog import StaticCatalog
+from baton_service.lifecycle import LifecycleService
+from baton_service.store import ExecutionStore
+
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
+
+
+@functools.lru_cache(maxsize=1)
+def service() -> ApiService:
+    settings = get_settings()
+    dynamodb = boto3.client("dynamodb", region_name=settings.region)
+    catalog = StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix)
+    lifecycle = LifecycleService(
+        ExecutionStore(settings.executions_table, dynamodb),
+        boto3.client("stepfunctions", region_name=settings.region),
+        catalog,
+    )
+    stats = DynamoAccuracyStats(settings.stats_table, dynamodb)
+    return ApiService(lifecycle, catalog, stats, settings.region)
+
+
+app = create_app(service)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)
