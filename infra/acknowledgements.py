@@ -83,3 +83,27 @@ def acknowledge_dead_letter_queue(construct: IConstruct) -> None:
             "of the events function's asynchronous invocations",
         )
     )
+
+
+def acknowledge_api(api: IConstruct, users: IConstruct) -> None:
+    Validations.of(api).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-APIG3",
+            reason="AWS WAF is priced per web ACL and rule; every method already requires a "
+            "Cognito identity and a tenant API key with a throttled usage plan. Attach a web "
+            "ACL to the stage where the account's policy asks for one",
+        ),
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+            "service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            reason="API Gateway's account-wide CloudWatch role (for the stage's execution "
+            "logs) is defined by AWS with this managed policy",
+        ),
+    )
+    Validations.of(users).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-COG8",
+            reason="The Plus feature plan (threat protection) is priced per active "
+            "user; MFA is required and users are created by an administrator only",
+        )
+    )

@@ -28,7 +28,14 @@ class LambdaPackage(Construct):
     (built by `make layer`) and the workflow catalog (written here, from the manifest)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, functions_dir: Path, layer_dir: Path, build_dir: Path
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        manifest: Manifest,
+        functions_dir: Path,
+        layer_dir: Path,
+        build_dir: Path,
     ) -> None:
         super().__init__(scope, id)
         if not (layer_dir / "python").is_dir():
@@ -42,12 +49,12 @@ class LambdaPackage(Construct):
             compatible_architectures=[ARCH],
             description="Baton: what the Lambda code imports (functions/requirements.txt)",
         )
-        self.build_dir = build_dir
+        self.catalog = self._catalog_layer(manifest, build_dir)
 
-    def catalog_layer(self, manifest: Manifest) -> lambda_.LayerVersion:
-        """The workflow catalog as a file at CATALOG_FILE (/opt/...), for the lifecycle."""
+    def _catalog_layer(self, manifest: Manifest, build_dir: Path) -> lambda_.LayerVersion:
+        """The catalog as a file at CATALOG_FILE (/opt/...), for the lifecycle and the API."""
         relative = Path(CATALOG_FILE).relative_to("/opt")
-        folder = self.build_dir / "catalog"
+        folder = build_dir / "catalog"
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(json.dumps(manifest.catalog(), indent=1), encoding="utf-8")
         return lambda_.LayerVersion(

@@ -9,6 +9,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from baton.deploy.manifest import Manifest
+from infra.api import RestApi
 from infra.functions import AgentFunctions, LambdaPackage
 from infra.notifications import Notifications
 from infra.references import References
@@ -34,11 +35,17 @@ class BatonStack(Stack):
         Tables(self, "Tables", manifest=manifest, references=references)
         Notifications(self, "Notifications", manifest=manifest, references=references)
         package = LambdaPackage(
-            self, "Package", functions_dir=functions_dir, layer_dir=layer_dir, build_dir=build_dir
+            self,
+            "Package",
+            manifest=manifest,
+            functions_dir=functions_dir,
+            layer_dir=layer_dir,
+            build_dir=build_dir,
         )
         AgentFunctions(self, "Agents", manifest=manifest, package=package, references=references)
         Workflows(self, "Workflows", manifest=manifest, references=references)
         StatusEvents(
             self, "StatusEvents", manifest=manifest, package=package, references=references
         )
+        RestApi(self, "Api", manifest=manifest, package=package, references=references)
         self.references = references

@@ -35,7 +35,7 @@ class StatusEvents(Construct):
             manifest.events_function,
             package,
             references,
-            layers=[package.catalog_layer(manifest)],
+            layers=[package.catalog],
         )
         self.dead_letters = sqs.Queue(
             self,

@@ -76,6 +76,23 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class ApiTier:
+    """A usage plan of the REST API: each tenant's API key belongs to one tier."""
+
+    name: str
+    rate_per_second: int
+    burst: int
+    requests_per_month: int
+
+
+API_TIERS = (
+    ApiTier("standard", rate_per_second=10, burst=20, requests_per_month=100_000),
+    ApiTier("premium", rate_per_second=100, burst=200, requests_per_month=5_000_000),
+)
+API_STAGE = "v1"
+
+
+@dataclass(frozen=True)
 class TableDeployment:
     spec: TableSpec
     name: str
