@@ -79,8 +79,8 @@ def acknowledge_dead_letter_queue(construct: IConstruct) -> None:
     Validations.of(construct).acknowledge(
         Acknowledgment(
             id="AwsSolutions::AwsSolutions-SQS3",
-            reason="this queue is itself the dead-letter queue of the status-change rule and "
-            "of the events function's asynchronous invocations",
+            reason="this queue is itself a dead-letter queue (of the status-change rule and the "
+            "events function's asynchronous invocations, or of the schedules' target)",
         )
     )
 
@@ -105,5 +105,17 @@ def acknowledge_api(api: IConstruct, users: IConstruct) -> None:
             id="AwsSolutions::AwsSolutions-COG8",
             reason="The Plus feature plan (threat protection) is priced per active "
             "user; MFA is required and users are created by an administrator only",
+        )
+    )
+
+
+def acknowledge_function_versions(role: IConstruct, function: Any) -> None:
+    """A target's grant to invoke `function` covers its versions too (`<arn>:*`)."""
+    resource = nag_text(Stack.of(role), function.function_arn)
+    Validations.of(role).acknowledge(
+        Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}:*]",
+            reason="the CDK target grants lambda:InvokeFunction on this one function and its "
+            "versions; the schedule invokes the unqualified function",
         )
     )

@@ -13,6 +13,7 @@ from infra.api import RestApi
 from infra.functions import AgentFunctions, LambdaPackage
 from infra.notifications import Notifications
 from infra.references import References
+from infra.schedules import Schedules
 from infra.status_events import StatusEvents
 from infra.tables import Tables
 from infra.workflows import Workflows
@@ -48,4 +49,5 @@ class BatonStack(Stack):
             self, "StatusEvents", manifest=manifest, package=package, references=references
         )
         RestApi(self, "Api", manifest=manifest, package=package, references=references)
+        Schedules(self, "Schedules", manifest=manifest, package=package, references=references)
         self.references = references

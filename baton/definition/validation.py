@@ -26,8 +26,10 @@ from baton.definition.resolved import (
     RetryPolicy,
     StepPolicy,
 )
+from baton.definition.schedules import expression_problem, timezone_problem
 from baton.definition.source import Document, PathKey
 from baton.definition.workflow import Workflow
+from baton_service.tenants import TENANT_SYNTAX, is_tenant
 
 MAX_RETRIES = 10
 MIN_RETENTION_MS = 3_600_000
@@ -463,6 +465,19 @@ class _Checker:
             self.add(("config", "retention"), "the retention must be at least 1h")
         return _whole_seconds(retention)
 
+    def schedule(self) -> None:
+        schedule = self.wf.schedule
+        if schedule is None:
+            return
+        problem = expression_problem(schedule.expression)
+        if problem:
+            self.add(("schedule", "expression"), problem)
+        problem = timezone_problem(schedule.timezone)
+        if problem:
+            self.add(("schedule", "timezone"), problem)
+        if not is_tenant(schedule.tenant):
+            self.add(("schedule", "tenant"), f"{schedule.tenant!r}: a tenant is {TENANT_SYNTAX}")
+
     def kind(self) -> None:
         if self.wf.type == "express":
             self.add(("type",), EXPRESS_REFUSED)
@@ -499,6 +514,7 @@ def check_workflow(
     timeout = check.timeout()
     retention = check.retention()
     check.kind()
+    check.schedule()
     problems = sorted(problems + check.problems, key=lambda p: p.line or 0)
     if problems:
         return None, problems

@@ -84,6 +84,17 @@ class Trigger(DefinitionModel):
     workflow: str
 
 
+class Schedule(DefinitionModel):
+    """Start the workflow on a schedule (EventBridge Scheduler), as `tenant`, with `input`."""
+
+    expression: str = Field(min_length=1, max_length=256)
+    """rate(1 hour), cron(0 9 ? * MON-FRI *) or at(2026-12-01T09:00:00)."""
+    timezone: str = "UTC"
+    input: dict[str, Any] = Field(default_factory=dict)
+    tenant: str = "default"
+    enabled: bool = True
+
+
 class Metadata(DefinitionModel):
     created_by: str | None = None
     created_at: str | None = None
@@ -125,6 +136,7 @@ class Workflow(DefinitionModel):
     fallbacks: dict[str, Fallback] = Field(default_factory=dict)
     cache: dict[str, CachePolicy] = Field(default_factory=dict)
     triggers: list[Trigger] = Field(default_factory=list)
+    schedule: Schedule | None = None
     metadata: Metadata = Metadata()
 
     _keyed_fallbacks = field_validator("fallbacks", "cache", mode="before")(

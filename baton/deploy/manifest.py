@@ -20,6 +20,7 @@ from baton.compiler.limits import MAX_DEFINITION_BYTES
 from baton.compiler.naming import EXECUTIONS_TABLE_KEY, placeholder_key
 from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.registry import AgentRegistry, AgentSpec
+from baton.definition.workflow import Schedule
 from baton_agent import settings as env
 from baton_agent.tables import AGENT_STATS, ALL_TABLES, CACHE, EXECUTIONS, TableSpec
 from baton_service.events import retention_days
@@ -32,6 +33,7 @@ WARM_ALIAS = "live"
 """The alias that carries provisioned concurrency; the ASL invokes it for `pool.warm` agents."""
 EVENTS_HANDLER = "events.handler.handler"
 API_HANDLER = "api.handler.handler"
+SCHEDULER_HANDLER = "schedules.handler.handler"
 API_TIMEOUT_SECONDS = 29
 """API Gateway waits at most 29 s for its integration."""
 CATALOG_FILE = "/opt/baton/workflows.json"
@@ -132,6 +134,28 @@ class TriggerDeployment:
 
 
 @dataclass(frozen=True)
+class ScheduleDeployment:
+    """An EventBridge Scheduler schedule starting the workflow through the lifecycle."""
+
+    name: str
+    expression: str
+    timezone: str
+    tenant: str
+    input: Mapping[str, Any]
+    enabled: bool
+
+    def target_input(self, workflow_id: str, scheduled_time: str) -> dict[str, Any]:
+        """What the schedule hands the scheduler function (`scheduled_time`: Scheduler's
+        placeholder in the cloud, the time itself offline)."""
+        return {
+            "workflowId": workflow_id,
+            "tenant": self.tenant,
+            "input": dict(self.input),
+            "scheduledTime": scheduled_time,
+        }
+
+
+@dataclass(frozen=True)
 class WorkflowDeployment:
     workflow_id: str
     name: str
@@ -152,6 +176,7 @@ class WorkflowDeployment:
     """The definition as written (normalized to the YAML form's field names)."""
     graph: str = ""
     """The compiled state machine as a Mermaid flowchart."""
+    schedule: ScheduleDeployment | None = None
 
     def catalog_entry(self) -> dict[str, Any]:
         """What the lifecycle and the API know of this workflow (catalog.WorkflowInfo)."""
@@ -280,6 +305,32 @@ class Manifest:
             },
         )
 
+    def schedules(self) -> dict[str, ScheduleDeployment]:
+        return {w: d.schedule for w, d in self.workflows.items() if d.schedule is not None}
+
+    @property
+    def scheduler_function(self) -> FunctionDeployment:
+        """Starts the executions the schedules ask for, through the lifecycle (once each)."""
+        executions = Ref("table", EXECUTIONS.key)
+        grants = [
+            Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
+            Grant(executions, ("dynamodb:Query",)),
+            *(
+                Grant(
+                    Ref("state_machine", w),
+                    ("states:StartExecution", "states:DescribeStateMachine"),
+                )
+                for w in self.schedules()
+            ),
+        ]
+        return self._service_function(
+            "scheduler",
+            SCHEDULER_HANDLER,
+            grants,
+            "Baton: starts scheduled executions (EventBridge Scheduler) through the lifecycle",
+            60,
+        )
+
     @property
     def api_function(self) -> FunctionDeployment:
         """The REST API's Lambda: start, inspect, list, cancel, pause, resume; workflows, agents."""
@@ -346,6 +397,19 @@ class Manifest:
             description=workflow.description,
             source=workflow.source.model_dump(mode="json", exclude_defaults=True),
             graph=draw(compiled.asl, "mermaid"),
+            schedule=self._schedule(workflow.id, workflow.source.schedule),
+        )
+
+    def _schedule(self, workflow_id: str, schedule: Schedule | None) -> ScheduleDeployment | None:
+        if schedule is None:
+            return None
+        return ScheduleDeployment(
+            name=f"{self.prefix}-{workflow_id}",
+            expression=schedule.expression,
+            timezone=schedule.timezone,
+            tenant=schedule.tenant,
+            input=schedule.input,
+            enabled=schedule.enabled,
         )
 
 

@@ -125,8 +125,9 @@ def test_agent_functions_take_their_settings_from_the_registry(synthesized, ship
         assert props.get("ReservedConcurrentExecutions") == spec.pool.max
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert len(props["Layers"]) == 1
-    assert {"baton-events", "baton-api"} <= set(functions)
-    assert len(functions) == len(shipped_registry.agents) + 2
+    services = {"baton-events", "baton-api", "baton-scheduler"}
+    assert services <= set(functions)
+    assert len(functions) == len(shipped_registry.agents) + len(services)
 
 
 def test_warm_agents_have_provisioned_concurrency_on_the_alias_the_asl_invokes(
@@ -335,3 +336,26 @@ def test_one_throttled_usage_plan_per_tenant_tier_and_a_logged_traced_stage(synt
     ]
     assert function["Properties"]["Timeout"] == 29
     assert len(function["Properties"]["Layers"]) == 2  # dependencies and the catalog
+
+
+def test_a_workflow_schedule_is_a_scheduler_schedule_starting_it_through_the_lifecycle(
+    synthesized,
+):
+    [schedule] = synthesized.resources("AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["Name"] == "baton-competitor-monitoring"
+    assert props["ScheduleExpression"] == "cron(0 7 ? * MON-FRI *)"
+    assert props["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert props["State"] == "DISABLED"
+    target = props["Target"]
+    assert json.loads(target["Input"]) == {
+        "workflowId": "competitor-monitoring",
+        "tenant": "demo",
+        "input": {"lastKnownPrice": 99.99},
+        "scheduledTime": "<aws.scheduler.scheduled-time>",
+    }
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
+    assert "Arn" in target["DeadLetterConfig"]
+    functions = synthesized.resources("AWS::Lambda::Function")
+    starter = target["Arn"]["Fn::GetAtt"][0]
+    assert functions[starter]["Properties"]["FunctionName"] == "baton-scheduler"

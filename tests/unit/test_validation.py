@@ -262,3 +262,54 @@ def test_problems_in_json_files_have_lines(shipped_registry):
     assert problems_of(text, shipped_registry, "wf.json") == [
         "wf.json:7: agents[2]: unknown agent 77: no such agent in the registry"
     ]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 hour)",
+        "rate(5 minutes)",
+        "rate(2 days)",
+        "cron(0 9 ? * MON-FRI *)",
+        "cron(*/15 8-18 ? * 2-6 *)",
+        "cron(0 12 1 * ? 2027)",
+        "cron(0 0 L * ? *)",
+        "cron(0 10 ? * 6#3 *)",
+        "at(2026-12-01T09:00:00)",
+    ],
+)
+def test_schedule_expressions_scheduler_accepts(shipped_registry, expression):
+    text = BASE + f"schedule:\n  expression: '{expression}'\n  timezone: Europe/Paris\n"
+    assert problems_of(text, shipped_registry) == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("every hour", "is not a schedule expression: write rate(5 minutes)"),
+        ("rate(1 hours)", "write rate(1 hour)"),
+        ("rate(5 minute)", "write rate(5 minutes)"),
+        ("rate(0 minutes)", "a rate must be at least 1"),
+        ("cron(0 9 * * *)", "a cron expression has 6 fields"),
+        ("cron(0 9 * * MON *)", "exactly one of day-of-month and day-of-week must be '?'"),
+        ("cron(0 25 ? * * *)", "cron hours: 25 is outside 0-23"),
+        ("cron(0 9 ? FOO * *)", "cron month: 'FOO' is not a valid value"),
+        ("at(2026-13-01T09:00:00)", "is not a date and time"),
+    ],
+)
+def test_schedule_expressions_scheduler_refuses(shipped_registry, expression, message):
+    text = BASE + f"schedule:\n  expression: '{expression}'\n"
+    [problem] = problems_of(text, shipped_registry)
+    assert problem.startswith("wf.yaml:5: schedule.expression: ")
+    assert message in problem
+
+
+def test_schedule_timezone_and_tenant(shipped_registry):
+    text = (
+        BASE
+        + "schedule:\n  expression: rate(1 hour)\n  timezone: Mars/Olympus\n  tenant: 'acme#corp'\n"
+    )
+    assert problems_of(text, shipped_registry) == [
+        "wf.yaml:6: schedule.timezone: 'Mars/Olympus' is not a timezone: use an IANA name such as Europe/Paris or UTC",
+        "wf.yaml:7: schedule.tenant: 'acme#corp': a tenant is 1 to 63 lowercase letters, digits or '-', starting with a letter or digit",
+    ]

@@ -1,0 +1,39 @@
+"""Lambda handler of EventBridge Scheduler's target: start a scheduled execution.
+
+It builds its collaborators once per container from the settings and delegates.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from baton_agent.settings import get_settings
+from baton_service.catalog import StaticCatalog
+from baton_service.lifecycle import LifecycleService
+from baton_service.schedules import start_scheduled
+from baton_service.store import ExecutionStore
+
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
+
+
+@functools.lru_cache(maxsize=1)
+def lifecycle() -> LifecycleService:
+    settings = get_settings()
+    return LifecycleService(
+        ExecutionStore(
+            settings.executions_table, boto3.client("dynamodb", region_name=settings.region)
+        ),
+        boto3.client("stepfunctions", region_name=settings.region),
+        StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
+    )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = start_scheduled(lifecycle(), event)
+    logger.info("scheduled execution", extra={**started, "workflowId": event.get("workflowId")})
+    return started
