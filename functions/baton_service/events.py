@@ -65,10 +65,14 @@ class StatusChangeHandler:
         self.outlets = outlets
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        detail = event.get("detail") or {}
-        run_input = json.loads(detail.get("input") or "{}")
+        detail = dict(event.get("detail") or {})
+        if not str(detail.get("executionArn", "")).startswith("arn:"):
+            return {"ignored": "not a Step Functions status change"}
+        run_input = self._run_field(detail, "input")
         tenant, execution_id = run_input.get("tenant"), run_input.get("executionId")
-        if not tenant or not execution_id:
+        if not tenant or not execution_id or not str(detail.get("name", "")).startswith(
+            f"{execution_id}-"
+        ):
             return {"ignored": "not a Baton run"}
         record = self.store.get(tenant, execution_id)
         if record is None:
@@ -92,8 +96,19 @@ class StatusChangeHandler:
         self._publish([self._entry("Workflow Started", record, {"run": record.get("run")})])
         return {"status": "running"}
 
+    def _run_field(self, detail: dict[str, Any], field: str) -> dict[str, Any]:
+        """The run's input or output, from the event when it carries it; else (EventBridge drops
+        them over 248 KB: `inputDetails.included` is false) from the run itself, by its ARN."""
+        text = detail.get(field)
+        if text is None and (detail.get("status") != "RUNNING" or field == "input"):
+            described = self.sfn.describe_execution(executionArn=detail["executionArn"])
+            detail["input"], detail["output"] = described.get("input"), described.get("output")
+            text = detail.get(field)
+        value = json.loads(text or "{}")
+        return value if isinstance(value, dict) else {}
+
     def _succeeded(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
-        output = json.loads(detail.get("output") or "{}")
+        output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
         handoffs = self._run_handoffs(record, detail)
         changes = {

@@ -37,7 +37,10 @@ def test_the_events_lambda_keeps_the_record_from_its_environment(
         event = runtime.services.status_change_event(run)
         result = events_lambda.handler(event, FakeLambdaContext("baton-events"))
         stranger = {"tenant": "t", "executionId": "nope"}
-        unknown = {**event, "detail": {**event["detail"], "input": json.dumps(stranger)}}
+        unknown = {
+            **event,
+            "detail": {**event["detail"], "input": json.dumps(stranger), "name": "nope-1"},
+        }
         ignored = events_lambda.handler(unknown, FakeLambdaContext("baton-events"))
     finally:
         get_settings.cache_clear()

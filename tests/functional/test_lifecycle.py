@@ -413,3 +413,31 @@ def test_a_failure_reported_after_a_cancel_changes_nothing(runtime_factory):
     record = runtime.services.lifecycle.get("default", started["executionId"])
     assert record["status"] == "cancelled" and len(record["runs"]) == 1
     assert [e for e in runtime.services.events() if e["detail-type"] != "Workflow Started"] == []
+
+
+def test_a_status_event_without_input_or_output_finds_its_run_by_arn(runtime_factory):
+    """EventBridge drops detail.input and detail.output over 248 KB: the handler reads the run
+    by its ARN and keeps the record complete."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    workflow = compiled(five_steps(), REGISTRY)
+    started = runtime.execute(workflow, {"big": "x" * 1000}, settle=False)
+    run = started["currentRun"]
+    runtime.wait(run)
+    event = runtime.services.status_change_event(run)
+    stripped = {
+        **event,
+        "detail": {
+            **event["detail"],
+            "input": None,
+            "inputDetails": {"included": False},
+            "output": None,
+            "outputDetails": {"included": False},
+        },
+    }
+    assert runtime.services.handler.handle(stripped) == {"status": "completed", "triggered": []}
+    record = runtime.services.lifecycle.get("default", started["executionId"])
+    assert record["status"] == "completed"
+    assert record["output"]["big"] == "x" * 1000 and record["output"]["trail"] == list(NAMES)
+    # an event of a run that is not Baton's (another name) changes nothing
+    foreign = {**stripped, "detail": {**stripped["detail"], "name": "someone-else-1"}}
+    assert runtime.services.handler.handle(foreign) == {"ignored": "not a Baton run"}
