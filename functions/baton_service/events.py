@@ -70,8 +70,10 @@ class StatusChangeHandler:
             return {"ignored": "not a Step Functions status change"}
         run_input = self._run_field(detail, "input")
         tenant, execution_id = run_input.get("tenant"), run_input.get("executionId")
-        if not tenant or not execution_id or not str(detail.get("name", "")).startswith(
-            f"{execution_id}-"
+        if (
+            not tenant
+            or not execution_id
+            or not str(detail.get("name", "")).startswith(f"{execution_id}-")
         ):
             return {"ignored": "not a Baton run"}
         record = self.store.get(tenant, execution_id)
