@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from bench import agent_runtime, compile_scale, parallel, transitions
+from bench import agent_runtime, compile_scale, deployment, parallel, transitions
 
 
 def main() -> int:
-    results = [module.main() for module in (transitions, parallel, compile_scale, agent_runtime)]
+    results = [
+        module.main()
+        for module in (transitions, parallel, compile_scale, agent_runtime, deployment)
+    ]
     print("\nall targets met" if all(results) else "\nsome targets missed")
     return 0 if all(results) else 1
 

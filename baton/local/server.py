@@ -117,6 +117,7 @@ class LocalServer(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else a response's two writes wait on the client's ACK
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
