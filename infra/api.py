@@ -18,9 +18,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from baton.deploy.manifest import API_STAGE, API_TIERS, Manifest
+from baton_service.tenants import TENANT_CLAIM
 from infra.acknowledgements import acknowledge_api
 from infra.functions import LOG_RETENTION, LambdaPackage, baton_function
 from infra.references import References
+
+TENANT_ATTRIBUTE = TENANT_CLAIM.removeprefix("custom:")
+"""The user pool's custom attribute that Cognito's tokens carry as the tenant claim."""
 
 
 def api_routes() -> dict[str, list[str]]:
@@ -52,7 +56,7 @@ class RestApi(Construct):
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             custom_attributes={
-                "tenant": cognito.StringAttribute(min_len=1, max_len=63, mutable=False)
+                TENANT_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=63, mutable=False)
             },
             password_policy=cognito.PasswordPolicy(
                 min_length=12,
@@ -67,7 +71,7 @@ class RestApi(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        tenant_attribute = cognito.ClientAttributes().with_custom_attributes("tenant")
+        tenant_attribute = cognito.ClientAttributes().with_custom_attributes(TENANT_ATTRIBUTE)
         self.client = self.users.add_client(
             "ApiClient",
             auth_flows=cognito.AuthFlow(user_srp=True),

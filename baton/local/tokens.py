@@ -12,11 +12,10 @@ from typing import Any
 
 import jwt
 
-from baton_service.tenants import TENANT_SYNTAX, is_tenant
+from baton_service.tenants import TENANT_CLAIM, TENANT_SYNTAX, is_tenant
 
 ISSUER = "baton-local"
 ALGORITHM = "HS256"
-TENANT_CLAIM = "custom:tenant"
 KEY_FILE = Path(".baton") / "local-signing-key"
 LIFETIME_SECONDS = 12 * 3600
 

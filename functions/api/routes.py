@@ -31,11 +31,10 @@ from baton_service.exceptions import (
     ResumePointMissingError,
     WorkflowNotFoundError,
 )
-from baton_service.tenants import TENANT_SYNTAX, is_tenant
+from baton_service.tenants import TENANT_CLAIM, TENANT_SYNTAX, is_tenant
 
 MAX_BODY_BYTES = 262_144
 ERROR_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}}
-TENANT_CLAIM = "custom:tenant"
 Status = Literal["pending", "running", "paused", "completed", "failed", "cancelled"]
 logger = Logger()
 

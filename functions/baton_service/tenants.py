@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
+TENANT_CLAIM = "custom:tenant"
+"""The verified identity's claim naming its tenant (a Cognito user pool's custom attribute)."""
 TENANT_SYNTAX = "1 to 63 lowercase letters, digits or '-', starting with a letter or digit"
 
 

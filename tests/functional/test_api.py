@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from baton.deploy.manifest import environment_text, resolve_value
 from baton.local.apigateway import rest_event
 from baton.local.patches import FakeLambdaContext
 from baton_agent import AgentError, AgentResult, agent
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
+from tests.functional.deployed import configure_like_the_stack
 
 REGISTRY = make_registry("a", "b", "c", c={"requiredAccuracy": 50})
 
@@ -21,7 +21,7 @@ REGISTRY = make_registry("a", "b", "c", c={"requiredAccuracy": 50})
 def api(runtime_factory, monkeypatch, tmp_path):
     """(call, runtime): call(method, path, tenant=..., body=..., query=..., headers=...)."""
     from api import handler as api_lambda
-    from baton_agent.settings import WORKFLOWS_FILE, get_settings
+    from baton_agent.settings import get_settings
 
     gate = {"b": "pass"}
 
@@ -55,14 +55,7 @@ def api(runtime_factory, monkeypatch, tmp_path):
             REGISTRY,
         )
     )
-    # configured as the stack configures the API function
-    manifest, resolve = runtime.manifest, runtime.resources.resolve
-    catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps(resolve_value(manifest.catalog(), resolve)))
-    for name, value in environment_text(manifest.api_function.environment, resolve).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(WORKFLOWS_FILE, str(catalog))
-    get_settings.cache_clear()
+    configure_like_the_stack(runtime, runtime.manifest.api_function, monkeypatch, tmp_path)
     api_lambda.service.cache_clear()
 
     def call(method, path, *, tenant="acme", body=None, query=None, headers=None, raw=None):

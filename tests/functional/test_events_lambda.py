@@ -7,6 +7,7 @@ import json
 from baton.local.patches import FakeLambdaContext
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
+from tests.functional.deployed import configure_like_the_stack
 
 REGISTRY = make_registry("a", "b")
 
@@ -14,21 +15,13 @@ REGISTRY = make_registry("a", "b")
 def test_the_events_lambda_keeps_the_record_from_its_environment(
     runtime_factory, monkeypatch, tmp_path
 ):
-    from baton.deploy.manifest import environment_text, resolve_value
-    from baton_agent.settings import WORKFLOWS_FILE, get_settings
+    from baton_agent.settings import get_settings
     from events import handler as events_lambda
 
     runtime = runtime_factory(REGISTRY, {"a": echo(Calls(), "a"), "b": echo(Calls(), "b")})
     workflow = compiled({"id": "lam", "name": "Lam", "agents": ["a", "b"]}, REGISTRY)
     runtime.deploy(workflow)
-    # configured as the stack configures it: the manifest's environment, its catalog file
-    manifest, resolve = runtime.manifest, runtime.resources.resolve
-    catalog = tmp_path / "workflows.json"
-    catalog.write_text(json.dumps(resolve_value(manifest.catalog(), resolve)))
-    for name, value in environment_text(manifest.events_function.environment, resolve).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(WORKFLOWS_FILE, str(catalog))
-    get_settings.cache_clear()
+    configure_like_the_stack(runtime, runtime.manifest.events_function, monkeypatch, tmp_path)
     events_lambda.status_change_handler.cache_clear()
     try:
         started = runtime.execute(workflow, {"x": 1}, settle=False)

@@ -3,15 +3,13 @@ execution gets a record and events like any other, once per scheduled time."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from baton.deploy.manifest import environment_text, resolve_value
 from baton.local.patches import FakeLambdaContext
 from baton_service.schedules import ScheduledStartError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
+from tests.functional.deployed import configure_like_the_stack
 
 REGISTRY = make_registry("a", "b")
 DEFINITION = """\
@@ -28,19 +26,13 @@ schedule:
 
 @pytest.fixture
 def scheduler(runtime_factory, monkeypatch, tmp_path):
-    from baton_agent.settings import WORKFLOWS_FILE, get_settings
+    from baton_agent.settings import get_settings
     from schedules import handler as scheduler_lambda
 
     calls = Calls()
     runtime = runtime_factory(REGISTRY, {"a": echo(calls, "a"), "b": echo(calls, "b")})
     runtime.deploy(compiled(DEFINITION, REGISTRY))
-    manifest, resolve = runtime.manifest, runtime.resources.resolve
-    catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps(resolve_value(manifest.catalog(), resolve)))
-    for name, value in environment_text(manifest.scheduler_function.environment, resolve).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(WORKFLOWS_FILE, str(catalog))
-    get_settings.cache_clear()
+    configure_like_the_stack(runtime, runtime.manifest.scheduler_function, monkeypatch, tmp_path)
     scheduler_lambda.lifecycle.cache_clear()
     yield scheduler_lambda, runtime, calls
     get_settings.cache_clear()
