@@ -27,7 +27,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
-run: install
+run: $(STAMP)
 	$(BATON) demo
 
 test: install lint synth

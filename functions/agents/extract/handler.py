@@ -32,7 +32,7 @@ def _from_html(text: str, config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _from_json(text: str, config: dict[str, Any]) -> list[dict[str, Any]]:
-    from jsonpath_ng.ext import parse  # only JSON pages pay for it
+    from jsonpath_ng.ext.parser import parse  # only JSON pages pay for it
 
     rows, fields = config.get("jsonRows"), config.get("jsonFields")
     if not rows or not isinstance(fields, dict):

@@ -14,7 +14,9 @@ logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME
 
 @agent
 def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
-    fields = {k: data[k] for k in ("targetUrl", "currentPrice", "lastKnownPrice") if k in data}
+    fields: dict[str, Any] = {
+        k: data[k] for k in ("targetUrl", "currentPrice", "lastKnownPrice") if k in data
+    }
     message = data.get("logMessage") or "no change: " + ", ".join(
         f"{k}={v}" for k, v in fields.items()
     )
