@@ -36,6 +36,13 @@ API_HANDLER = "api.handler.handler"
 SCHEDULER_HANDLER = "schedules.handler.handler"
 API_TIMEOUT_SECONDS = 29
 """API Gateway waits at most 29 s for its integration."""
+LIFECYCLE_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:Query",
+)
+"""What the lifecycle does in the executions table (records, claims, handoffs, checkpoints)."""
 CATALOG_FILE = "/opt/baton/workflows.json"
 """Where the deployed functions find the workflow catalog (a layer the stack builds): Lambda
 environments hold at most 4 KB, too little for a catalog of many workflows."""
@@ -114,8 +121,6 @@ class FunctionDeployment:
     description: str = ""
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0
-    task_timeout_seconds: int | None = None
-    """For an agent: the TimeoutSeconds of the Tasks invoking it (longer than its own)."""
 
     @property
     def alias(self) -> str | None:
@@ -280,8 +285,7 @@ class Manifest:
         """The events Lambda: status changes of every Baton state machine."""
         executions = Ref("table", EXECUTIONS.key)
         grants = [
-            Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
-            Grant(executions, ("dynamodb:Query",)),
+            Grant(executions, LIFECYCLE_TABLE_ACTIONS),
             Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),
             Grant(Ref("bus", "events"), ("events:PutEvents",)),
             Grant(Ref("topic", "notifications"), ("sns:Publish",)),
@@ -313,8 +317,7 @@ class Manifest:
         """Starts the executions the schedules ask for, through the lifecycle (once each)."""
         executions = Ref("table", EXECUTIONS.key)
         grants = [
-            Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
-            Grant(executions, ("dynamodb:Query",)),
+            Grant(executions, LIFECYCLE_TABLE_ACTIONS),
             *(
                 Grant(
                     Ref("state_machine", w),
@@ -336,8 +339,7 @@ class Manifest:
         """The REST API's Lambda: start, inspect, list, cancel, pause, resume; workflows, agents."""
         executions = Ref("table", EXECUTIONS.key)
         grants = [
-            Grant(executions, ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
-            Grant(executions, ("dynamodb:Query",)),
+            Grant(executions, LIFECYCLE_TABLE_ACTIONS),
             *(
                 Grant(executions, ("dynamodb:Query",), suffix=f"/index/{index.name}")
                 for index in EXECUTIONS.indexes
@@ -416,8 +418,11 @@ class Manifest:
 def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> FunctionDeployment:
     name = f"{prefix}-agent-{spec.name}"
     grants = (
-        Grant(Ref("table", EXECUTIONS.key), ("dynamodb:GetItem", "dynamodb:PutItem")),
-        Grant(Ref("table", EXECUTIONS.key), ("dynamodb:BatchWriteItem",)),
+        # the stash (get, put), the handoff and checkpoint of each step (one batch write)
+        Grant(
+            Ref("table", EXECUTIONS.key),
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"),
+        ),
         Grant(Ref("table", CACHE.key), ("dynamodb:GetItem", "dynamodb:PutItem")),
         Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),
         *(Grant(Ref("secret", s), ("secretsmanager:GetSecretValue",)) for s in spec.secrets),
@@ -433,7 +438,6 @@ def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> 
         description=f"Baton agent #{spec.id} {spec.name}: {spec.description}"[:256],
         reserved_concurrency=spec.pool.max,
         provisioned_concurrency=spec.pool.warm,
-        task_timeout_seconds=spec.task_timeout_seconds,
     )
 
 
