@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -149,3 +150,24 @@ def test_boto3_at_the_printed_endpoint_sees_the_deployment(server):
     assert runs["executions"]
     tables = boto3.client("dynamodb", **options).list_tables()["TableNames"]
     assert {"baton-executions", "baton-cache", "baton-agent-stats"} <= set(tables)
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed here")
+def test_the_aws_cli_at_the_printed_endpoint_sees_the_deployment(server):
+    env = {
+        **ENV,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    result = subprocess.run(
+        ["aws", "--endpoint-url", server["aws"], "stepfunctions", "list-state-machines"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    names = {m["name"] for m in json.loads(result.stdout)["stateMachines"]}
+    assert "baton-competitor-monitoring" in names
