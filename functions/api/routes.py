@@ -9,6 +9,7 @@ Errors are JSON `{"message": ...}`: 400 names the bad field, 401 without a verif
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
@@ -98,9 +99,33 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location if part != "") or "request"
 
 
+def _problem(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":  # its location is a character offset
+        reason = (error.get("ctx") or {}).get("error")
+        return f"body: not valid JSON ({reason})" if reason else "body: not valid JSON"
+    return f"{_field(error['loc'])}: {error['msg']}"
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise json.JSONDecodeError(f"{text} is out of range for a JSON number", text, 0)
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def strict_json(text: str) -> Any:
+    """JSON as the standard says: no NaN, no Infinity, no number too large for a double
+    (Step Functions and DynamoDB would refuse them later, far from the request)."""
+    return json.loads(text, parse_float=_finite, parse_constant=_no_constants)
+
+
 def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     """The API on `service` (built once per container by the caller)."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=strict_json)
 
     def tenant() -> str:
         return str(app.context["tenant"])
@@ -128,7 +153,7 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def invalid(error: RequestValidationError) -> Response[Any]:
-        problems = [f"{_field(e['loc'])}: {e['msg']}" for e in error.errors()]
+        problems = [_problem(e) for e in error.errors()]
         return _message(HTTPStatus.BAD_REQUEST, "; ".join(problems) or "invalid request")
 
     @app.exception_handler([ExecutionNotFoundError, WorkflowNotFoundError])
@@ -152,11 +177,12 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     )
     def start(
         workflow_id: str,
-        request: Annotated[StartExecution, Body()],
+        request: Annotated[StartExecution | None, Body()] = None,
         idempotency_key: Annotated[
             str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)
         ] = None,
     ) -> Response[Any]:
+        request = request or StartExecution()  # no body: no input
         record = service().start(
             tenant(),
             workflow_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import secrets as random
 import time
 from collections.abc import Callable, Mapping
@@ -35,8 +36,11 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+EXECUTION_ID = re.compile(r"^exec_\d{1,16}_[0-9a-z]{9}$")
+
+
 def new_execution_id(clock: Callable[[], float] = time.time) -> str:
-    """`exec_<ms>_<9 chars>`, the reference document's format."""
+    """`exec_<ms>_<9 chars>`, the reference document's format (EXECUTION_ID)."""
     alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
     return f"exec_{int(clock() * 1000)}_{''.join(random.choice(alphabet) for _ in range(9))}"
 
@@ -65,6 +69,8 @@ class LifecycleService:
     def get(self, tenant: str, execution_id: str, *, with_handoffs: bool = True) -> dict[str, Any]:
         """The record; the full view adds the handoffs, the checkpoint and the current step
         (the step after the checkpoint, by the deployed definition)."""
+        if not EXECUTION_ID.match(execution_id):  # not one of ours: never a key to look up
+            raise ExecutionNotFoundError(tenant, execution_id[:100])
         record = self.store.get(tenant, execution_id)
         if record is None:
             raise ExecutionNotFoundError(tenant, execution_id)

@@ -194,7 +194,7 @@ def test_workflows_and_agents(api):
 @pytest.mark.parametrize(
     ("request_", "status", "message"),
     [
-        (("POST", "/workflows/pair/executions", {"raw": "{not json"}), 400, ""),
+        (("POST", "/workflows/pair/executions", {"raw": "{not json"}), 400, "not valid JSON"),
         (("POST", "/workflows/pair/executions", {"body": {"input": [1, 2]}}), 400, "body.input"),
         (("POST", "/workflows/pair/executions", {"body": {"inputs": {}}}), 400, "body.inputs"),
         (
@@ -222,8 +222,21 @@ def test_workflows_and_agents(api):
         (("POST", "/workflows/nope/executions", {"body": {}}), 404, "no deployed workflow 'nope'"),
         (("GET", "/workflows/nope", {}), 404, "no deployed workflow"),
         (("GET", "/workflows/nope/executions", {}), 404, "no deployed workflow"),
-        (("GET", "/executions/exec_1_nothing", {}), 404, "no execution"),
-        (("POST", "/executions/exec_1_nothing/cancel", {}), 404, "no execution"),
+        (("GET", "/executions/exec_1795669364249_abcdefghi", {}), 404, "no execution"),
+        (("POST", "/executions/exec_1795669364249_abcdefghi/cancel", {}), 404, "no execution"),
+        (("GET", "/executions/" + "x" * 3000, {}), 404, "no execution"),
+        (("GET", "/executions/exec_1%23x", {}), 404, "no execution"),
+        (("POST", "/workflows/pair/executions", {"raw": "[]"}), 400, "body"),
+        (
+            ("POST", "/workflows/pair/executions", {"raw": '{"input": {"a": NaN}}'}),
+            400,
+            "NaN is not JSON",
+        ),
+        (
+            ("POST", "/workflows/pair/executions", {"raw": '{"input": {"a": 1e999}}'}),
+            400,
+            "out of range",
+        ),
         (("GET", "/executions", {}), 404, ""),
         (("GET", "/agents", {"tenant": None}), 401, "custom:tenant"),
         (("GET", "/agents", {"tenant": "acme#corp"}), 401, "custom:tenant"),
@@ -266,3 +279,10 @@ def test_tenants_cannot_reach_each_other(api):
     assert (
         call("GET", f"/executions/{mine['executionId']}", tenant="acme")[1]["status"] == "completed"
     )
+
+
+def test_a_start_without_a_body_has_no_input(api):
+    call, runtime = api
+    status, started = call("POST", "/workflows/pair/executions")
+    assert status == 201 and started["input"] == {}
+    assert runtime.services.settle("acme", started["executionId"])["status"] == "completed"
