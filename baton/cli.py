@@ -331,10 +331,11 @@ def serve(
         runtime.put_secrets(offline_secrets())
         for workflow in workflows:
             runtime.deploy(workflow)
-        uses_site = any(
-            w.workflow.initial_data.get("baseUrl") == PLACEHOLDER_URL for w in workflows
-        )
-        defaults = {"baseUrl": site.base_url} if uses_site else {}
+        defaults = {
+            w.workflow.id: {"baseUrl": site.base_url}
+            for w in workflows
+            if w.workflow.initial_data.get("baseUrl") == PLACEHOLDER_URL
+        }
         aws = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
         aws.start()
         server = LocalServer(LocalApi(runtime, signing_key(project_root()), defaults), host, port)

@@ -1,5 +1,5 @@
-"""Baton's Lambda functions: one per agent, and the events function, each with its own role,
-log group and X-Ray tracing, built from the manifest's FunctionDeployment."""
+"""Baton's Lambda functions (one per agent; the events, API and scheduler functions), each with
+its own role, log group and X-Ray tracing, built from the manifest's FunctionDeployment."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class LambdaPackage(Construct):
     def _catalog_layer(self, manifest: Manifest, build_dir: Path) -> lambda_.LayerVersion:
         """The catalog as a file at CATALOG_FILE (/opt/...), for the lifecycle and the API."""
         relative = Path(CATALOG_FILE).relative_to("/opt")
-        folder = build_dir / "catalog"
+        folder = build_dir / f"catalog-{manifest.prefix}"
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(json.dumps(manifest.catalog(), indent=1), encoding="utf-8")
         return lambda_.LayerVersion(

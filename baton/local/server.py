@@ -32,12 +32,13 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 class DeliveringApiService(ApiService):
     """The API service, with each run it starts or stops followed to its end, its status
-    events delivered (EventBridge's part in the cloud); `defaults` fill a start's input."""
+    events delivered (EventBridge's part in the cloud); `defaults[workflow]` fill the input of
+    that workflow's starts (the demo site's address, say)."""
 
-    def __init__(self, services: LocalServices, defaults: Mapping[str, Any]) -> None:
+    def __init__(self, services: LocalServices, defaults: Mapping[str, Mapping[str, Any]]) -> None:
         super().__init__(services.lifecycle, services.catalog, services.stats, services.region)
         self.services = services
-        self.defaults = dict(defaults)
+        self.defaults = {k: dict(v) for k, v in defaults.items()}
 
     def _follow(self, record: dict[str, Any]) -> dict[str, Any]:
         args = (record["tenant"], record["executionId"])
@@ -48,7 +49,9 @@ class DeliveringApiService(ApiService):
         self, tenant: str, workflow_id: str, data: Mapping[str, Any], **options: Any
     ) -> dict[str, Any]:
         return self._follow(
-            super().start(tenant, workflow_id, {**self.defaults, **data}, **options)
+            super().start(
+                tenant, workflow_id, {**self.defaults.get(workflow_id, {}), **data}, **options
+            )
         )
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
@@ -64,7 +67,12 @@ class DeliveringApiService(ApiService):
 class LocalApi:
     """HTTP request → verified claims → API Gateway event → the API's routes → response."""
 
-    def __init__(self, runtime: LocalRuntime, key: str, defaults: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        runtime: LocalRuntime,
+        key: str,
+        defaults: Mapping[str, Mapping[str, Any]] | None = None,
+    ):
         from api.routes import create_app
 
         self.service = DeliveringApiService(runtime.services, defaults or {})
