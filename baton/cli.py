@@ -30,7 +30,9 @@ from baton.definition.loader import (
     workflow_files,
 )
 from baton.definition.registry import AgentRegistry
+from baton.definition.resolved import ResolvedWorkflow
 from baton.definition.schema import workflow_schema
+from baton.definition.triggers import trigger_cycle_problems
 
 app = typer.Typer(
     help="Baton: automation workflows compiled to AWS Step Functions, run offline on moto.",
@@ -125,6 +127,7 @@ def validate(
     """Check workflow files; print "ok" per file, or every problem of every file."""
     agents = _registry(registry)
     problems: list[Problem] = []
+    validated: dict[str, ResolvedWorkflow] = {}
     for path in paths:
         try:
             if path.name == REGISTRY_FILE:
@@ -135,12 +138,31 @@ def validate(
                     )
                 )
             else:
-                compile_workflow(load_workflow(path, agents))
+                workflow = load_workflow(path, agents)
+                compile_workflow(workflow)
+                validated[workflow.id] = workflow
                 out.print(Text.assemble((f"{path}: ", "bold"), ("ok", "green")))
         except DefinitionError as error:
             problems += error.problems
+    problems += trigger_cycle_problems(
+        [*validated.values(), *_project_workflows(agents, exclude=set(validated))],
+        only=set(validated),
+    )
     if problems:
         _fail(problems)
+
+
+def _project_workflows(agents: AgentRegistry, exclude: set[str]) -> list[ResolvedWorkflow]:
+    """The project's other valid workflows (statemachines/): a trigger may lead through them."""
+    found = []
+    for path in workflow_files():
+        try:
+            workflow = load_workflow(path, agents)
+        except DefinitionError:
+            continue  # its own problems are reported when it is validated
+        if workflow.id not in exclude:
+            found.append(workflow)
+    return found
 
 
 @app.command("compile")

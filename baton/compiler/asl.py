@@ -63,6 +63,11 @@ class CompiledWorkflow:
         return sorted(names)
 
 
+def _number(value: float) -> str:
+    """A number written exactly (`85.1234449`, not `85.1234`), integers without a fraction."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _jsonata_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
@@ -148,7 +153,7 @@ class _Builder:
             fields["checkpoint"] = _jsonata_string(checkpoint)
         fields |= {
             "attempt": "$states.context.State.RetryCount+1",
-            "requiredAccuracy": f"{spec.required_accuracy:g}",
+            "requiredAccuracy": _number(spec.required_accuracy),
             "data": "$data",
             "context": "$ctx",
             **(extra or {}),

@@ -20,6 +20,7 @@ from baton.compiler.limits import MAX_DEFINITION_BYTES
 from baton.compiler.naming import EXECUTIONS_TABLE_KEY, placeholder_key
 from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.registry import AgentRegistry, AgentSpec
+from baton.definition.triggers import trigger_cycle_problems
 from baton.definition.workflow import Schedule
 from baton_agent import settings as env
 from baton_agent.tables import AGENT_STATS, ALL_TABLES, CACHE, EXECUTIONS, TableSpec
@@ -447,7 +448,12 @@ def build_manifest(
     *,
     prefix: str = DEFAULT_PREFIX,
 ) -> Manifest:
-    """The manifest of a deployment; DefinitionError when a workflow cannot deploy as it is."""
+    """The manifest of a deployment; DefinitionError when a workflow cannot deploy as it is
+    (too large once substituted, or in a cycle of triggers)."""
+    workflows = list(workflows)
+    cycles = trigger_cycle_problems(w.workflow for w in workflows)
+    if cycles:
+        raise DefinitionError(cycles)
     if not PREFIX_PATTERN.match(prefix):
         raise ValueError(
             f"prefix {prefix!r}: 1 to 15 lowercase letters, digits or '-', starting with a letter"

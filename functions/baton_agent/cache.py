@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -62,7 +63,8 @@ class ResultCache(Protocol):
 
 
 class DynamoResultCache:
-    """The cache table (see tables.CACHE): `expiresAt` is DynamoDB's TTL attribute."""
+    """The cache table (see tables.CACHE): `expiresAt` is DynamoDB's TTL attribute (seconds),
+    `expiresAtMs` the exact expiry a read checks."""
 
     def __init__(self, table: str, client: Any, clock: Callable[[], float] = time.time) -> None:
         self.table = table
@@ -73,8 +75,13 @@ class DynamoResultCache:
         item = self.client.get_item(
             TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True
         ).get("Item")
-        if not item or float(item["expiresAt"]["N"]) <= self.clock():
-            return None  # an expired item is a miss even before DynamoDB deletes it
+        if not item:
+            return None
+        expires_ms = int(
+            item.get("expiresAtMs", {"N": str(int(item["expiresAt"]["N"]) * 1000)})["N"]
+        )
+        if self.clock() * 1000 >= expires_ms:
+            return None  # expired to the millisecond, even before DynamoDB deletes it
         result = json.loads(item["result"]["S"])
         return CachedResult(result["data"], float(result["accuracy"]), float(item["storedAt"]["N"]))
 
@@ -90,7 +97,10 @@ class DynamoResultCache:
                 "tenant": {"S": tenant},
                 "result": {"S": canonical_json({"data": result.data, "accuracy": result.accuracy})},
                 "storedAt": {"N": repr(now)},
-                "expiresAt": {"N": str(int(now + ttl_seconds))},
+                # the hit check reads milliseconds; DynamoDB's TTL (whole seconds) never
+                # deletes an item before then
+                "expiresAtMs": {"N": str(math.ceil((now + ttl_seconds) * 1000))},
+                "expiresAt": {"N": str(math.ceil(now + ttl_seconds))},
             },
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
-from baton_agent.errors import AccuracyBelowThreshold, AgentInputError, SecretLeakError
+from baton_agent.errors import (
+    AccuracyBelowThreshold,
+    AgentError,
+    AgentInputError,
+    SecretLeakError,
+)
 from baton_agent.observability import StepMetrics, traced
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
@@ -200,11 +206,17 @@ def _context_from(
 
 
 def _as_result(value: AgentResult | dict[str, Any], agent: str) -> AgentResult:
-    if isinstance(value, AgentResult):
-        return value
     if isinstance(value, dict):
         return AgentResult(data=value)
-    raise TypeError(f"agent {agent} returned {type(value).__name__}, not AgentResult or dict")
+    if not isinstance(value, AgentResult):
+        raise TypeError(f"agent {agent} returned {type(value).__name__}, not AgentResult or dict")
+    accuracy = value.accuracy
+    valid = isinstance(accuracy, int | float) and not isinstance(accuracy, bool)
+    if not valid or not math.isfinite(accuracy) or not 0 <= accuracy <= 100:
+        raise AgentError(
+            f"agent {agent} returned accuracy {accuracy!r}: an accuracy is a number from 0 to 100"
+        )
+    return value
 
 
 def _response(

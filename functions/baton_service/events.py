@@ -24,6 +24,8 @@ from baton_service.history import last_failure, running_step
 from baton_service.lifecycle import LifecycleService, run_number
 
 SOURCE = "baton"
+MAX_TRIGGER_DEPTH = 10
+"""At most this many executions in a chain of triggers: a safety net behind the cycle check."""
 RETENTION_TAG = "baton-retention-days"
 """Archived records carry their workflow's retention in days; the bucket's lifecycle rules
 (one per retention the deployment uses) expire them when it has passed."""
@@ -282,17 +284,28 @@ class StatusChangeHandler:
     def _start_triggers(
         self, record: dict[str, Any], on: str, data: Mapping[str, Any]
     ) -> list[str]:
-        """Start the workflows this one triggers `on` this outcome; a trigger that cannot start
-        (an unknown workflow) is reported as a "Trigger Failed" event, not raised."""
+        """Start the workflows this one triggers `on` this outcome, each once per run (the start
+        is keyed by the run); a trigger that cannot start (an unknown workflow, a chain deeper
+        than MAX_TRIGGER_DEPTH) is reported as a "Trigger Failed" event, not raised."""
         workflow = self.lifecycle.catalog.get(record["workflowId"])
+        depth = int(record.get("triggerDepth", 0)) + 1
         started = []
         for trigger in (t for t in (workflow.triggers if workflow else ()) if t.on == on):
             try:
-                started.append(
-                    self.lifecycle.start(trigger.workflow, data, tenant=record["tenant"])[
-                        "executionId"
-                    ]
+                if depth > MAX_TRIGGER_DEPTH:
+                    raise LifecycleError(
+                        f"the chain of triggers is {MAX_TRIGGER_DEPTH} executions deep: "
+                        f"{trigger.workflow} is not started (is there a cycle of triggers?)"
+                    )
+                key = f"trigger:{record['executionId']}:{record.get('run')}:{on}:{trigger.workflow}"
+                execution = self.lifecycle.start(
+                    trigger.workflow,
+                    data,
+                    tenant=record["tenant"],
+                    idempotency_key=key,
+                    trigger_depth=depth,
                 )
+                started.append(execution["executionId"])
             except LifecycleError as err:
                 self._publish(
                     [

@@ -98,8 +98,10 @@ class LifecycleService:
         tenant: str = "default",
         idempotency_key: str | None = None,
         no_cache: bool = False,
+        trigger_depth: int = 0,
     ) -> dict[str, Any]:
-        """Start an execution; the same key and input give the same execution back."""
+        """Start an execution; the same key and input give the same execution back.
+        `trigger_depth` counts the executions whose triggers led to this one."""
         workflow = self._workflow(workflow_id)
         data = dict(data or {})
         execution_id = new_execution_id()
@@ -124,6 +126,7 @@ class LifecycleService:
                 "idempotencyKey": idempotency_key,
                 "noCache": no_cache,
                 "recoveries": 0,
+                "triggerDepth": trigger_depth,
                 "runs": [],
                 "expiresAt": expires_at,
             }

@@ -156,3 +156,30 @@ def test_token_is_refused_for_a_tenant_name_with_a_key_separator():
     result = baton("token", "acme#corp")
     assert result.returncode == 2
     assert "lowercase letters, digits or '-'" in result.stderr
+
+
+def test_validate_refuses_a_cycle_of_triggers_through_several_files(tmp_path):
+    ping = tmp_path / "ping.yaml"
+    pong = tmp_path / "pong.yaml"
+    solo = tmp_path / "solo.yaml"
+    ping.write_text(
+        "id: ping\nname: Ping\nagents: [log]\ntriggers: [{'on': completed, workflow: pong}]\n"
+    )
+    pong.write_text(
+        "id: pong\nname: Pong\nagents: [log]\ntriggers: [{'on': failed, workflow: ping}]\n"
+    )
+    solo.write_text(
+        "id: solo\nname: Solo\nagents: [log]\ntriggers: [{'on': completed, workflow: solo}]\n"
+    )
+    result = baton("validate", str(ping), str(pong), str(solo))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "triggers itself" in line]
+    assert len(errors) == 3, result.stderr
+    assert any("ping triggers itself (ping → pong → ping)" in line for line in errors)
+    assert any("solo triggers itself (solo → solo)" in line for line in errors)
+    assert all(": triggers:" in line for line in errors)  # file and field named
+    fine = tmp_path / "fine.yaml"
+    fine.write_text(
+        "id: fine\nname: Fine\nagents: [log]\ntriggers: [{'on': completed, workflow: solo}]\n"
+    )
+    assert baton("validate", str(fine)).returncode == 0

@@ -89,3 +89,18 @@ def test_no_cache_runs_the_agent(setup):
     record = runtime.run(workflow, {"q": 1}, no_cache=True)
     assert calls.count("a") == 2
     assert record.handoff("a").cached is False
+
+
+@pytest.mark.parametrize("stored_at", [1_000_000.0, 1_000_000.999, 1_000_000.4999])
+def test_an_entry_is_a_hit_until_its_ttl_has_passed_to_the_millisecond(setup, clock, stored_at):
+    """A 60 s entry stored at a fractional second used to expire up to 1 s early."""
+    runtime, workflow, calls = setup
+    clock.now = stored_at
+    runtime.run(workflow, {"q": 1})
+    clock.now = stored_at + 59.998
+    assert runtime.run(workflow, {"q": 1}).handoff("a").cached is True
+    clock.now = stored_at + 60.001
+    assert runtime.run(workflow, {"q": 1}).handoff("a").cached is False
+    assert calls.count("a") == 2
+    item = boto3.client("dynamodb").scan(TableName=get_settings().cache_table)["Items"][0]
+    assert int(item["expiresAt"]["N"]) >= stored_at + 60.001 + 60  # TTL never deletes a live one

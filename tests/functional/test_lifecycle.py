@@ -441,3 +441,65 @@ def test_a_status_event_without_input_or_output_finds_its_run_by_arn(runtime_fac
     # an event of a run that is not Baton's (another name) changes nothing
     foreign = {**stripped, "detail": {**stripped["detail"], "name": "someone-else-1"}}
     assert runtime.services.handler.handle(foreign) == {"ignored": "not a Baton run"}
+
+
+def test_a_self_triggering_workflow_stops_at_the_chain_depth_bound(runtime_factory):
+    """A cycle that escaped validation (deployed by hand) chains at most MAX_TRIGGER_DEPTH
+    executions after the first, then says why it stopped."""
+    from baton_service.events import MAX_TRIGGER_DEPTH
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    loop = compiled(
+        {
+            "id": "loop",
+            "name": "Loop",
+            "agents": ["a"],
+            "triggers": [{"on": "completed", "workflow": "loop"}],
+            "config": {"autoRecovery": False},
+        },
+        REGISTRY,
+    )
+    runtime.execute(loop, {})
+    # deliver each chained run's events, as EventBridge would
+    for _ in range(3 * MAX_TRIGGER_DEPTH):
+        executions, _ = runtime.services.lifecycle.list_executions(
+            "default", workflow_id="loop", limit=100
+        )
+        running = [e["executionId"] for e in executions if e["status"] == "running"]
+        if not running:
+            break
+        for execution_id in running:
+            runtime.services.settle("default", execution_id)
+    executions, _ = runtime.services.lifecycle.list_executions(
+        "default", workflow_id="loop", limit=100
+    )
+    assert len(executions) == MAX_TRIGGER_DEPTH + 1
+    assert all(e["status"] == "completed" for e in executions)
+    assert calls.count("a") == MAX_TRIGGER_DEPTH + 1
+    failures = [e for e in runtime.services.events() if e["detail-type"] == "Trigger Failed"]
+    assert len(failures) == 1
+    assert "the chain of triggers is 10 executions deep" in failures[0]["detail"]["reason"]
+
+
+def test_a_replayed_success_starts_the_dependent_workflow_once(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    runtime.deploy(compiled({"id": "down", "name": "Down", "agents": ["c"]}, REGISTRY))
+    upstream = compiled(
+        {
+            "id": "up",
+            "name": "Up",
+            "agents": ["a"],
+            "triggers": [{"on": "completed", "workflow": "down"}],
+        },
+        REGISTRY,
+    )
+    done = runtime.execute(upstream, {})
+    event = runtime.services.status_change_event(done["currentRun"])
+    again = runtime.services.handler.handle(event)  # EventBridge delivers at least once
+    assert again == {"ignored": "the execution is completed"}
+    started, _ = runtime.services.lifecycle.list_executions("default", workflow_id="down")
+    assert len(started) == 1
+    kinds = [e["detail-type"] for e in runtime.services.events()]
+    assert kinds.count("Workflow Completed") == 1

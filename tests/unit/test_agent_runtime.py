@@ -78,3 +78,27 @@ def test_metrics_can_be_disabled(monkeypatch, capsys):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     doubler(event(n=2))
     assert '"_aws"' not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("accuracy", [1e9, -1, 100.0001, float("nan"), float("inf"), True, "99"])
+def test_an_accuracy_that_is_not_a_number_from_0_to_100_is_an_agent_error(accuracy):
+    from baton_agent import AgentError
+
+    @agent
+    def wild(data, context):
+        return AgentResult(data={"x": 1}, accuracy=accuracy)
+
+    with pytest.raises(
+        AgentError, match=r"agent wild returned accuracy .*: an accuracy is a number from 0 to 100"
+    ) as caught:
+        wild({"agent": "wild", "data": {}, "context": {}})
+    assert type(caught.value) is AgentError  # the name Step Functions retries, like any failure
+
+
+@pytest.mark.parametrize("accuracy", [0, 100, 99.5])
+def test_accuracies_at_and_inside_the_bounds_pass(accuracy):
+    @agent
+    def fine(data, context):
+        return AgentResult(data={"x": 1}, accuracy=accuracy)
+
+    assert fine({"agent": "fine", "data": {}, "context": {}})["accuracy"] == accuracy

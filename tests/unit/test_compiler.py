@@ -366,3 +366,12 @@ def test_agent_names_never_clash_with_generated_state_names():
     inner = asl["States"]["Parallel: group + router"]["ItemProcessor"]["States"]
     assert {"group", "router"} <= set(inner)
     assert asl["States"]["Parallel: group + router"]["Next"] == "If after router"
+
+
+@pytest.mark.parametrize(
+    ("required", "written"), [(85.1234449, "85.1234449"), (95, "95"), (0.1, "0.1")]
+)
+def test_required_accuracy_is_written_exactly(required, written):
+    registry = make_registry("a", a={"requiredAccuracy": required})
+    task = compiled({"id": "acc", "name": "Acc", "agents": ["a"]}, registry).asl["States"]["a"]
+    assert f'"requiredAccuracy":{written},' in task["Arguments"]["Payload"]

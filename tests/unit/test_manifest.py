@@ -179,3 +179,30 @@ def _scopes(asl):
     for state in asl["States"].values():
         if state.get("Type") == "Map":
             yield from _scopes(state["ItemProcessor"])
+
+
+def test_a_deployment_with_a_cycle_of_triggers_is_refused():
+    registry = make_registry("a")
+    ping = compiled(
+        {
+            "id": "ping",
+            "name": "Ping",
+            "agents": ["a"],
+            "triggers": [{"on": "completed", "workflow": "pong"}],
+        },
+        registry,
+    )
+    pong = compiled(
+        {
+            "id": "pong",
+            "name": "Pong",
+            "agents": ["a"],
+            "triggers": [{"on": "failed", "workflow": "ping"}],
+        },
+        registry,
+    )
+    with pytest.raises(DefinitionError) as caught:
+        build_manifest(registry, [ping, pong])
+    assert [p.path for p in caught.value.problems] == ["triggers", "triggers"]
+    assert "ping triggers itself (ping → pong → ping)" in caught.value.problems[0].message
+    assert build_manifest(registry, [ping]).workflows["ping"].triggers[0].workflow == "pong"
