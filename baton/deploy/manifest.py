@@ -183,6 +183,7 @@ class WorkflowDeployment:
     graph: str = ""
     """The compiled state machine as a Mermaid flowchart."""
     schedule: ScheduleDeployment | None = None
+    abort_agents: tuple[str, ...] = ()
 
     def catalog_entry(self) -> dict[str, Any]:
         """What the lifecycle and the API know of this workflow (catalog.WorkflowInfo)."""
@@ -194,6 +195,8 @@ class WorkflowDeployment:
             "maxRecoveries": self.max_recoveries,
             "retentionSeconds": self.retention_seconds,
             "triggers": [{"on": t.on, "workflow": t.workflow} for t in self.triggers],
+            "abortAgents": list(self.abort_agents),
+            "timeoutSeconds": self.timeout_seconds,
             "description": self.description,
             "definition": self.source,
             "graph": self.graph,
@@ -401,6 +404,9 @@ class Manifest:
             source=workflow.source.model_dump(mode="json", exclude_defaults=True),
             graph=draw(compiled.asl, "mermaid"),
             schedule=self._schedule(workflow.id, workflow.source.schedule),
+            abort_agents=tuple(
+                sorted(a for a, p in workflow.policies.items() if p.strategy == "abort")
+            ),
         )
 
     def _schedule(self, workflow_id: str, schedule: Schedule | None) -> ScheduleDeployment | None:

@@ -33,6 +33,10 @@ class WorkflowInfo:
     auto_recovery: bool = True
     max_recoveries: int = 1
     triggers: tuple[Trigger, ...] = field(default_factory=tuple)
+    abort_agents: frozenset[str] = frozenset()
+    """Agents whose failure aborts the workflow (`strategy: abort`): never auto-recovered."""
+    timeout_seconds: int = 0
+    """The execution's time budget across all its runs (0: not known here)."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """What the API shows of it: description, the definition as written, its Mermaid graph."""
 
@@ -47,6 +51,8 @@ class WorkflowInfo:
             max_recoveries=int(entry.get("maxRecoveries", 1)),
             triggers=tuple(Trigger(t["on"], t["workflow"]) for t in entry.get("triggers", [])),
             retention_seconds=int(entry["retentionSeconds"]),
+            abort_agents=frozenset(entry.get("abortAgents", [])),
+            timeout_seconds=int(entry.get("timeoutSeconds", 0)),
             details={k: entry[k] for k in ("description", "definition", "graph") if k in entry},
         )
 

@@ -24,6 +24,8 @@ from baton_service.history import last_failure, running_step
 from baton_service.lifecycle import LifecycleService, run_number
 
 SOURCE = "baton"
+NEVER_RECOVERED = frozenset({"AgentInputError"})
+"""Errors another run cannot fix: bad input (never retried either)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
 RETENTION_TAG = "baton-retention-days"
@@ -56,6 +58,15 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat(timespec="milliseconds")
     return str(value)
+
+
+def _elapsed_seconds(record: Mapping[str, Any]) -> float:
+    """Time since the execution started: its budget covers all its runs."""
+    try:
+        started = datetime.fromisoformat(str(record["startTime"]))
+    except (KeyError, ValueError):
+        return 0.0
+    return (datetime.now(UTC) - started).total_seconds()
 
 
 class StatusChangeHandler:
@@ -142,15 +153,31 @@ class StatusChangeHandler:
         self._start_triggers(
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
         )
-        workflow = self.lifecycle.catalog.get(record["workflowId"])
-        if (
-            workflow
-            and workflow.auto_recovery
-            and int(record.get("recoveries", 0)) < workflow.max_recoveries
-        ):
+        reason = self._no_recovery(record, detail, error)
+        if reason is None:
             self.lifecycle.resume(record["tenant"], record["executionId"], recovery=True)
             return {"status": "failed", "recovering": True}
-        return {"status": "failed"}
+        return {"status": "failed", "notRecovered": reason}
+
+    def _no_recovery(
+        self, record: Mapping[str, Any], detail: Mapping[str, Any], error: Mapping[str, Any]
+    ) -> str | None:
+        """Why a failed execution is not resumed automatically (None: it is). Recovery never
+        defeats what the user asked for: an abort, an input no retry can fix, the timeout."""
+        workflow = self.lifecycle.catalog.get(record["workflowId"])
+        if workflow is None or not workflow.auto_recovery:
+            return "auto-recovery is off"
+        if int(record.get("recoveries", 0)) >= workflow.max_recoveries:
+            return f"recovered {workflow.max_recoveries} times already (maxRecoveries)"
+        if detail.get("status") == "TIMED_OUT":
+            return "the workflow timed out"
+        if error.get("errorType") in NEVER_RECOVERED:
+            return f"{error.get('errorType')} cannot be fixed by another run"
+        if error.get("agentName") in workflow.abort_agents:
+            return f"{error.get('agentName')} aborts the workflow when it fails (strategy: abort)"
+        if workflow.timeout_seconds and _elapsed_seconds(record) >= workflow.timeout_seconds:
+            return "the workflow's time budget is spent"
+        return None
 
     def _aborted(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         if record["status"] == "paused":

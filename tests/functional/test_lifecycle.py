@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from baton_agent import AgentError, AgentResult, agent
+from baton_agent import AgentError, AgentInputError, AgentResult, agent
 from baton_service.exceptions import IdempotencyConflictError, InvalidTransitionError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
@@ -503,3 +503,60 @@ def test_a_replayed_success_starts_the_dependent_workflow_once(runtime_factory):
     assert len(started) == 1
     kinds = [e["detail-type"] for e in runtime.services.events()]
     assert kinds.count("Workflow Completed") == 1
+
+
+def recovering(**config):
+    """Five steps, auto-recovery on (the default) with room for several recoveries."""
+    return {
+        "id": "rec",
+        "name": "Rec",
+        "agents": list(NAMES),
+        "config": {"maxRecoveries": 3, **config},
+    }
+
+
+def test_an_aborting_agent_is_called_once_and_never_recovered(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", always_fail=True)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = {**recovering(), "fallbacks": {"b": {"strategy": "abort"}}}
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert record["status"] == "failed"
+    assert calls.count("b") == 1 and len(record["runs"]) == 1
+    assert record["recoveries"] == 0
+
+
+def test_an_input_error_is_never_recovered(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {
+        "b": echo(calls, "b", always_fail=True, error=AgentInputError)
+    }
+    runtime = runtime_factory(REGISTRY, handlers)
+    record = runtime.execute(compiled(recovering(), REGISTRY))
+    assert record["status"] == "failed" and record["error"]["errorType"] == "AgentInputError"
+    assert calls.count("b") == 1 and len(record["runs"]) == 1
+
+
+def test_a_timed_out_workflow_is_not_resumed_with_a_fresh_timeout(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=2.5)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    started = time.monotonic()
+    record = runtime.execute(compiled(recovering(timeout="1s"), REGISTRY))
+    assert record["status"] == "failed" and record["error"]["errorType"] == "States.Timeout"
+    assert len(record["runs"]) == 1 and record["recoveries"] == 0
+    assert calls.count("c") == 0  # nothing after the timeout ran, in this run or another
+    assert time.monotonic() - started < 5
+
+
+def test_recovery_stops_when_the_time_budget_of_all_runs_is_spent(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {
+        "b": echo(calls, "b", sleep=1.2, always_fail=True)
+    }
+    runtime = runtime_factory(REGISTRY, handlers)
+    record = runtime.execute(compiled(recovering(timeout="2s", maxRetries=0), REGISTRY))
+    assert record["status"] == "failed" and record["error"]["errorType"] == "AgentError"
+    # run 1 fails at ~1.2 s (recovered: budget left), run 2 at ~2.4 s: the 2 s budget is spent
+    assert len(record["runs"]) == 2 and record["recoveries"] == 1
+    assert calls.count("b") == 2
