@@ -23,3 +23,8 @@ class AccuracyBelowThreshold(AgentError):
 
 class SecretLeakError(AgentInputError):
     """An agent returned data containing a secret it resolved: refused, and never retried."""
+
+
+class PayloadTooLargeError(AgentInputError):
+    """A result Step Functions could not carry (over 256 KiB): refused before anything is
+    written, and never retried (the same data would be refused again)."""

@@ -24,6 +24,7 @@ from baton_agent.errors import (
     AccuracyBelowThreshold,
     AgentError,
     AgentInputError,
+    PayloadTooLargeError,
     SecretLeakError,
 )
 from baton_agent.observability import StepMetrics, traced
@@ -177,6 +178,28 @@ def _refuse_leaks(ctx: AgentContext, data: dict[str, Any]) -> None:
         raise SecretLeakError(f"agent {ctx.agent} returned a secret value in its data; refused")
 
 
+MAX_PAYLOAD_BYTES = 262_144
+"""Step Functions carries at most 256 KiB between states (UTF-8 bytes of the JSON)."""
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def _refuse_oversized(ctx: AgentContext, data: Mapping[str, Any], response: Any) -> None:
+    """Refuse a result Step Functions could not carry (its response, or the workflow data it
+    merges into): checkpointed, it would fail every resume the same way."""
+    sizes = {"the result": _json_bytes(response)}
+    if ctx.checkpoint is not None:  # a step (not a group member) merges it into the data
+        sizes["the workflow data with it"] = _json_bytes({**data, **response["data"]})
+    for what, size in sizes.items():
+        if size > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError(
+                f"agent {ctx.agent}: {what} is {size:,} bytes; Step Functions carries at most "
+                f"{MAX_PAYLOAD_BYTES:,} between states"
+            )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -324,6 +347,7 @@ def agent(
                 hit = _best_effort("cache read", lambda: cache().get(key))
                 if hit is not None and hit.accuracy >= ctx.required_accuracy:
                     response = _response(ctx, hit.data, hit.accuracy, started, cached=True)
+                    _refuse_oversized(ctx, data, response)
                     return _recorded(ctx, log, data, response)
             result = _as_result(function(data, ctx), ctx.agent)
             _refuse_leaks(ctx, result.data)
@@ -333,6 +357,8 @@ def agent(
                 )
                 logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})
                 raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
+            response = _response(ctx, result.data, result.accuracy, started, cached=False)
+            _refuse_oversized(ctx, data, response)  # before any write: nothing to undo
             if key is not None and ctx.cache is not None:
                 stored = CachedResult(result.data, result.accuracy, time.time())
                 ttl = ctx.cache.ttl_seconds
@@ -340,7 +366,6 @@ def agent(
                     "cache write",
                     lambda: cache().put(key, stored, ttl, agent=ctx.agent, tenant=ctx.tenant),
                 )
-            response = _response(ctx, result.data, result.accuracy, started, cached=False)
             return _recorded(ctx, log, data, response)
 
         return handler
