@@ -163,14 +163,38 @@ class Dispatcher:
     def _call(
         self, name: str, handler: Handler, body: Any, response_headers: dict[str, Any]
     ) -> bytes:
+        """Call the handler as Lambda does, and stop waiting at the function's timeout:
+        Lambda then reports `Sandbox.Timedout`. (Lambda also kills the function; a thread
+        cannot be killed, so the late attempt goes on: the agent runtime's deadline check
+        keeps it from writing anything.)"""
         event = json.loads(body) if body else {}
         memory, timeout_s = self.contexts[name]
-        try:
-            result = handler(event, FakeLambdaContext(name, memory, timeout_s))
-        except Exception as err:  # the Lambda runtime reports any exception as a function error
+        context = FakeLambdaContext(name, memory, timeout_s)
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                outcome["result"] = handler(event, context)
+            except Exception as err:  # Lambda reports any exception as a function error
+                outcome["error"] = err
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name=f"lambda:{name}", daemon=True).start()
+        if not done.wait(timeout_s):
             response_headers["x-amz-function-error"] = "Unhandled"
-            return _error_payload(err)
-        return json.dumps(result, default=str).encode()
+            return json.dumps(
+                {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {context.aws_request_id} Error: "
+                    f"Task timed out after {timeout_s:.2f} seconds",
+                }
+            ).encode()
+        if "error" in outcome:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return _error_payload(outcome["error"])
+        return json.dumps(outcome["result"], default=str).encode()
 
 
 def _error_payload(err: BaseException) -> bytes:

@@ -28,3 +28,8 @@ class SecretLeakError(AgentInputError):
 class PayloadTooLargeError(AgentInputError):
     """A result Step Functions could not carry (over 256 KiB): refused before anything is
     written, and never retried (the same data would be refused again)."""
+
+
+class AttemptAbandonedError(AgentError):
+    """An attempt that ended after its function's timeout: Step Functions no longer waits for
+    it, so it writes nothing (no cache entry, handoff or checkpoint)."""

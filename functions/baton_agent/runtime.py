@@ -24,6 +24,7 @@ from baton_agent.errors import (
     AccuracyBelowThreshold,
     AgentError,
     AgentInputError,
+    AttemptAbandonedError,
     PayloadTooLargeError,
     SecretLeakError,
 )
@@ -200,6 +201,17 @@ def _refuse_oversized(ctx: AgentContext, data: Mapping[str, Any], response: Any)
             )
 
 
+def _refuse_abandoned(ctx: AgentContext, lambda_context: Any) -> None:
+    """Only the attempt Step Functions still waits for may write: past its deadline, Lambda
+    has reported a timeout (and another attempt or the fallback has taken over)."""
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    if remaining is not None and remaining() <= 0:
+        raise AttemptAbandonedError(
+            f"agent {ctx.agent} finished attempt {ctx.attempt} of {ctx.step} after its timeout: "
+            "its result is not recorded"
+        )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -318,7 +330,7 @@ def agent(
             metrics = StepMetrics(agent_name)
             try:
                 with traced(agent_name, str(fields.get("step", agent_name))):
-                    response = run(event)
+                    response = run(event, lambda_context)
                 meta = response["meta"]
                 metrics.succeeded(meta["durationMs"], response["accuracy"], cached=meta["cached"])
                 return response
@@ -335,7 +347,7 @@ def agent(
             finally:
                 metrics.flush()
 
-        def run(event: dict[str, Any]) -> dict[str, Any]:
+        def run(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
             ctx = _context_from(event, secrets(), stash())
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
@@ -348,6 +360,7 @@ def agent(
                 if hit is not None and hit.accuracy >= ctx.required_accuracy:
                     response = _response(ctx, hit.data, hit.accuracy, started, cached=True)
                     _refuse_oversized(ctx, data, response)
+                    _refuse_abandoned(ctx, lambda_context)
                     return _recorded(ctx, log, data, response)
             result = _as_result(function(data, ctx), ctx.agent)
             _refuse_leaks(ctx, result.data)
@@ -359,6 +372,7 @@ def agent(
                 raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
             response = _response(ctx, result.data, result.accuracy, started, cached=False)
             _refuse_oversized(ctx, data, response)  # before any write: nothing to undo
+            _refuse_abandoned(ctx, lambda_context)
             if key is not None and ctx.cache is not None:
                 stored = CachedResult(result.data, result.accuracy, time.time())
                 ttl = ctx.cache.ttl_seconds
