@@ -135,7 +135,8 @@ class ApiService:
 
     def _view(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record as the API shows it: every run with its console URL."""
-        view = {k: v for k, v in record.items() if k not in ("inputHash", "expiresAt")}
+        hidden = ("inputHash", "expiresAt", "announcedRun")  # bookkeeping, not the record
+        view = {k: v for k, v in record.items() if k not in hidden}
         view["runs"] = [
             {"executionArn": arn, "consoleUrl": console_url(self.region, arn)}
             for arn in record.get("runs", [])

@@ -108,6 +108,13 @@ class StatusChangeHandler:
 
     # statuses --------------------------------------------------------------------------
     def _running(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        """Announce the run once, and only while it runs (a late or replayed RUNNING event
+        after the end, or a second delivery, announces nothing)."""
+        if record["status"] not in ("running", "pending"):
+            return {"ignored": f"the execution is {record['status']}"}
+        run = str(detail["executionArn"])
+        if not self.store.mark_once(record["tenant"], record["executionId"], "announcedRun", run):
+            return {"ignored": "already announced"}
         self._publish([self._entry("Workflow Started", record, {"run": record.get("run")})])
         return {"status": "running"}
 
@@ -132,7 +139,10 @@ class StatusChangeHandler:
             "output": data,
             "metrics": self._metrics(record, detail, handoffs, failed=0),
         }
-        if not self._finish(record, changes, handoffs, "Workflow Completed"):
+        # the run's real outcome beats a cancel that came too late to stop it
+        if not self._finish(
+            record, changes, handoffs, "Workflow Completed", only_if=("running", "cancelled")
+        ):
             return {"ignored": f"the execution is {self._status(record)}"}
         return {"status": "completed", "triggered": self._start_triggers(record, "completed", data)}
 

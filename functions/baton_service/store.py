@@ -129,6 +129,25 @@ class ExecutionStore:
             return False
         return True
 
+    def mark_once(self, tenant: str, execution_id: str, field: str, value: str) -> bool:
+        """Set `field` to `value` unless it holds it already: True the first time only (an
+        at-least-once delivery acts once)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={
+                    "pk": {"S": keys.execution_pk(tenant, execution_id)},
+                    "sk": {"S": keys.RECORD},
+                },
+                UpdateExpression="SET #f = :v",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#f) OR #f <> :v)",
+                ExpressionAttributeNames={"#f": field},
+                ExpressionAttributeValues={":v": {"S": value}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def list_executions(
         self,
         tenant: str,

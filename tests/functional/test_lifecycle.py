@@ -560,3 +560,63 @@ def test_recovery_stops_when_the_time_budget_of_all_runs_is_spent(runtime_factor
     # run 1 fails at ~1.2 s (recovered: budget left), run 2 at ~2.4 s: the 2 s budget is spent
     assert len(record["runs"]) == 2 and record["recoveries"] == 1
     assert calls.count("b") == 2
+
+
+def test_running_is_announced_once_and_never_after_the_end(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    done = runtime.execute(compiled(five_steps(), REGISTRY), {})
+    assert [e["detail-type"] for e in runtime.services.events()].count("Workflow Completed") == 1
+    run = done["currentRun"]
+    running = runtime.services.status_change_event(run)
+    running = {**running, "detail": {**running["detail"], "status": "RUNNING"}}
+    late = runtime.services.handler.handle(running)  # a RUNNING event arriving after the end
+    assert late == {"ignored": "the execution is completed"}
+    assert runtime.services.events() == []  # no "Workflow Started" after the end
+    assert runtime.services.lifecycle.get("default", done["executionId"])["status"] == "completed"
+
+
+def test_a_replayed_running_event_announces_the_run_once(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n, sleep=0.3 if n == "a" else 0) for n in NAMES}
+    runtime = runtime_factory(REGISTRY, handlers)
+    started = runtime.execute(compiled(five_steps(), REGISTRY), {}, settle=False)
+    event = runtime.services.status_change_event(started["currentRun"])
+    assert event["detail"]["status"] == "RUNNING"
+    outcomes = [runtime.services.handler.handle(event) for _ in range(3)]
+    assert outcomes == [{"status": "running"}] + [{"ignored": "already announced"}] * 2
+    runtime.services.settle("default", started["executionId"])
+    kinds = [e["detail-type"] for e in runtime.services.events()]
+    assert kinds.count("Workflow Started") == 1
+
+
+def test_a_success_beats_a_cancel_that_came_too_late_to_stop_it(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    runtime.deploy(compiled({"id": "down", "name": "Down", "agents": ["c"]}, REGISTRY))
+    upstream = compiled(
+        {
+            "id": "up",
+            "name": "Up",
+            "agents": ["a"],
+            "triggers": [{"on": "completed", "workflow": "down"}],
+        },
+        REGISTRY,
+    )
+    started = runtime.execute(upstream, {}, settle=False)
+    run = started["currentRun"]
+    assert runtime.wait(run)["status"] == "SUCCEEDED"  # done, its event not yet delivered
+    cancelled = runtime.services.lifecycle.cancel("default", started["executionId"])
+    assert cancelled["status"] == "cancelled"  # what the caller is told at once
+    runtime.services.deliver(run)  # then the run's real outcome arrives
+    record = runtime.services.lifecycle.get("default", started["executionId"])
+    assert record["status"] == "completed"
+    where = {
+        "Bucket": runtime.manifest.archive_bucket,
+        "Key": f"default/up/{started['executionId']}.json",
+    }
+    archived = json.loads(runtime.services.s3.get_object(**where)["Body"].read())
+    assert archived["status"] == "completed"
+    downstream, _ = runtime.services.lifecycle.list_executions("default", workflow_id="down")
+    assert len(downstream) == 1
+    kinds = [e["detail-type"] for e in runtime.services.events()]
+    assert kinds.count("Workflow Completed") == 1 and "Workflow Cancelled" not in kinds
