@@ -41,9 +41,11 @@ LIFECYCLE_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
-"""What the lifecycle does in the executions table (records, claims, handoffs, checkpoints)."""
+"""What the lifecycle does in the executions table (records, claims, handoffs, checkpoints;
+a record and its claim are written in one TransactWriteItems, which needs PutItem)."""
 CATALOG_FILE = "/opt/baton/workflows.json"
 """Where the deployed functions find the workflow catalog (a layer the stack builds): Lambda
 environments hold at most 4 KB, too little for a catalog of many workflows."""

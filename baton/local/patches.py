@@ -17,6 +17,8 @@
   execution, so waiting for the end costs no polling.
 - Arithmetic: jsonata-python's `/` and `%` are made to compute as JavaScript's (division by zero,
   fractional remainders), so a condition takes the branch it takes in AWS.
+- DynamoDB: moto's writes are serialized (a transaction deep-copies its tables to roll back,
+  which concurrent writes from agents' threads would break).
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
   every execution start (~0.1 s for 10 steps); the program is built once per definition text.
 """
@@ -44,6 +46,7 @@ import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
@@ -333,6 +336,30 @@ class _Clients:
             return self.clients[key]
 
 
+_DYNAMODB_WRITES = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "batch_write_item",
+    "transact_write_items",
+)
+_DYNAMODB_WRITING = threading.RLock()
+
+
+def _serialized(name: str) -> Any:
+    """moto's DynamoDB writes, one at a time: a transaction deep-copies its tables (to roll
+    back) while agents write from other threads ('dictionary changed size during iteration');
+    DynamoDB itself serializes conflicting writes."""
+    original = getattr(DynamoDBBackend, name)
+
+    @functools.wraps(original)
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_WRITING:
+            return original(self, *args, **kwargs)
+
+    return write
+
+
 _ENDED: dict[str, threading.Event] = {}
 _ENDED_LOCK = threading.Lock()
 
@@ -388,6 +415,7 @@ def patched(
             WAITS.local.env, WAITS.local.throttled = None, False
 
     seams: list[tuple[Any, str, Any]] = [
+        *((DynamoDBBackend, name, _serialized(name)) for name in _DYNAMODB_WRITES),
         (LambdaSimpleBackend, "invoke", invoke),
         (moto_jsonata, "_eval_jsonata", _evaluate_jsonata),
         (jsonata.Jsonata, "evaluate_numeric_expression", _js_numeric),

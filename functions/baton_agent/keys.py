@@ -16,8 +16,9 @@ def handoff_sk(finished_at: str, step: str) -> str:
     return f"{HANDOFF_PREFIX}{finished_at}#{step}"
 
 
-def idempotency_pk(tenant: str, key: str) -> str:
-    return f"IDEMPOTENCY#{tenant}#{key}"
+def idempotency_pk(tenant: str, workflow_id: str, key: str) -> str:
+    """A key is the tenant's, for one workflow: the same key elsewhere is another claim."""
+    return f"IDEMPOTENCY#{tenant}#{workflow_id}#{key}"
 
 
 def workflow_key(tenant: str, workflow_id: str) -> str:

@@ -107,13 +107,7 @@ class LifecycleService:
         execution_id = new_execution_id()
         digest = input_hash(data)
         expires_at = int(time.time()) + workflow.retention_seconds
-        if idempotency_key:
-            claim = self.store.claim(tenant, idempotency_key, execution_id, digest, expires_at)
-            if claim["executionId"] != execution_id:
-                if claim["inputHash"] != digest:
-                    raise IdempotencyConflictError(idempotency_key, claim["executionId"])
-                return self.get(tenant, claim["executionId"])
-        self.store.create(
+        claim = self.store.create(
             {
                 "executionId": execution_id,
                 "tenant": tenant,
@@ -129,9 +123,19 @@ class LifecycleService:
                 "triggerDepth": trigger_depth,
                 "runs": [],
                 "expiresAt": expires_at,
-            }
+            },
+            claim_key=idempotency_key,
         )
-        self._run(tenant, execution_id, workflow, {"data": data}, [], no_cache=no_cache)
+        if claim["executionId"] != execution_id:  # the key was used: that execution, or 409
+            if claim["inputHash"] != digest:
+                raise IdempotencyConflictError(idempotency_key or "", claim["executionId"])
+            return self.get(tenant, claim["executionId"])
+        try:
+            self._run(tenant, execution_id, workflow, {"data": data}, [], no_cache=no_cache)
+        except LifecycleError:
+            if idempotency_key:  # no poisoned key: a retry with it may start afresh
+                self.store.release_claim(tenant, workflow_id, idempotency_key, execution_id)
+            raise
         return self.get(tenant, execution_id)
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ index keys) and as JSON text for the rest (input, output data, error, metrics).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -70,14 +71,66 @@ class ExecutionStore:
         self.client = client
 
     # records ---------------------------------------------------------------------------
-    def create(self, record: Mapping[str, Any]) -> None:
+    def create(self, record: Mapping[str, Any], claim_key: str | None = None) -> dict[str, str]:
+        """Write a new record; with `claim_key`, claim that idempotency key in the same
+        transaction. Returns the claim that holds: ours, or (the key was taken) the earlier
+        one, whose record then exists too."""
         tenant, execution_id = record["tenant"], record["executionId"]
         item = _to_item(record) | self._index_keys(tenant, record["workflowId"], record["status"])
         item |= {
             "pk": {"S": keys.execution_pk(tenant, execution_id)},
             "sk": {"S": keys.RECORD},
         }
-        self.client.put_item(TableName=self.table, Item=item)
+        claim = {"executionId": execution_id, "inputHash": str(record.get("inputHash", ""))}
+        if claim_key is None:
+            self.client.put_item(TableName=self.table, Item=item)
+            return claim
+        claim_item = {
+            "pk": {"S": keys.idempotency_pk(tenant, record["workflowId"], claim_key)},
+            "sk": {"S": keys.RECORD},
+            "executionId": {"S": execution_id},
+            "inputHash": {"S": claim["inputHash"]},
+            "expiresAt": item["expiresAt"],
+        }
+        new = "attribute_not_exists(pk)"
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": claim_item,
+                            "ConditionExpression": new,
+                        }
+                    },
+                    {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": new}},
+                ]
+            )
+            return claim
+        except self.client.exceptions.TransactionCanceledException:
+            held = self.client.get_item(
+                TableName=self.table,
+                Key={"pk": claim_item["pk"], "sk": claim_item["sk"]},
+                ConsistentRead=True,
+            ).get("Item")
+            if held is None:
+                raise  # cancelled for another reason: nothing was written
+            return {"executionId": held["executionId"]["S"], "inputHash": held["inputHash"]["S"]}
+
+    def release_claim(
+        self, tenant: str, workflow_id: str, claim_key: str, execution_id: str
+    ) -> None:
+        """Give the key back (its start failed): a retry with it may start afresh."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.delete_item(
+                TableName=self.table,
+                Key={
+                    "pk": {"S": keys.idempotency_pk(tenant, workflow_id, claim_key)},
+                    "sk": {"S": keys.RECORD},
+                },
+                ConditionExpression="executionId = :e",
+                ExpressionAttributeValues={":e": {"S": execution_id}},
+            )
 
     def get(self, tenant: str, execution_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
@@ -202,34 +255,6 @@ class ExecutionStore:
         if not item:
             return None
         return {"after": item["after"]["S"], "data": json.loads(item["data"]["S"])}
-
-    # idempotency -----------------------------------------------------------------------
-    def claim(
-        self, tenant: str, key: str, execution_id: str, input_hash: str, expires_at: int
-    ) -> dict[str, str]:
-        """Claim an idempotency key until `expires_at` (epoch seconds, the TTL); return the
-        claim that holds (ours, or an earlier one)."""
-        claim = {"executionId": execution_id, "inputHash": input_hash}
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": keys.idempotency_pk(tenant, key)},
-                    "sk": {"S": keys.RECORD},
-                    "executionId": {"S": execution_id},
-                    "inputHash": {"S": input_hash},
-                    "expiresAt": {"N": str(expires_at)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            return claim
-        except self.client.exceptions.ConditionalCheckFailedException:
-            item = self.client.get_item(
-                TableName=self.table,
-                Key={"pk": {"S": keys.idempotency_pk(tenant, key)}, "sk": {"S": keys.RECORD}},
-                ConsistentRead=True,
-            )["Item"]
-            return {"executionId": item["executionId"]["S"], "inputHash": item["inputHash"]["S"]}
 
     # internals -------------------------------------------------------------------------
     @staticmethod

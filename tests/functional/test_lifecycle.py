@@ -620,3 +620,56 @@ def test_a_success_beats_a_cancel_that_came_too_late_to_stop_it(runtime_factory)
     assert len(downstream) == 1
     kinds = [e["detail-type"] for e in runtime.services.events()]
     assert kinds.count("Workflow Completed") == 1 and "Workflow Cancelled" not in kinds
+
+
+def test_concurrent_duplicate_starts_get_one_execution(runtime_factory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    workflow = compiled(five_steps(), REGISTRY)
+    runtime.deploy(workflow)
+
+    def start(_):
+        return runtime.services.lifecycle.start("five", {"order": 7}, idempotency_key="order-7")[
+            "executionId"
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(start, range(8)))
+    assert len(set(ids)) == 1  # every duplicate got the same execution, none an error
+    record = runtime.services.settle("default", ids[0])
+    assert record["status"] == "completed" and len(record["runs"]) == 1
+    assert calls.count("a") == 1
+    listed, _ = runtime.services.lifecycle.list_executions("default", workflow_id="five")
+    assert len(listed) == 1
+
+
+def test_an_idempotency_key_is_scoped_by_workflow(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    for definition in (five_steps(), {"id": "other", "name": "Other", "agents": ["a"]}):
+        runtime.deploy(compiled(definition, REGISTRY))
+    lifecycle = runtime.services.lifecycle
+    first = lifecycle.start("five", {"x": 1}, idempotency_key="k")
+    other = lifecycle.start("other", {"x": 1}, idempotency_key="k")
+    assert other["workflowId"] == "other" and other["executionId"] != first["executionId"]
+    assert (
+        lifecycle.start("five", {"x": 1}, idempotency_key="k")["executionId"]
+        == first["executionId"]
+    )
+
+
+def test_a_failed_start_does_not_poison_its_idempotency_key(runtime_factory):
+    from baton_service.catalog import WorkflowInfo
+    from baton_service.exceptions import LifecycleError
+
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    lifecycle = runtime.services.lifecycle
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:baton-five"
+    runtime.services.catalog.register(WorkflowInfo("five", "Five", missing, 86_400))
+    with pytest.raises(LifecycleError, match="could not start a run of five"):
+        lifecycle.start("five", {"x": 1}, idempotency_key="retry-me")
+    runtime.deploy(compiled(five_steps(), REGISTRY))  # the state machine exists now
+    retried = lifecycle.start("five", {"x": 1}, idempotency_key="retry-me")
+    assert retried["status"] in ("pending", "running")
+    assert runtime.services.settle("default", retried["executionId"])["status"] == "completed"
