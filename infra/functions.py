@@ -67,6 +67,13 @@ class LambdaPackage(Construct):
         )
 
 
+def retained_log_group(scope: Construct, id: str, name: str) -> logs.LogGroup:
+    """A log group kept for LOG_RETENTION, and kept when the stack is deleted."""
+    return logs.LogGroup(
+        scope, id, log_group_name=name, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+    )
+
+
 def baton_function(
     scope: Construct,
     id: str,
@@ -76,13 +83,7 @@ def baton_function(
     layers: list[lambda_.ILayerVersion] | None = None,
 ) -> lambda_.Function:
     """A function with its own role: its log group, X-Ray, and the manifest's grants."""
-    log_group = logs.LogGroup(
-        scope,
-        f"{id}Logs",
-        log_group_name=f"/aws/lambda/{deployment.function_name}",
-        retention=LOG_RETENTION,
-        removal_policy=RemovalPolicy.RETAIN,
-    )
+    log_group = retained_log_group(scope, f"{id}Logs", f"/aws/lambda/{deployment.function_name}")
     role = iam.Role(
         scope,
         f"{id}Role",

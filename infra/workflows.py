@@ -3,15 +3,13 @@ substitutions, a role that may invoke exactly its agents, logs without execution
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from baton.deploy.manifest import Manifest
 from infra.acknowledgements import acknowledge_service_wide
-from infra.functions import LOG_RETENTION
+from infra.functions import retained_log_group
 from infra.grants import apply_grants
 from infra.references import References
 
@@ -30,12 +28,8 @@ class Workflows(Construct):
             )
             apply_grants(role, workflow.grants, references)
             acknowledge_service_wide(role)  # tracing and logging
-            log_group = logs.LogGroup(
-                self,
-                f"{workflow_id}Logs",
-                log_group_name=f"/aws/vendedlogs/states/{workflow.state_machine_name}",
-                retention=LOG_RETENTION,
-                removal_policy=RemovalPolicy.RETAIN,
+            log_group = retained_log_group(
+                self, f"{workflow_id}Logs", f"/aws/vendedlogs/states/{workflow.state_machine_name}"
             )
             references.state_machines[workflow_id] = sfn.StateMachine(
                 self,

@@ -483,18 +483,7 @@ def test_a_self_triggering_workflow_stops_at_the_chain_depth_bound(runtime_facto
 
 
 def test_a_replayed_success_starts_the_dependent_workflow_once(runtime_factory):
-    calls = Calls()
-    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
-    runtime.deploy(compiled({"id": "down", "name": "Down", "agents": ["c"]}, REGISTRY))
-    upstream = compiled(
-        {
-            "id": "up",
-            "name": "Up",
-            "agents": ["a"],
-            "triggers": [{"on": "completed", "workflow": "down"}],
-        },
-        REGISTRY,
-    )
+    runtime, upstream = up_and_down(runtime_factory)
     done = runtime.execute(upstream, {})
     event = runtime.services.status_change_event(done["currentRun"])
     again = runtime.services.handler.handle(event)  # EventBridge delivers at least once
@@ -590,18 +579,7 @@ def test_a_replayed_running_event_announces_the_run_once(runtime_factory):
 
 
 def test_a_success_beats_a_cancel_that_came_too_late_to_stop_it(runtime_factory):
-    calls = Calls()
-    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
-    runtime.deploy(compiled({"id": "down", "name": "Down", "agents": ["c"]}, REGISTRY))
-    upstream = compiled(
-        {
-            "id": "up",
-            "name": "Up",
-            "agents": ["a"],
-            "triggers": [{"on": "completed", "workflow": "down"}],
-        },
-        REGISTRY,
-    )
+    runtime, upstream = up_and_down(runtime_factory)
     started = runtime.execute(upstream, {}, settle=False)
     run = started["currentRun"]
     assert runtime.wait(run)["status"] == "SUCCEEDED"  # done, its event not yet delivered
@@ -673,3 +651,19 @@ def test_a_failed_start_does_not_poison_its_idempotency_key(runtime_factory):
     retried = lifecycle.start("five", {"x": 1}, idempotency_key="retry-me")
     assert retried["status"] in ("pending", "running")
     assert runtime.services.settle("default", retried["executionId"])["status"] == "completed"
+
+
+def up_and_down(runtime_factory):
+    """A runtime with `down` deployed and `up` (compiled) triggering it when it completes."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    runtime.deploy(compiled({"id": "down", "name": "Down", "agents": ["c"]}, REGISTRY))
+    upstream = compiled(
+        {
+            "id": "up",
+            "name": "Up",
+            "agents": ["a"],
+            "triggers": [{"on": "completed", "workflow": "down"}],
+        },
+        REGISTRY,
+    )
+    return runtime, upstream
