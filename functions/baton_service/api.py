@@ -135,7 +135,7 @@ class ApiService:
 
     def _view(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record as the API shows it: every run with its console URL."""
-        hidden = ("inputHash", "expiresAt", "announcedRun")  # bookkeeping, not the record
+        hidden = ("inputHash", "expiresAt", "announcedRun", "pausedRun")  # bookkeeping
         view = {k: v for k, v in record.items() if k not in hidden}
         view["runs"] = [
             {"executionArn": arn, "consoleUrl": console_url(self.region, arn)}

@@ -191,6 +191,9 @@ class StatusChangeHandler:
 
     def _aborted(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         if record["status"] == "paused":
+            run = str(detail["executionArn"])
+            if not self.store.mark_once(record["tenant"], record["executionId"], "pausedRun", run):
+                return {"ignored": "already announced"}
             self._publish([self._entry("Workflow Paused", record, {})])
             return {"status": "paused"}
         handoffs = self._run_handoffs(record, detail)
