@@ -1,7 +1,7 @@
 """Rolling accuracy per agent (the reference registry's `updateAccuracy`), kept in agent-stats.
 
-A successful step updates it in its step transaction (records.py); this writes it alone, for
-a result refused by the accuracy gate.
+The events handler adds a run's handoffs once the run has ended (baton_service.events); the
+agent runtime adds a result the accuracy gate refused, at once.
 """
 
 from __future__ import annotations

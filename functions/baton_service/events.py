@@ -22,6 +22,7 @@ from baton_agent.stats import AccuracyStats
 from baton_service.exceptions import LifecycleError
 from baton_service.history import last_failure, running_step
 from baton_service.lifecycle import LifecycleService, run_number
+from baton_service.store import FINISHED_RUN
 
 SOURCE = "baton"
 NEVER_RECOVERED = frozenset({"AgentInputError"})
@@ -141,12 +142,21 @@ class StatusChangeHandler:
         }
         # the run's real outcome beats a cancel that came too late to stop it
         if not self._finish(
-            record, changes, handoffs, "Workflow Completed", only_if=("running", "cancelled")
+            record,
+            detail["executionArn"],
+            changes,
+            handoffs,
+            "Workflow Completed",
+            only_if=("running", "cancelled"),
         ):
-            return {"ignored": f"the execution is {self._status(record)}"}
+            return self._not_applied(record, detail)
         return {"status": "completed", "triggered": self._start_triggers(record, "completed", data)}
 
     def _failed(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        if record["status"] in ("cancelled", "paused"):
+            # stopped by request and reported FAILED (moto does so for a run stopped inside a
+            # Map; in AWS a failure that beat the stop): what the user asked for stands
+            return self._aborted(record, detail)
         history = self._history(str(detail["executionArn"]))
         handoffs = self._run_handoffs(record, detail)
         error = self._error(detail, history)
@@ -158,8 +168,10 @@ class StatusChangeHandler:
             "metrics": self._metrics(record, detail, handoffs, failed=failed_attempts),
         }
         extra = [self._entry("Agent Failed", record, error)] if error.get("agentName") else []
-        if not self._finish(record, changes, handoffs, "Workflow Failed", extra):
-            return {"ignored": f"the execution is {self._status(record)}"}
+        if not self._finish(
+            record, detail["executionArn"], changes, handoffs, "Workflow Failed", extra
+        ):
+            return self._not_applied(record, detail)
         self._start_triggers(
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
         )
@@ -200,18 +212,20 @@ class StatusChangeHandler:
         changes = {"status": "cancelled", "endTime": _iso(detail.get("stopDate"))}
         if not self._finish(
             record,
+            detail["executionArn"],
             changes,
             handoffs,
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
         ):
-            return {"ignored": f"the execution is {self._status(record)}"}
+            return self._not_applied(record, detail)
         return {"status": "cancelled"}
 
     # helpers ---------------------------------------------------------------------------
     def _finish(
         self,
         record: dict[str, Any],
+        run: str,
         changes: dict[str, Any],
         handoffs: list[dict[str, Any]],
         kind: str,
@@ -219,9 +233,14 @@ class StatusChangeHandler:
         only_if: tuple[str, ...] = ("running",),
     ) -> bool:
         """Apply the run's outcome to the record, then tell the world; nothing at all when the
-        record has moved on meanwhile (cancelled or paused by request): False."""
+        record has moved on meanwhile (cancelled or paused by request) or this run's outcome was
+        applied already (a replayed event): False."""
         if not self.store.update(
-            record["tenant"], record["executionId"], changes, only_if_status=only_if
+            record["tenant"],
+            record["executionId"],
+            changes,
+            only_if_status=only_if,
+            once_for_run=run,
         ):
             return False
         for handoff in handoffs:
@@ -244,9 +263,12 @@ class StatusChangeHandler:
         self._archive(final)
         return True
 
-    def _status(self, record: Mapping[str, Any]) -> str:
+    def _not_applied(self, record: Mapping[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+        """Why an outcome changed nothing: applied already, or the record has moved on."""
         current = self.store.get(record["tenant"], record["executionId"]) or {}
-        return str(current.get("status", "gone"))
+        if current.get(FINISHED_RUN) == detail["executionArn"]:
+            return {"ignored": "this run's outcome was applied already"}
+        return {"ignored": f"the execution is {current.get('status', 'gone')}"}
 
     def _run_handoffs(
         self, record: dict[str, Any], detail: Mapping[str, Any]

@@ -17,6 +17,8 @@ from baton_agent.records import to_json
 from baton_service.exceptions import InvalidPageTokenError
 
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
+FINISHED_RUN = "finishedRun"
+"""The run whose outcome the record holds: each run's outcome is applied once."""
 
 
 def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,11 +149,16 @@ class ExecutionStore:
         changes: Mapping[str, Any],
         *,
         only_if_status: tuple[str, ...] = (),
+        once_for_run: str | None = None,
     ) -> bool:
-        """Set fields of a record; with `only_if_status`, only while the status is one of those.
+        """Set fields of a record; with `only_if_status`, only while the status is one of those;
+        with `once_for_run` (a run's ARN), only if no outcome of that run was applied yet (an
+        event delivered twice is applied once).
 
-        Returns False when the condition did not hold (nothing changed).
+        Returns False when a condition did not hold (nothing changed).
         """
+        if once_for_run is not None:
+            changes = {**changes, FINISHED_RUN: once_for_run}
         values = _to_item(changes)
         if "status" in changes:
             values["statusKey"] = {"S": keys.status_key(tenant, str(changes["status"]))}
@@ -169,13 +176,20 @@ class ExecutionStore:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": attribute_values,
         }
+        conditions = []
         if only_if_status:
             names["#status"] = "status"
             placeholders = []
             for i, status in enumerate(only_if_status):
                 attribute_values[f":s{i}"] = {"S": status}
                 placeholders.append(f":s{i}")
-            request["ConditionExpression"] = f"#status IN ({', '.join(placeholders)})"
+            conditions.append(f"#status IN ({', '.join(placeholders)})")
+        if once_for_run is not None:
+            names["#finished"] = FINISHED_RUN
+            attribute_values[":finished"] = {"S": once_for_run}
+            conditions.append("(attribute_not_exists(#finished) OR #finished <> :finished)")
+        if conditions:
+            request["ConditionExpression"] = " AND ".join(conditions)
         try:
             self.client.update_item(**request)
         except self.client.exceptions.ConditionalCheckFailedException:

@@ -399,24 +399,32 @@ def test_every_item_of_an_execution_expires_after_the_workflow_retention(runtime
         assert before + retention - 1 <= expires <= after + retention + 1, item["sk"]["S"]
 
 
-def test_a_failure_reported_after_a_cancel_changes_nothing(runtime_factory):
+def test_a_failure_reported_after_a_cancel_keeps_it_cancelled_and_announces_it_once(
+    runtime_factory,
+):
     """moto (and a late event in AWS) may report a stopped run FAILED: the record stays
-    cancelled, nothing is published, and auto-recovery does not resurrect it."""
+    cancelled, the cancellation is announced once however often the events come, and
+    auto-recovery does not resurrect it."""
     calls = Calls()
     handlers = {n: echo(calls, n, sleep=0.5 if n == "a" else 0) for n in NAMES}
     runtime = runtime_factory(REGISTRY, handlers)
     workflow = compiled({**five_steps(), "config": {"autoRecovery": True}}, REGISTRY)
     started = runtime.execute(workflow, {}, settle=False)
     runtime.services.lifecycle.cancel("default", started["executionId"])
-    runtime.services.events()  # drain
     run = started["currentRun"]
+    runtime.wait(run)
     event = runtime.services.status_change_event(run)
     failed = {**event, "detail": {**event["detail"], "status": "FAILED", "error": "X"}}
-    outcome = runtime.services.handler.handle(failed)
-    assert outcome == {"ignored": "the execution is cancelled"}
+    aborted = {**event, "detail": {**event["detail"], "status": "ABORTED"}}
+    outcomes = [runtime.services.handler.handle(e) for e in (failed, aborted, failed)]
+    assert len([o for o in outcomes if o == {"status": "cancelled"}]) <= 1
+    assert outcomes[-1] == {"ignored": "this run's outcome was applied already"}
+    runtime.services.settle("default", started["executionId"])
     record = runtime.services.lifecycle.get("default", started["executionId"])
     assert record["status"] == "cancelled" and len(record["runs"]) == 1
-    assert [e for e in runtime.services.events() if e["detail-type"] != "Workflow Started"] == []
+    assert record["recoveries"] == 0 and calls.count("b") == 0
+    published = kinds(runtime.services.events())
+    assert published.count("Workflow Cancelled") == 1 and "Workflow Failed" not in published
 
 
 def test_a_status_event_without_input_or_output_finds_its_run_by_arn(runtime_factory):
@@ -491,7 +499,7 @@ def test_a_replayed_success_starts_the_dependent_workflow_once(runtime_factory):
     done = runtime.execute(upstream, {})
     event = runtime.services.status_change_event(done["currentRun"])
     again = runtime.services.handler.handle(event)  # EventBridge delivers at least once
-    assert again == {"ignored": "the execution is completed"}
+    assert again == {"ignored": "this run's outcome was applied already"}
     started, _ = runtime.services.lifecycle.list_executions("default", workflow_id="down")
     assert len(started) == 1
     kinds = [e["detail-type"] for e in runtime.services.events()]
@@ -672,3 +680,50 @@ def up_and_down(runtime_factory):
         REGISTRY,
     )
     return runtime, upstream
+
+
+def test_replayed_failure_and_cancel_events_take_effect_once(runtime_factory):
+    """EventBridge delivers at least once: a FAILED event delivered three times counts the
+    accuracy, notifies, publishes and starts the failure trigger once."""
+    from baton_agent.settings import get_settings
+    from baton_agent.stats import DynamoAccuracyStats
+
+    calls, broken = Calls(), {"b": True}
+    runtime = runtime_factory(
+        REGISTRY, {n: echo(calls, n) for n in NAMES} | {"b": breakable(calls, "b", broken)}
+    )
+    runtime.deploy(compiled({"id": "alarm", "name": "Alarm", "agents": ["e"]}, REGISTRY))
+    definition = {
+        "id": "fragile",
+        "name": "Fragile",
+        "agents": ["a", "b"],
+        "config": {"maxRetries": 0, "autoRecovery": False},
+        "triggers": [{"on": "failed", "workflow": "alarm"}],
+    }
+    failed = runtime.execute(compiled(definition, REGISTRY))
+    event = runtime.services.status_change_event(failed["currentRun"])
+    assert event["detail"]["status"] == "FAILED"
+    replays = [runtime.services.handler.handle(event) for _ in range(2)]
+    assert replays == [{"ignored": "this run's outcome was applied already"}] * 2
+    stats = DynamoAccuracyStats(get_settings().stats_table, runtime.dynamodb)
+    assert stats.summaries(["a"])["a"]["calls"] == 1
+    assert [n["Subject"] for n in runtime.services.notifications()] == ["Workflow Failed"]
+    alarms, _ = runtime.services.lifecycle.list_executions("default", workflow_id="alarm")
+    assert len(alarms) == 1
+    published = kinds(runtime.services.events())
+    assert published.count("Workflow Failed") == 1 and published.count("Agent Failed") == 1
+
+
+def test_a_replayed_aborted_event_announces_the_cancellation_once(runtime_factory):
+    slow = {n: echo(Calls(), n, sleep=0.5 if n == "a" else 0) for n in NAMES}
+    runtime = runtime_factory(REGISTRY, slow)
+    started = runtime.execute(compiled(five_steps(), REGISTRY), {}, settle=False)
+    runtime.services.lifecycle.cancel("default", started["executionId"])
+    runtime.services.settle("default", started["executionId"])
+    aborted = runtime.services.status_change_event(started["currentRun"])
+    assert aborted["detail"]["status"] == "ABORTED"
+    assert runtime.services.handler.handle(aborted) == {
+        "ignored": "this run's outcome was applied already"
+    }
+    assert kinds(runtime.services.events()).count("Workflow Cancelled") == 1
+    assert [n["Subject"] for n in runtime.services.notifications()] == ["Workflow Cancelled"]
