@@ -96,15 +96,19 @@ class _Builder:
         self.names = naming.NameAllocator()
         self.info: dict[str, StateInfo] = {}
         self.resume_points: dict[str, str] = {}
+        self.positions: dict[str, int] = {}
+        """Each step's place in reading order: along any path, later steps stand further on,
+        so the runtime can refuse a checkpoint that would move back."""
 
     # names -------------------------------------------------------------------------------
     def name_nodes(self, nodes: list[Node]) -> None:
-        for node in walk(nodes):
+        for position, node in enumerate(walk(nodes)):
             if node.is_group:
                 node.group_name = self.names.take(naming.group_name(node.agents))
                 node.router_name = self.names.take(naming.member_router_name(node.agents))
             for agent in node.agents:
                 node.task_names[agent] = self.names.take(agent)
+                self.positions[node.task_names[agent]] = position
             if node.branching:
                 node.condition_name = self.names.take(
                     naming.condition_name(node.branching.condition.label)
@@ -149,8 +153,10 @@ class _Builder:
             fields["step"] = _jsonata_string(name)
         if group:
             fields["group"] = _jsonata_string(group)
-        elif checkpoint != name:
-            fields["checkpoint"] = _jsonata_string(checkpoint)
+        else:
+            if checkpoint != name:
+                fields["checkpoint"] = _jsonata_string(checkpoint)
+            fields["position"] = str(self.positions[checkpoint])
         fields |= {
             "attempt": "$states.context.State.RetryCount+1",
             "requiredAccuracy": _number(spec.required_accuracy),

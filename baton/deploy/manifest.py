@@ -427,10 +427,11 @@ class Manifest:
 def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> FunctionDeployment:
     name = f"{prefix}-agent-{spec.name}"
     grants = (
-        # the stash (get, put), the handoff and checkpoint of each step (one batch write)
+        # the stash (get, put); the handoff and checkpoint of each step, in one transaction
+        # fenced by a condition on the execution's record (records.DynamoExecutionLog)
         Grant(
             Ref("table", EXECUTIONS.key),
-            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"),
+            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
         ),
         Grant(Ref("table", CACHE.key), ("dynamodb:GetItem", "dynamodb:PutItem")),
         Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),

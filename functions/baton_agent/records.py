@@ -5,9 +5,10 @@
   only the whole group completes a step), from which a resumed execution continues at the state
   after that step, so no completed step runs again.
 
-Both go in one BatchWriteItem: one round trip a step (each write is idempotent, so no
-transaction is needed). The agents' accuracy statistics are updated from the handoffs when the
-run ends (baton_service.events), not here. Data is stored as JSON.
+Both go in one transaction, fenced (see DynamoExecutionLog.step_finished): an attempt of a run
+that is no longer the execution's current run writes nothing, and the checkpoint never moves
+back. The agents' accuracy statistics are updated from the handoffs when the run ends
+(baton_service.events), not here. Data is stored as JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from baton_agent import keys
+from baton_agent.errors import AttemptAbandonedError
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class StepRecord:
     data_after: Mapping[str, Any]
     expires_at: int | None = None
     """Epoch seconds after which DynamoDB may delete both (the workflow's retention)."""
+    run: int = 0
+    """The run of the execution this attempt belongs to (0: a run no lifecycle manages)."""
+    position: int = 0
+    """Where the checkpointed step stands in the workflow (later steps stand further on)."""
 
 
 class ExecutionLog(Protocol):
@@ -46,32 +52,89 @@ class DynamoExecutionLog:
         self.client = client
 
     def step_finished(self, record: StepRecord) -> None:
+        """Write the handoff and the checkpoint in one transaction, only if
+
+        - the attempt's run is still the execution's current run (an attempt of a run that was
+          superseded by a resume, or a late one of an old run, is not what Step Functions waits
+          for); a run stopped by pause or cancel still is: its step did take effect, and a
+          resume continues after it instead of repeating its side effect;
+        - the checkpoint moves forward: a later run's, or a step further on in the same run.
+
+        AttemptAbandonedError (nothing written) when either does not hold.
+        """
         pk = {"S": keys.execution_pk(record.tenant, record.execution_id)}
         handoff = record.handoff
-        puts: list[dict[str, Any]] = [
+        expires = (
+            {} if record.expires_at is None else {"expiresAt": {"N": str(int(record.expires_at))}}
+        )
+        table = self.executions_table
+        run = {"N": str(record.run)}
+        items: list[dict[str, Any]] = [
             {
-                "pk": pk,
-                "sk": {"S": keys.handoff_sk(str(handoff["finishedAt"]), str(handoff["step"]))},
-                "handoff": {"S": to_json(handoff)},
-            }
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": {"pk": pk, "sk": {"S": keys.RECORD}},
+                    "ConditionExpression": "attribute_not_exists(pk) OR #run = :run",
+                    "ExpressionAttributeNames": {"#run": "run"},
+                    "ExpressionAttributeValues": {":run": run},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        "pk": pk,
+                        "sk": {
+                            "S": keys.handoff_sk(str(handoff["finishedAt"]), str(handoff["step"]))
+                        },
+                        "handoff": {"S": to_json(handoff)},
+                        **expires,
+                    },
+                }
+            },
         ]
         if record.checkpoint_after is not None:
-            puts.append(
+            items.append(
                 {
-                    "pk": pk,
-                    "sk": {"S": keys.CHECKPOINT},
-                    "after": {"S": record.checkpoint_after},
-                    "data": {"S": to_json(record.data_after)},
-                    "updatedAt": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
+                    "Put": {
+                        "TableName": table,
+                        "Item": {
+                            "pk": pk,
+                            "sk": {"S": keys.CHECKPOINT},
+                            "after": {"S": record.checkpoint_after},
+                            "data": {"S": to_json(record.data_after)},
+                            "run": run,
+                            "position": {"N": str(record.position)},
+                            "updatedAt": {
+                                "S": datetime.now(UTC).isoformat(timespec="milliseconds")
+                            },
+                            **expires,
+                        },
+                        "ConditionExpression": "attribute_not_exists(#position) OR #run < :run "
+                        "OR (#run = :run AND #position <= :position)",
+                        "ExpressionAttributeNames": {"#run": "run", "#position": "position"},
+                        "ExpressionAttributeValues": {
+                            ":run": run,
+                            ":position": {"N": str(record.position)},
+                        },
+                    }
                 }
             )
-        if record.expires_at is not None:
-            for item in puts:
-                item["expiresAt"] = {"N": str(int(record.expires_at))}
-        requests = {self.executions_table: [{"PutRequest": {"Item": item}} for item in puts]}
-        while requests:
-            unprocessed = self.client.batch_write_item(RequestItems=requests)
-            requests = unprocessed.get("UnprocessedItems") or {}
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except self.client.exceptions.TransactionCanceledException as err:
+            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" not in reasons:
+                raise
+            why = (
+                "its run is no longer the execution's current run"
+                if reasons[0] == "ConditionalCheckFailed"
+                else "a later step has been checkpointed already"
+            )
+            raise AttemptAbandonedError(
+                f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
+                f"Step Functions moved on: {why}; its result is not recorded"
+            ) from err
 
 
 def accuracy_update(table: str, agent: str, accuracy: float) -> dict[str, Any]:

@@ -61,6 +61,8 @@ class AgentContext:
     failure: Mapping[str, Any] | None = None
     cache: CachePolicy | None = None
     checkpoint: str | None = None
+    position: int = 0
+    """Where the checkpointed step stands in the workflow: checkpoints only move forward."""
     config: Mapping[str, Any] = field(default_factory=dict)
     secrets: SecretResolver | None = None
     stash: Stash | None = None
@@ -109,6 +111,14 @@ class AgentContext:
         """When this execution's records may be deleted (epoch seconds), if the run says."""
         value = self.execution.get("expiresAt")
         return int(value) if isinstance(value, int | float) else None
+
+    @property
+    def run(self) -> int:
+        """The number of the execution's run this attempt belongs to (its name ends `-<n>`;
+        0 for a run no lifecycle started)."""
+        name = str(self.execution.get("run", "")).rpartition(":")[2]
+        number = name.rpartition("-")[2]
+        return int(number) if "-" in name and number.isdigit() else 0
 
     @property
     def use_cache(self) -> bool:
@@ -234,6 +244,7 @@ def _context_from(
         checkpoint=None
         if event.get("group")
         else str(event.get("checkpoint", event.get("step", agent))),
+        position=int(event.get("position", 0)),
         config=event.get("config") or {},
         secrets=secrets,
         stash=stash,
@@ -297,6 +308,8 @@ def _recorded(
                 checkpoint_after=ctx.checkpoint,
                 data_after={**data, **response["data"]},
                 expires_at=ctx.expires_at,
+                run=ctx.run,
+                position=ctx.position,
             )
         )
     return response

@@ -55,3 +55,90 @@ def test_a_late_attempt_writes_no_handoff_checkpoint_or_cache(runtime_factory):
     assert after["checkpoint"]["after"] == "c"  # the checkpoint never moved back to b
     assert after["checkpoint"]["data"]["b"] == "on time"
     assert all(h["data"].get("b") != "late" for h in after["handoffs"])
+
+
+def test_an_attempt_of_a_superseded_run_writes_nothing(runtime_factory):
+    """Cancel while b runs, resume at once: run 2 redoes b and finishes; run 1's b, finishing
+    later, must neither add its handoff nor move the checkpoint back from c to b."""
+    calls = Calls()
+    old_attempt_done = threading.Event()
+
+    @agent
+    def slow_in_run_one(data, context):
+        calls.add(agent="b", attempt=context.attempt)
+        if context.run == 1:
+            try:
+                time.sleep(0.8)
+                return AgentResult(data={"b": "from run 1"})
+            finally:
+                old_attempt_done.set()
+        return AgentResult(data={"b": "from run 2"})
+
+    registry = make_registry("a", "b", "c")
+    runtime = runtime_factory(
+        registry, {"a": echo(calls, "a"), "b": slow_in_run_one, "c": echo(calls, "c")}
+    )
+    definition = {"id": "superseded", "name": "Superseded", "agents": ["a", "b", "c"]}
+    started = runtime.execute(compiled(definition, registry), {}, settle=False)
+    lifecycle = runtime.services.lifecycle
+    _wait_for(lambda: calls.count("b") == 1)
+    lifecycle.cancel("default", started["executionId"])
+    lifecycle.resume("default", started["executionId"])
+    done = runtime.services.settle("default", started["executionId"])
+    assert done["status"] == "completed" and done["output"]["b"] == "from run 2"
+
+    assert old_attempt_done.wait(5)
+    time.sleep(0.3)  # let run 1's attempt try to write
+    after = lifecycle.get("default", started["executionId"])
+    assert [(h["agent"], h["run"].rsplit("-", 1)[1]) for h in after["handoffs"]] == [
+        ("a", "1"),
+        ("b", "2"),
+        ("c", "2"),
+    ]
+    assert after["checkpoint"]["after"] == "c"
+    assert after["checkpoint"]["data"]["b"] == "from run 2"
+    assert calls.count("a") == 1 and calls.count("c") == 1
+
+
+def _wait_for(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def test_the_step_log_refuses_other_runs_and_backward_checkpoints(runtime_factory):
+    """The fence itself, as DynamoDB enforces it in the cloud: one transaction per step, with
+    the record's current run and the checkpoint's position as conditions."""
+    import pytest
+
+    from baton_agent.errors import AttemptAbandonedError
+    from baton_agent.records import DynamoExecutionLog, StepRecord
+    from baton_agent.settings import get_settings
+
+    registry = make_registry("a", "b", "c")
+    runtime = runtime_factory(registry, {n: echo(Calls(), n) for n in ("a", "b", "c")})
+    definition = {"id": "fenced", "name": "Fenced", "agents": ["a", "b", "c"]}
+    done = runtime.execute(compiled(definition, registry), {})
+    execution_id = done["executionId"]
+    log = DynamoExecutionLog(get_settings().executions_table, runtime.dynamodb)
+    lifecycle = runtime.services.lifecycle
+
+    def step(run: int, position: int, *, checkpoint: str | None, when: str) -> StepRecord:
+        handoff = {"agent": "x", "step": "x", "attempt": 1, "finishedAt": when, "data": {}}
+        return StepRecord(
+            "default", execution_id, handoff, checkpoint, {"x": when}, run=run, position=position
+        )
+
+    def stored() -> tuple[int, str]:
+        record = lifecycle.get("default", execution_id)
+        return len(record["handoffs"]), record["checkpoint"]["after"]
+
+    assert stored() == (3, "c")
+    with pytest.raises(AttemptAbandonedError, match="no longer the execution's current run"):
+        log.step_finished(step(2, 9, checkpoint=None, when="2030-01-01"))  # a group member
+    with pytest.raises(AttemptAbandonedError, match="a later step has been checkpointed"):
+        log.step_finished(step(1, 0, checkpoint="a", when="2030-01-02"))
+    assert stored() == (3, "c")  # nothing of either was written
+    log.step_finished(step(1, 2, checkpoint="c", when="2030-01-03"))  # the same step again
+    assert stored() == (4, "c")

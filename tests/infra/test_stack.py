@@ -130,6 +130,31 @@ def test_agent_functions_take_their_settings_from_the_registry(synthesized, ship
     assert len(functions) == len(shipped_registry.agents) + len(services)
 
 
+def test_agents_may_write_the_fenced_step_transaction_and_nothing_unconditional(synthesized):
+    """records.DynamoExecutionLog writes each step in a TransactWriteItems: PutItem for the
+    handoff and checkpoint, ConditionCheckItem for the record's current run."""
+    tables = synthesized.resources("AWS::DynamoDB::GlobalTable")
+    [executions] = [
+        k for k, t in tables.items() if t["Properties"]["TableName"].endswith("-executions")
+    ]
+    policies = synthesized.resources("AWS::IAM::Policy")
+    functions = synthesized.resources("AWS::Lambda::Function")
+    agents = [f for f in functions.values() if "-agent-" in f["Properties"]["FunctionName"]]
+    assert agents
+    for function in agents:
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        actions = set()
+        for policy in policies.values():
+            if {"Ref": role} not in policy["Properties"]["Roles"]:
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if executions in json.dumps(statement["Resource"]):
+                    actions |= set(as_list(statement["Action"]))
+        name = function["Properties"]["FunctionName"]
+        assert {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"} <= actions, name
+        assert "dynamodb:BatchWriteItem" not in actions, name
+
+
 def test_warm_agents_have_provisioned_concurrency_on_the_alias_the_asl_invokes(
     synthesized, shipped_registry
 ):

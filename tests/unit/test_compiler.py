@@ -30,7 +30,7 @@ def test_sequential_steps_are_one_task_each():
     assert task["Resource"] == "arn:aws:states:::lambda:invoke"
     assert task["Arguments"]["FunctionName"] == "${AgentFn_a3}"
     assert task["Arguments"]["Payload"] == (
-        '{% {"agent":"a3","attempt":$states.context.State.RetryCount+1,'
+        '{% {"agent":"a3","position":2,"attempt":$states.context.State.RetryCount+1,'
         '"requiredAccuracy":80,"data":$data,"context":$ctx} %}'
     )
     # the Task outlasts the agent's Lambda timeout (45 s), so it never abandons a running one
@@ -128,6 +128,28 @@ def test_condition_is_a_choice_whose_branches_rejoin():
     assert states["a3"]["Next"] == "a5"
     assert states["a4"]["Next"] == "a5"
     assert states["a5"]["Next"] == "Completed"
+
+
+def test_checkpoint_positions_grow_along_every_path():
+    """The runtime refuses a checkpoint that moves back; positions make "back" decidable: along
+    any path through branches and fallbacks, each checkpointed step stands further on."""
+    definition = {
+        "id": "c",
+        "name": "C",
+        "agents": ["a1", "a2", "a3", "a4", "a5"],
+        "conditions": [{"after": "a1", "when": "price < 10", "then": ["a2", "a3"], "else": ["a4"]}],
+        "fallbacks": {"a5": {"strategy": "alternative", "alternative": "a6"}},
+    }
+    states = compiled(definition, REGISTRY).asl["States"]
+
+    def position(state: str) -> int:
+        return int(states[state]["Arguments"]["Payload"].split('"position":')[1].split(",")[0])
+
+    paths = [["a1", "a2", "a3", "a5"], ["a1", "a4", "a5"]]
+    for path in paths:
+        positions = [position(step) for step in path]
+        assert positions == sorted(set(positions)), path
+    assert position("a6 (instead of a5)") == position("a5")  # it checkpoints a5's place
 
 
 def test_empty_branch_goes_straight_to_the_rejoin_point():
