@@ -21,7 +21,12 @@ from typing import Any, Literal
 from baton.compiler import naming
 from baton.compiler.limits import limit_problems
 from baton.compiler.plan import Node, build_plan, walk
-from baton.compiler.retry import dynamodb_retriers, retriers, service_retriers
+from baton.compiler.retry import (
+    BUDGET_SPENT_ERROR,
+    dynamodb_retriers,
+    retriers,
+    service_retriers,
+)
 from baton.compiler.safe_text import escape_substitutions, single_line_expressions
 from baton.definition.exceptions import DefinitionError
 from baton.definition.expressions import on_data
@@ -88,6 +93,24 @@ def _skipped_handoff_item(agent: str, step: str) -> str:
         f"'sk': {{'S': 'HANDOFF#' & $now() & '#' & {_jsonata_string(step)}}}, "
         f"'handoff': {{'S': $string({handoff})}}, 'expiresAt': {{'N': $string($ctx.expiresAt)}}}}"
     )
+
+
+BUDGET_SPENT_STATE: dict[str, Any] = {
+    "Type": "Fail",
+    "Comment": "A resumed run found the execution's time budget spent (the workflow timeout "
+    "counts across all its runs): the run fails without a fallback",
+    "Error": BUDGET_SPENT_ERROR,
+    "Cause": "the execution's time budget ran out before the step started",
+}
+RECOVERING = "{% $exists($states.input.recoveryDelay) ? $states.input.recoveryDelay > 0 : false %}"
+"""A run started by auto-recovery carries its backoff (seconds) as `recoveryDelay`."""
+RECOVERY_BACKOFF_STATE: dict[str, Any] = {
+    "Type": "Wait",
+    "Comment": "An auto-recovered run waits its backoff (recoveryDelay seconds) before resuming",
+    "Seconds": "{% $states.input.recoveryDelay %}",
+    "Output": "{% $merge([$states.input, {'recoveryDelay': 0}]) %}",
+    "Next": naming.ROUTER,
+}
 
 
 class _Builder:
@@ -247,7 +270,16 @@ class _Builder:
             self.info[target] = StateInfo("alternative", agent=alt, replaces=agent)
         else:
             return None
-        task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": target}]
+        # a spent time budget ends the run: neither a skip nor an alternative may hide it
+        budget_spent = next(
+            (n for n, st in states.items() if st == BUDGET_SPENT_STATE),
+            naming.BUDGET_SPENT if group is None else self.names.take(naming.BUDGET_SPENT),
+        )
+        states[budget_spent] = dict(BUDGET_SPENT_STATE)
+        task["Catch"] = [
+            {"ErrorEquals": [BUDGET_SPENT_ERROR], "Next": budget_spent},
+            {"ErrorEquals": ["States.ALL"], "Next": target},
+        ]
         return target
 
     def step(
@@ -345,6 +377,7 @@ class _Builder:
             "'tenant': $exists($states.input.tenant) ? $states.input.tenant : 'default', "
             "'resumeAfter': $states.input.resume.after, "
             "'noCache': $states.input.noCache = true, "
+            "'deadline': $states.input.deadline, "
             f"'expiresAt': $floor($millis() / 1000) + {self.wf.retention_seconds}}}"
         )
         return {
@@ -362,7 +395,8 @@ class _Builder:
     def router(self, first: str) -> dict[str, Any]:
         """One rule per completed step a checkpoint can name, going to the state after it."""
         choices: list[dict[str, Any]] = [
-            {"Condition": "{% $not($exists($ctx.resumeAfter)) %}", "Next": first}
+            {"Condition": RECOVERING, "Next": naming.RECOVERY_BACKOFF},
+            {"Condition": "{% $not($exists($ctx.resumeAfter)) %}", "Next": first},
         ]
         for done, following in reversed(self.resume_points.items()):
             choices.append(
@@ -392,6 +426,7 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
     states: dict[str, Any] = {
         naming.START: builder.start(),
         naming.ROUTER: builder.router(first),
+        naming.RECOVERY_BACKOFF: dict(RECOVERY_BACKOFF_STATE),
     }
     states.update(_in_reading_order(body, first))
     states[naming.COMPLETED] = {

@@ -11,6 +11,8 @@ EXECUTIONS_TABLE_PLACEHOLDER = "${" + EXECUTIONS_TABLE_KEY + "}"
 START = "Start"
 ROUTER = "Resume router"
 COMPLETED = "Completed"
+RECOVERY_BACKOFF = "Recovery backoff"
+BUDGET_SPENT = "Time budget spent"
 
 
 def function_placeholder(agent: str) -> str:
@@ -26,7 +28,7 @@ class NameAllocator:
     """Hands out unique state names, shortening long ones and numbering repeats."""
 
     def __init__(self) -> None:
-        self.used: set[str] = {START, ROUTER, COMPLETED}
+        self.used: set[str] = {START, ROUTER, COMPLETED, RECOVERY_BACKOFF, BUDGET_SPENT}
 
     def take(self, wanted: str) -> str:
         base = wanted if len(wanted) <= MAX_NAME else wanted[: MAX_NAME - 1] + "…"

@@ -13,8 +13,10 @@ LAMBDA_SERVICE_FAULTS = [
     "Lambda.ClientExecutionTimeoutException",
 ]
 LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
-NOT_RETRIED = ["AgentInputError"]
-"""Errors that another attempt cannot fix (bad input): they go straight to the fallback."""
+BUDGET_SPENT_ERROR = "BudgetSpentError"
+"""The execution's time budget ran out before a step started: no retry, no fallback."""
+NOT_RETRIED = ["AgentInputError", BUDGET_SPENT_ERROR]
+"""Errors that another attempt cannot fix (bad input, a spent budget): never retried."""
 
 # ASL defaults (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0) are left implicit: every byte
 # counts in a 1,000-step definition, and Step Functions accepts at most 1 MB.

@@ -9,6 +9,7 @@ CDK resolves them to tokens, the offline runtime to its local names.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from baton.compiler.naming import EXECUTIONS_TABLE_KEY, placeholder_key
 from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.definition.triggers import trigger_cycle_problems
-from baton.definition.workflow import Schedule
+from baton.definition.workflow import Schedule, WorkflowConfig
 from baton_agent import settings as env
 from baton_agent.tables import AGENT_STATS, ALL_TABLES, CACHE, EXECUTIONS, TableSpec
 from baton_service.events import retention_days
@@ -186,6 +187,8 @@ class WorkflowDeployment:
     """The compiled state machine as a Mermaid flowchart."""
     schedule: ScheduleDeployment | None = None
     abort_agents: tuple[str, ...] = ()
+    recovery_delays: tuple[int, ...] = ()
+    """Seconds the k-th auto-recovery waits before it resumes (the workflow's backoff)."""
 
     def catalog_entry(self) -> dict[str, Any]:
         """What the lifecycle and the API know of this workflow (catalog.WorkflowInfo)."""
@@ -195,6 +198,7 @@ class WorkflowDeployment:
             "stateMachineName": self.state_machine_name,
             "autoRecovery": self.auto_recovery,
             "maxRecoveries": self.max_recoveries,
+            "recoveryDelaysSeconds": list(self.recovery_delays),
             "retentionSeconds": self.retention_seconds,
             "triggers": [{"on": t.on, "workflow": t.workflow} for t in self.triggers],
             "abortAgents": list(self.abort_agents),
@@ -409,6 +413,7 @@ class Manifest:
             abort_agents=tuple(
                 sorted(a for a, p in workflow.policies.items() if p.strategy == "abort")
             ),
+            recovery_delays=recovery_delays(config),
         )
 
     def _schedule(self, workflow_id: str, schedule: Schedule | None) -> ScheduleDeployment | None:
@@ -422,6 +427,23 @@ class Manifest:
             input=schedule.input,
             enabled=schedule.enabled,
         )
+
+
+MAX_WAIT_SECONDS = 99_999_999
+"""The longest a Wait state waits (Step Functions' limit on Seconds)."""
+
+
+def recovery_delays(config: WorkflowConfig) -> tuple[int, ...]:
+    """The wait before each auto-recovery: the workflow's backoff (interval × rate^k, capped at
+    maxDelay), in whole seconds as a Wait state takes them (at least 1)."""
+    backoff = config.backoff
+    delays = []
+    for k in range(config.max_recoveries):
+        seconds = backoff.interval / 1000 * backoff.rate**k
+        if backoff.max_delay is not None:
+            seconds = min(seconds, backoff.max_delay / 1000)
+        delays.append(max(1, math.ceil(min(seconds, MAX_WAIT_SECONDS))))
+    return tuple(delays)
 
 
 def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> FunctionDeployment:

@@ -5,8 +5,9 @@
   each evaluation would parse the whole workflow data again; the seam keeps the values aside
   and evaluates the expression, parsed once, with them as bindings.
 - Lambda: `LambdaSimpleBackend.invoke` is replaced by a dispatcher calling the agent in-process.
-- Retry waits: the retrier module's `time` is replaced, so backoff waits are recorded and, unless
-  real waits are asked for, skipped. The global `time.sleep` is never touched. Throttling waits
+- Waits: the retrier module's `time` and the Wait state's wait are replaced, so backoff waits
+  (between retries, before an auto-recovery resumes) are recorded and, unless real waits are
+  asked for, skipped. The global `time.sleep` is never touched. Throttling waits
   are always real: a throttled retry that did not wait would only be throttled again.
 - Pools: an agent's `pool.max` caps its concurrent invocations; the excess one gets
   `TooManyRequestsException` (HTTP 429), which Step Functions sees as
@@ -47,6 +48,9 @@ from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
@@ -55,7 +59,8 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 @dataclass(frozen=True)
 class Wait:
-    """A backoff wait Step Functions applied before retrying a state."""
+    """A wait Step Functions applied: a backoff before retrying a state, or a Wait state (an
+    auto-recovery's backoff before it resumes)."""
 
     execution_arn: str
     state: str
@@ -74,12 +79,13 @@ class _Waits:
         self.listener: Callable[[Wait], None] | None = None
 
     def sleep(self, seconds: float) -> None:
-        env = getattr(self.local, "env", None)
-        wait = Wait(*_where(env), seconds=seconds)
-        if self.listener:
-            self.listener(wait)
+        self.record(getattr(self.local, "env", None), seconds)
         if self.real or getattr(self.local, "throttled", False):
             time.sleep(seconds)
+
+    def record(self, env: Any, seconds: float) -> None:
+        if self.listener:
+            self.listener(Wait(*_where(env), seconds=seconds))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
@@ -391,6 +397,7 @@ def patched(
         raise RuntimeError("another offline runtime is already running in this process")
     original_retry = retrier_module.RetrierDecl._eval_body
     original_terminated = BaseExecutionWorkerCommunication.terminated
+    original_wait = WaitFunction._wait_interval
 
     def terminated(self: Any) -> None:
         original_terminated(self)
@@ -405,6 +412,11 @@ def patched(
         response_headers: Any,
     ) -> bytes:
         return dispatcher.invoke(function_name, body, response_headers)
+
+    def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        WAITS.record(env, wait_seconds)
+        if WAITS.real:
+            original_wait(self, env, wait_seconds)
 
     def retry_body(self: Any, env: Any) -> None:
         names = {getattr(e, "error_name", "") for e in self.error_equals.error_names}
@@ -426,6 +438,7 @@ def patched(
         (BaseExecutionWorkerCommunication, "terminated", terminated),
         (retrier_module, "time", WAITS),
         (retrier_module.RetrierDecl, "_eval_body", retry_body),
+        (WaitFunction, "_wait_interval", wait_interval),
         (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
     ]

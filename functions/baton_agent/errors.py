@@ -33,3 +33,8 @@ class PayloadTooLargeError(AgentInputError):
 class AttemptAbandonedError(AgentError):
     """An attempt that ended after its function's timeout: Step Functions no longer waits for
     it, so it writes nothing (no cache entry, handoff or checkpoint)."""
+
+
+class BudgetSpentError(AgentError):
+    """The execution's time budget (the workflow timeout, counted across all its runs) ran out
+    before the step started: never retried, no fallback; the run fails."""

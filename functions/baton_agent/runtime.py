@@ -25,6 +25,7 @@ from baton_agent.errors import (
     AgentError,
     AgentInputError,
     AttemptAbandonedError,
+    BudgetSpentError,
     PayloadTooLargeError,
     SecretLeakError,
 )
@@ -222,6 +223,17 @@ def _refuse_abandoned(ctx: AgentContext, lambda_context: Any) -> None:
         )
 
 
+def _refuse_past_deadline(ctx: AgentContext) -> None:
+    """A resumed run inherits what is left of the execution's budget: no step starts after it
+    (the state machine's own TimeoutSeconds restarts with every run)."""
+    deadline = ctx.execution.get("deadline")
+    if isinstance(deadline, int | float) and time.time() >= deadline:
+        raise BudgetSpentError(
+            f"the execution's time budget (the workflow timeout, across all its runs) ran out "
+            f"before {ctx.step} started"
+        )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -362,6 +374,7 @@ def agent(
 
         def run(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
             ctx = _context_from(event, secrets(), stash())
+            _refuse_past_deadline(ctx)
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
             data = dict(event["data"])

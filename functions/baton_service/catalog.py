@@ -37,6 +37,8 @@ class WorkflowInfo:
     """Agents whose failure aborts the workflow (`strategy: abort`): never auto-recovered."""
     timeout_seconds: int = 0
     """The execution's time budget across all its runs (0: not known here)."""
+    recovery_delays: tuple[int, ...] = ()
+    """Seconds the k-th auto-recovery waits before it resumes."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """What the API shows of it: description, the definition as written, its Mermaid graph."""
 
@@ -53,8 +55,15 @@ class WorkflowInfo:
             retention_seconds=int(entry["retentionSeconds"]),
             abort_agents=frozenset(entry.get("abortAgents", [])),
             timeout_seconds=int(entry.get("timeoutSeconds", 0)),
+            recovery_delays=tuple(int(d) for d in entry.get("recoveryDelaysSeconds", ())),
             details={k: entry[k] for k in ("description", "definition", "graph") if k in entry},
         )
+
+    def recovery_delay(self, recovery: int) -> int:
+        """Seconds to wait before the `recovery`-th auto-recovery (1-based)."""
+        if not self.recovery_delays:
+            return 0
+        return self.recovery_delays[min(recovery, len(self.recovery_delays)) - 1]
 
 
 class WorkflowCatalog(Protocol):

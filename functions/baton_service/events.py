@@ -25,8 +25,8 @@ from baton_service.lifecycle import LifecycleService, run_number
 from baton_service.store import FINISHED_RUN
 
 SOURCE = "baton"
-NEVER_RECOVERED = frozenset({"AgentInputError"})
-"""Errors another run cannot fix: bad input (never retried either)."""
+NEVER_RECOVERED = frozenset({"AgentInputError", "BudgetSpentError"})
+"""Errors another run cannot fix: bad input, a spent time budget (never retried either)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
 RETENTION_TAG = "baton-retention-days"
@@ -167,7 +167,8 @@ class StatusChangeHandler:
             "error": error,
             "metrics": self._metrics(record, detail, handoffs, failed=failed_attempts),
         }
-        extra = [self._entry("Agent Failed", record, error)] if error.get("agentName") else []
+        agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
+        extra = [self._entry("Agent Failed", record, error)] if agent_failed else []
         if not self._finish(
             record, detail["executionArn"], changes, handoffs, "Workflow Failed", extra
         ):
@@ -176,10 +177,15 @@ class StatusChangeHandler:
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
         )
         reason = self._no_recovery(record, detail, error)
-        if reason is None:
-            self.lifecycle.resume(record["tenant"], record["executionId"], recovery=True)
-            return {"status": "failed", "recovering": True}
-        return {"status": "failed", "notRecovered": reason}
+        if reason is not None:
+            return {"status": "failed", "notRecovered": reason}
+        workflow = self.lifecycle.catalog.get(record["workflowId"])
+        assert workflow is not None  # _no_recovery said it recovers
+        delay = workflow.recovery_delay(int(record.get("recoveries", 0)) + 1)
+        self.lifecycle.resume(
+            record["tenant"], record["executionId"], recovery=True, delay_seconds=delay
+        )
+        return {"status": "failed", "recovering": True, "afterSeconds": delay}
 
     def _no_recovery(
         self, record: Mapping[str, Any], detail: Mapping[str, Any], error: Mapping[str, Any]
@@ -194,11 +200,16 @@ class StatusChangeHandler:
         if detail.get("status") == "TIMED_OUT":
             return "the workflow timed out"
         if error.get("errorType") in NEVER_RECOVERED:
+            if error.get("errorType") == "BudgetSpentError":
+                return "the workflow's time budget is spent"
             return f"{error.get('errorType')} cannot be fixed by another run"
         if error.get("agentName") in workflow.abort_agents:
             return f"{error.get('agentName')} aborts the workflow when it fails (strategy: abort)"
-        if workflow.timeout_seconds and _elapsed_seconds(record) >= workflow.timeout_seconds:
-            return "the workflow's time budget is spent"
+        delay = workflow.recovery_delay(int(record.get("recoveries", 0)) + 1)
+        if workflow.timeout_seconds and (
+            _elapsed_seconds(record) + delay >= workflow.timeout_seconds
+        ):
+            return "the workflow's time budget is spent (or would be, by the recovery's backoff)"
         return None
 
     def _aborted(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:

@@ -105,6 +105,7 @@ class LifecycleService:
         workflow = self._workflow(workflow_id)
         data = dict(data or {})
         execution_id = new_execution_id()
+        start_time = _now_iso()
         digest = input_hash(data)
         expires_at = int(time.time()) + workflow.retention_seconds
         claim = self.store.create(
@@ -114,7 +115,7 @@ class LifecycleService:
                 "workflowId": workflow.workflow_id,
                 "workflowName": workflow.name,
                 "status": "pending",
-                "startTime": _now_iso(),
+                "startTime": start_time,
                 "input": data,
                 "inputHash": digest,
                 "idempotencyKey": idempotency_key,
@@ -131,7 +132,15 @@ class LifecycleService:
                 raise IdempotencyConflictError(idempotency_key or "", claim["executionId"])
             return self.get(tenant, claim["executionId"])
         try:
-            self._run(tenant, execution_id, workflow, {"data": data}, [], no_cache=no_cache)
+            self._run(
+                tenant,
+                execution_id,
+                workflow,
+                {"data": data},
+                [],
+                start_time=start_time,
+                no_cache=no_cache,
+            )
         except LifecycleError:
             if idempotency_key:  # no poisoned key: a retry with it may start afresh
                 self.store.release_claim(tenant, workflow_id, idempotency_key, execution_id)
@@ -164,8 +173,11 @@ class LifecycleService:
         self._stop(record, "paused by request")
         return self.get(tenant, execution_id)
 
-    def resume(self, tenant: str, execution_id: str, *, recovery: bool = False) -> dict[str, Any]:
-        """Continue after the last checkpointed step (from the start if there is none)."""
+    def resume(
+        self, tenant: str, execution_id: str, *, recovery: bool = False, delay_seconds: int = 0
+    ) -> dict[str, Any]:
+        """Continue after the last checkpointed step (from the start if there is none); the run
+        first waits `delay_seconds` (an auto-recovery's backoff) inside Step Functions."""
         record = self.get(tenant, execution_id, with_handoffs=False)
         if record["status"] not in RESUMABLE:
             raise InvalidTransitionError(execution_id, record["status"], "resume")
@@ -176,6 +188,8 @@ class LifecycleService:
             if checkpoint["after"] not in resume_points(self.sfn, workflow.state_machine_arn):
                 raise ResumePointMissingError(execution_id, checkpoint["after"])
             run_input["resume"] = {"after": checkpoint["after"], "data": checkpoint["data"]}
+        if delay_seconds > 0:
+            run_input["recoveryDelay"] = int(delay_seconds)
         changes: dict[str, Any] = {"resumedAfter": checkpoint["after"] if checkpoint else None}
         if recovery:
             changes["recoveries"] = int(record.get("recoveries", 0)) + 1
@@ -185,6 +199,7 @@ class LifecycleService:
             workflow,
             run_input,
             list(record.get("runs", [])),
+            start_time=str(record["startTime"]),
             no_cache=bool(record.get("noCache")),
             expected=(record["status"],),
             changes=changes,
@@ -206,6 +221,7 @@ class LifecycleService:
         run_input: dict[str, Any],
         runs: list[str],
         *,
+        start_time: str,
         no_cache: bool,
         expected: tuple[str, ...] = ("pending",),
         changes: Mapping[str, Any] | None = None,
@@ -218,6 +234,9 @@ class LifecycleService:
         number = len(runs) + 1
         name = run_name(execution_id, number)
         payload = {**run_input, "tenant": tenant, "executionId": execution_id, "noCache": no_cache}
+        if workflow.timeout_seconds:  # the budget of every run: what is left of the execution's
+            started = datetime.fromisoformat(start_time).timestamp()
+            payload["deadline"] = round(started + workflow.timeout_seconds, 3)
         update = {
             "status": "running",
             "endTime": None,

@@ -553,13 +553,14 @@ def test_a_timed_out_workflow_is_not_resumed_with_a_fresh_timeout(runtime_factor
 def test_recovery_stops_when_the_time_budget_of_all_runs_is_spent(runtime_factory):
     calls = Calls()
     handlers = {n: echo(calls, n) for n in NAMES} | {
-        "b": echo(calls, "b", sleep=2.2, always_fail=True)
+        "b": echo(calls, "b", sleep=1.8, always_fail=True)
     }
     runtime = runtime_factory(REGISTRY, handlers)
-    record = runtime.execute(compiled(recovering(timeout="4s", maxRetries=0), REGISTRY))
+    definition = recovering(timeout="4s", maxRetries=0, backoff={"interval": "1s"})
+    record = runtime.execute(compiled(definition, REGISTRY))
     assert record["status"] == "failed" and record["error"]["errorType"] == "AgentError"
-    # run 1 fails at ~2.2 s (recovered: budget left, with 1.8 s to spare for a loaded
-    # machine), run 2 at ~4.4 s: the 4 s budget is spent
+    # run 1 fails at ~1.8 s: recovered after a 1 s backoff (budget left, 1.2 s to spare for a
+    # loaded machine); run 2 fails at ~3.7 s, and its 2 s backoff would pass the 4 s budget
     assert len(record["runs"]) == 2 and record["recoveries"] == 1
     assert calls.count("b") == 2
 
@@ -727,3 +728,53 @@ def test_a_replayed_aborted_event_announces_the_cancellation_once(runtime_factor
     }
     assert kinds(runtime.services.events()).count("Workflow Cancelled") == 1
     assert [n["Subject"] for n in runtime.services.notifications()] == ["Workflow Cancelled"]
+
+
+def test_each_auto_recovery_waits_its_backoff_before_it_resumes(runtime_factory):
+    """Recovery k waits interval × rate^(k-1) inside Step Functions (a Wait state), so a
+    struggling dependency gets time to recover; offline the waits are recorded, not slept."""
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", fail_times=2)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = recovering(maxRetries=0, backoff={"interval": "3s", "rate": 2})
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert record["status"] == "completed" and record["recoveries"] == 2
+    waits = [runtime.waits.get(run, []) for run in record["runs"]]
+    assert waits == [[], [("Recovery backoff", 3)], [("Recovery backoff", 6)]]
+    assert [calls.count(n) for n in NAMES] == [1, 3, 1, 1, 1]
+
+
+def test_a_recovery_backoff_is_really_waited_in_the_state_machine(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", fail_times=1)}
+    runtime = runtime_factory(REGISTRY, handlers, real_waits=True)
+    definition = recovering(maxRetries=0, backoff={"interval": "1s"})
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert record["status"] == "completed" and len(record["runs"]) == 2
+    history = runtime.history(record["runs"][1])
+    entered = next(e for e in history if e["type"] == "WaitStateEntered")
+    exited = next(e for e in history if e["type"] == "WaitStateExited")
+    assert (exited["timestamp"] - entered["timestamp"]).total_seconds() >= 0.99
+    first_b_of_run_two = calls.of("b")[1]["started"]
+    assert first_b_of_run_two - calls.of("b")[0]["ended"] >= 1.0
+
+
+def test_a_resumed_run_stops_where_the_execution_budget_runs_out(runtime_factory):
+    """The timeout is the execution's budget across its runs: a recovered run gets what is
+    left, not a fresh timeout. Run 1 fails at ~1 s; run 2 finishes b at ~2 s and c at ~4.2 s,
+    past the 4 s budget: d never starts, and nothing is recovered again."""
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {
+        "b": echo(calls, "b", sleep=1.0, fail_times=1),
+        "c": echo(calls, "c", sleep=2.2),
+    }
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = recovering(timeout="4s", maxRetries=0, backoff={"interval": "1s"})
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert record["status"] == "failed" and record["error"]["errorType"] == "BudgetSpentError"
+    assert "time budget" in record["error"]["message"]
+    assert len(record["runs"]) == 2 and record["recoveries"] == 1
+    assert [calls.count(n) for n in NAMES] == [1, 2, 1, 0, 0]
+    published = kinds(runtime.services.events())
+    assert published.count("Workflow Failed") == 2
+    assert published.count("Agent Failed") == 1  # b in run 1; d never ran

@@ -22,7 +22,15 @@ REGISTRY = make_registry(*AGENTS, a3={"requiredAccuracy": 80, "timeout": "45s"})
 
 def test_sequential_steps_are_one_task_each():
     asl = compiled({"id": "seq", "name": "Seq", "agents": ["a1", "a2", "a3"]}, REGISTRY).asl
-    assert list(asl["States"]) == ["Start", "Resume router", "a1", "a2", "a3", "Completed"]
+    assert list(asl["States"]) == [
+        "Start",
+        "Resume router",
+        "Recovery backoff",
+        "a1",
+        "a2",
+        "a3",
+        "Completed",
+    ]
     assert asl["QueryLanguage"] == "JSONata"
     assert asl["TimeoutSeconds"] == 300
     task = asl["States"]["a3"]
@@ -56,7 +64,10 @@ def test_retry_blocks_follow_the_design():
     assert faults["JitterStrategy"] == "FULL"
     assert throttling["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
     assert throttling["JitterStrategy"] == "FULL"
-    assert input_errors == {"ErrorEquals": ["AgentInputError"], "MaxAttempts": 0}
+    assert input_errors == {
+        "ErrorEquals": ["AgentInputError", "BudgetSpentError"],
+        "MaxAttempts": 0,
+    }
     assert agent_errors == {
         "ErrorEquals": ["States.ALL"],
         "IntervalSeconds": 3,
@@ -89,6 +100,7 @@ def test_parallel_group_is_a_map_at_its_first_members_place():
     assert list(states) == [
         "Start",
         "Resume router",
+        "Recovery backoff",
         "a1",
         "Parallel: a2 + a4 + a3",
         "a5",
@@ -175,13 +187,22 @@ def test_fallbacks_are_catch_targets():
         },
     }
     states = compiled(definition, REGISTRY).asl["States"]
-    assert states["a1"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "a9 (instead of a1)"}]
+    budget_first = {"ErrorEquals": ["BudgetSpentError"], "Next": "Time budget spent"}
+    assert states["a1"]["Catch"] == [
+        budget_first,
+        {"ErrorEquals": ["States.ALL"], "Next": "a9 (instead of a1)"},
+    ]
+    assert states["Time budget spent"]["Type"] == "Fail"
+    assert states["Time budget spent"]["Error"] == "BudgetSpentError"
     alternative = states["a9 (instead of a1)"]
     assert alternative["Arguments"]["FunctionName"] == "${AgentFn_a9}"
     assert '"checkpoint":"a1"' in alternative["Arguments"]["Payload"]
     assert alternative["Next"] == "a2"
     assert all(r["ErrorEquals"] != ["States.ALL"] for r in alternative["Retry"])
-    assert states["a2"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "Skip a2"}]
+    assert states["a2"]["Catch"] == [
+        budget_first,
+        {"ErrorEquals": ["States.ALL"], "Next": "Skip a2"},
+    ]
     skip = states["Skip a2"]
     assert skip["Type"] == "Task"
     assert skip["Resource"] == "arn:aws:states:::dynamodb:putItem"
@@ -191,6 +212,27 @@ def test_fallbacks_are_catch_targets():
     assert "Catch" not in states["a3"]
     assert all(r["ErrorEquals"] != ["States.ALL"] for r in states["a3"]["Retry"])
     assert "Catch" not in states["a4"]
+
+
+def test_a_spent_time_budget_fails_the_run_past_any_fallback_inside_groups_too():
+    definition = {
+        "id": "g",
+        "name": "G",
+        "agents": ["a1", "a2", "a3"],
+        "config": {"parallelGroups": [["a1", "a2", "a3"]]},
+        "fallbacks": {"a1": {"strategy": "skip"}, "a2": {"strategy": "skip"}},
+    }
+    asl = compiled(definition, REGISTRY).asl
+    processor = asl["States"]["Parallel: a1 + a2 + a3"]["ItemProcessor"]["States"]
+    failures = [n for n, s in processor.items() if s["Type"] == "Fail"]
+    assert len(failures) == 1  # one per scope, shared by the members
+    assert processor[failures[0]]["Error"] == "BudgetSpentError"
+    for member in ("a1", "a2"):
+        assert processor[member]["Catch"][0] == {
+            "ErrorEquals": ["BudgetSpentError"],
+            "Next": failures[0],
+        }
+    assert structural_problems(asl) == []
 
 
 def test_workflow_timeout_from_config():
@@ -210,6 +252,10 @@ def test_resume_router_continues_after_each_completed_step():
     }
     router = compiled(definition, REGISTRY).asl["States"]["Resume router"]
     assert router["Choices"] == [
+        {
+            "Condition": "{% $exists($states.input.recoveryDelay) ? $states.input.recoveryDelay > 0 : false %}",
+            "Next": "Recovery backoff",
+        },
         {"Condition": "{% $not($exists($ctx.resumeAfter)) %}", "Next": "a1"},
         {"Condition": '{% $ctx.resumeAfter="a1" %}', "Next": "Parallel: a2 + a3"},
         {"Condition": '{% $ctx.resumeAfter="a4" %}', "Next": "If after a4"},

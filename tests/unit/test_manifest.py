@@ -17,6 +17,7 @@ from baton.deploy.manifest import (
     Ref,
     build_manifest,
     environment_text,
+    recovery_delays,
     resolve_value,
 )
 from tests.conftest import compiled, make_registry
@@ -148,14 +149,14 @@ def test_the_events_function_reaches_every_state_machine_and_its_executions(ship
 
 def test_the_definition_size_is_checked_with_real_arns():
     # just under 1 MB with placeholders, over it once each becomes a full alias ARN
-    names = [f"a{i}" for i in range(1, 941)]
+    names = [f"a{i}" for i in range(1, 921)]
     registry = make_registry(*names, **{n: {"pool": {"warm": 1}} for n in names})
     workflow = compiled(
         {
             "id": "wide",
             "name": "Wide",
             "agents": names,
-            "config": {"parallelGroups": [names[i : i + 20] for i in range(0, 940, 20)]},
+            "config": {"parallelGroups": [names[i : i + 20] for i in range(0, 920, 20)]},
         },
         registry,
     )
@@ -206,3 +207,17 @@ def test_a_deployment_with_a_cycle_of_triggers_is_refused():
     assert [p.path for p in caught.value.problems] == ["triggers", "triggers"]
     assert "ping triggers itself (ping → pong → ping)" in caught.value.problems[0].message
     assert build_manifest(registry, [ping]).workflows["ping"].triggers[0].workflow == "pong"
+
+
+def test_recovery_delays_follow_the_workflow_backoff_in_whole_seconds():
+    from baton.definition.workflow import WorkflowConfig
+
+    config = WorkflowConfig.model_validate(
+        {"maxRecoveries": 4, "backoff": {"interval": "1.5s", "rate": 2, "maxDelay": "5s"}}
+    )
+    assert recovery_delays(config) == (2, 3, 5, 5)
+    assert recovery_delays(WorkflowConfig.model_validate({"maxRecoveries": 0})) == ()
+    huge = WorkflowConfig.model_validate(
+        {"maxRecoveries": 5, "backoff": {"interval": "1d", "rate": 1000}}
+    )
+    assert max(recovery_delays(huge)) == 99_999_999  # a Wait state's longest
