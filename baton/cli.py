@@ -233,6 +233,7 @@ def run(
     """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
     from baton.local.progress import ProgressPrinter, execution_json, print_execution
     from baton.local.runtime import LocalRuntime
+    from baton_service.record import ExecutionRecord
 
     agents = _registry(registry)
     compiled = _compiled(path, agents)
@@ -249,14 +250,15 @@ def run(
             console.print(f"demo site: {site.base_url}")
         rt.put_secrets(offline_secrets())
         execution = rt.execute(compiled, _with_site(data, site), tenant=tenant, no_cache=no_cache)
-        runs = rt.run_records(compiled, execution)
+        record = ExecutionRecord.model_validate(execution)
+        waits = rt.observed_waits(compiled, execution)
     if as_json:
         sys.stdout.write(
-            json.dumps(execution_json(execution, runs), indent=2, ensure_ascii=False) + "\n"
+            json.dumps(execution_json(record, waits), indent=2, ensure_ascii=False) + "\n"
         )
     else:
-        print_execution(out, execution, runs)
-    raise typer.Exit(0 if execution["status"] == "completed" else 1)
+        print_execution(out, record, waits)
+    raise typer.Exit(0 if record.status == "completed" else 1)
 
 
 @app.command()
@@ -269,6 +271,7 @@ def demo(
     """Run the example workflows offline and print what each one did."""
     from baton.local.progress import ProgressPrinter, print_execution, result_summary
     from baton.local.runtime import LocalRuntime
+    from baton_service.record import ExecutionRecord, Metrics
 
     agents = _registry(registry)
     files = paths or workflow_files()
@@ -287,28 +290,29 @@ def demo(
         rt.put_secrets(offline_secrets())
         for path, workflow in compiled:
             out.rule(f"{workflow.workflow.name}  ·  {path.name}")
-            execution = rt.execute(workflow, _with_site({}, site))
-            runs = rt.run_records(workflow, execution)
-            print_execution(out, execution, runs)
-            records.append(runs[-1])
+            record = ExecutionRecord.model_validate(rt.execute(workflow, _with_site({}, site)))
+            waits = rt.observed_waits(workflow, record.to_json())
+            print_execution(out, record, waits)
+            records.append((record, waits))
         received = _received(site)
         published = Counter(event["detail-type"] for event in rt.services.events())
     out.rule("Summary")
     table = Table(header_style="bold")
     for column in ("workflow", "status", "steps", "failed attempts", "backoff waits", "time"):
         table.add_column(column)
-    for record in records:
+    for record, waits in records:
         style = "green" if record.status == "completed" else "red"
+        metrics = record.metrics or Metrics()
         table.add_row(
             record.workflow_name,
             Text(record.status, style=style),
             str(len(record.handoffs)),
-            str(record.metrics.failed_handoffs),
-            ", ".join(f"{w.seconds:g}s" for w in record.waits) or "-",
-            f"{record.metrics.total_execution_time:.0f} ms",
+            str(metrics.failed_handoffs),
+            ", ".join(f"{w.seconds:g}s" for w in waits) or "-",
+            f"{metrics.total_execution_time:.0f} ms",
         )
     out.print(table)
-    for record in records:
+    for record, _ in records:
         last = next((h for h in reversed(record.handoffs) if not h.skipped), None)
         if last is not None:
             out.print(Text.assemble((f"{record.workflow_name}", "bold"), f" → {last.agent}:"))
@@ -319,7 +323,7 @@ def demo(
         Text("Baton events published: ", style="bold")
         + Text(", ".join(f"{kind} ×{n}" for kind, n in sorted(published.items())) or "none")
     )
-    failed = [r for r in records if r.status != "completed"]
+    failed = [r for r, _ in records if r.status != "completed"]
     out.print(f"{len(records) - len(failed)} of {len(records)} workflows completed.")
     raise typer.Exit(1 if failed else 0)
 

@@ -1,4 +1,4 @@
-"""The three seams that let moto run Baton's state machines offline (see DESIGN.md, toolchain).
+"""The seams that let moto run Baton's state machines offline (see DESIGN.md, toolchain).
 
 - JSONata: moto leaves its evaluator unset; we plug in jsonata-python. moto also writes every
   variable's value into the text of every expression it evaluates (`($data:={...};expr)`), so
@@ -20,6 +20,8 @@
   fractional remainders), so a condition takes the branch it takes in AWS.
 - DynamoDB: moto's writes are serialized (a transaction deep-copies its tables to roll back,
   which concurrent writes from agents' threads would break).
+- Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
+  seam adds it, as AWS reports it.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
   every execution start (~0.1 s for 10 steps); the program is built once per definition text.
 """
@@ -35,7 +37,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jsonata
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
@@ -53,6 +55,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.responses import StepFunctionResponse
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -398,6 +401,7 @@ def patched(
     original_retry = retrier_module.RetrierDecl._eval_body
     original_terminated = BaseExecutionWorkerCommunication.terminated
     original_wait = WaitFunction._wait_interval
+    original_describe = StepFunctionResponse.describe_execution
 
     def terminated(self: Any) -> None:
         original_terminated(self)
@@ -412,6 +416,14 @@ def patched(
         response_headers: Any,
     ) -> bytes:
         return dispatcher.invoke(function_name, body, response_headers)
+
+    def describe_execution(self: Any) -> Any:
+        result = original_describe(self)
+        response = cast(dict[str, Any], result.result)
+        if response.get("status") == "TIMED_OUT" and "stopDate" not in response:
+            execution = self.stepfunction_backend.describe_execution(response["executionArn"])
+            response["stopDate"] = execution.stop_date
+        return result
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         WAITS.record(env, wait_seconds)
@@ -439,6 +451,7 @@ def patched(
         (retrier_module, "time", WAITS),
         (retrier_module.RetrierDecl, "_eval_body", retry_body),
         (WaitFunction, "_wait_interval", wait_interval),
+        (StepFunctionResponse, "describe_execution", describe_execution),
         (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
     ]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from baton.local.record import ExecutionRecord
+from baton.local.record import BackoffWait
+from baton_service.history import error_message
+from baton_service.lifecycle import run_number
+from baton_service.record import ExecutionRecord
 
 STATUS_STYLE = {"completed": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}
 
@@ -49,51 +53,69 @@ class ProgressPrinter:
 
 
 def handoff_table(record: ExecutionRecord) -> Table:
+    """Every handoff of every run, as stored (a run column when there were several runs)."""
+    several = len(record.runs) > 1
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in ("step", "agent", "attempts", "accuracy", "time", "note"):
+    columns = ["step", "agent", "attempt", "accuracy", "time", "note"]
+    if several:
+        columns.insert(0, "run")
+    for column in columns:
         table.add_column(
-            column, justify="right" if column in ("attempts", "accuracy", "time") else "left"
+            column, justify="right" if column in ("run", "attempt", "accuracy", "time") else "left"
         )
     for h in record.handoffs:
         note = ""
         if h.skipped:
-            note = f"skipped: {h.data.get('reason', '')}"
+            note = f"skipped: {h.error}: {error_message(h.cause)}"
         elif h.replaces:
             note = f"instead of {h.replaces}"
         elif h.cached:
             note = "from cache"
-        table.add_row(
+        row = [
             h.step,
-            f"#{h.agent_id} {h.agent}",
-            str(h.attempts),
+            h.agent,
+            str(h.attempt or "-"),
             f"{h.accuracy:g}%",
             f"{h.duration_ms:.1f} ms",
             note,
-        )
+        ]
+        if several:
+            row.insert(0, str(run_number(h.run or "")))
+        table.add_row(*row)
     return table
 
 
-def print_record(console: Console, record: ExecutionRecord) -> None:
+def print_execution(
+    console: Console, record: ExecutionRecord, waits: Sequence[BackoffWait] = ()
+) -> None:
+    """The stored record, as the lifecycle keeps it, and the waits observed offline."""
     style = STATUS_STYLE.get(record.status, "white")
+    runs = len(record.runs)
     m = record.metrics
+    numbers = (
+        f"  {m.total_execution_time:.0f} ms, {m.successful_handoffs} handoffs, "
+        f"{m.failed_handoffs} failed attempts, {m.state_transitions} state transitions"
+        + (" (last run)" if runs > 1 else "")
+        if m
+        else ""
+    )
     console.print(
         Text.assemble(
             (f"{record.workflow_name}", "bold"),
             f" [{record.execution_id}] ",
             (record.status.upper(), f"bold {style}"),
-            f"  {m.total_execution_time:.0f} ms, {m.successful_handoffs} handoffs, "
-            f"{m.failed_handoffs} failed attempts, {m.state_transitions} state transitions",
+            numbers,
         ),
         highlight=False,
     )
     if record.handoffs:
         console.print(handoff_table(record))
-    if record.waits:
-        waits = ", ".join(f"{w.step} {w.seconds:g}s" for w in record.waits)
-        console.print(Text(f"backoff waits: {waits}", style="yellow"))
+    if waits:
+        listed = ", ".join(f"{w.step} {w.seconds:g}s" for w in waits)
+        console.print(Text(f"backoff waits: {listed}", style="yellow"))
     if record.error:
         e = record.error
-        who = f" in {e.agent_name} (agent #{e.agent_id})" if e.agent_name else ""
+        who = f" in {e.agent_name}" if e.agent_name else ""
         console.print(
             Text(
                 f"error{who}: {e.error_type}: {e.message} (after {e.retry_count} retries)",
@@ -101,6 +123,17 @@ def print_record(console: Console, record: ExecutionRecord) -> None:
             ),
             highlight=False,
         )
+    console.print(
+        Text.assemble(
+            "execution ",
+            (record.execution_id, "bold"),
+            ": ",
+            (record.status.upper(), f"bold {style}"),
+            f" after {runs} run{'s' if runs != 1 else ''}"
+            + (f" ({record.recoveries} by auto-recovery)" if record.recoveries else ""),
+        ),
+        highlight=False,
+    )
 
 
 def result_summary(record: ExecutionRecord, limit: int = 400) -> str:
@@ -112,35 +145,6 @@ def result_summary(record: ExecutionRecord, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def print_execution(
-    console: Console, execution: dict[str, Any], runs: list[ExecutionRecord]
-) -> None:
-    """Every run of an execution (a resumed or auto-recovered one has several), then its end."""
-    for number, record in enumerate(runs, start=1):
-        if len(runs) > 1:
-            console.rule(
-                f"run {number} of {len(runs)}" + (" (auto-recovery)" if number > 1 else "")
-            )
-        print_record(console, record)
-    status = execution["status"]
-    console.print(
-        Text.assemble(
-            "execution ",
-            (execution["executionId"], "bold"),
-            ": ",
-            (status.upper(), f"bold {STATUS_STYLE.get(status, 'white')}"),
-            f" after {len(runs)} run{'s' if len(runs) != 1 else ''}",
-        ),
-        highlight=False,
-    )
-
-
-def execution_json(execution: dict[str, Any], runs: list[ExecutionRecord]) -> dict[str, Any]:
-    """The stored execution record, with the workflow data, the backoff waits and each run."""
-    last = runs[-1].to_json() if runs else {}
-    return {
-        **execution,
-        "workflowData": execution.get("output") or last.get("workflowData", {}),
-        "waits": [w for run in runs for w in run.to_json()["waits"]],
-        "runDetails": [run.to_json() for run in runs],
-    }
+def execution_json(record: ExecutionRecord, waits: Sequence[BackoffWait]) -> dict[str, Any]:
+    """The stored record exactly, plus the backoff waits only the offline runtime observes."""
+    return {**record.to_json(), "offlineWaits": [w.to_json() for w in waits]}

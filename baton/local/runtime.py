@@ -30,7 +30,7 @@ from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.deploy.manifest import Manifest, build_manifest, environment_text
 from baton.lambda_code import use_functions
 from baton.local import patches
-from baton.local.record import ExecutionRecord, read_execution
+from baton.local.record import BackoffWait, RunRecord, read_execution
 from baton.local.resources import LocalResources
 
 REGION = "us-east-1"
@@ -304,7 +304,7 @@ class LocalRuntime:
             if not token:
                 return events
 
-    def record(self, compiled: CompiledWorkflow, execution_arn: str) -> ExecutionRecord:
+    def record(self, compiled: CompiledWorkflow, execution_arn: str) -> RunRecord:
         description = self.sfn.describe_execution(executionArn=execution_arn)
         with self._waits_lock:
             waits = list(self.waits.get(execution_arn, []))
@@ -315,7 +315,7 @@ class LocalRuntime:
         compiled: CompiledWorkflow,
         data: dict[str, Any] | None = None,
         **start_options: Any,
-    ) -> ExecutionRecord:
+    ) -> RunRecord:
         """Start an execution, wait for its end, return its record."""
         execution_arn = self.start(compiled, data, **start_options)
         self.wait(execution_arn)
@@ -346,11 +346,16 @@ class LocalRuntime:
             return record
         return self.services.settle(tenant, record["executionId"])
 
-    def run_records(
-        self, compiled: CompiledWorkflow, execution: dict[str, Any]
-    ) -> list[ExecutionRecord]:
+    def run_records(self, compiled: CompiledWorkflow, execution: dict[str, Any]) -> list[RunRecord]:
         """The history-based record of each Step Functions run of a lifecycle execution."""
         return [self.record(compiled, arn) for arn in execution.get("runs", [])]
+
+    def observed_waits(
+        self, compiled: CompiledWorkflow, execution: dict[str, Any]
+    ) -> list[BackoffWait]:
+        """The backoff waits of every run of an execution, as observed offline (Step Functions
+        keeps no record of them)."""
+        return [w for run in self.run_records(compiled, execution) for w in run.waits]
 
     # observation -------------------------------------------------------------------------
     def listener_seen(self, agent: str) -> bool:

@@ -32,6 +32,7 @@ from baton_service.exceptions import (
     ResumePointMissingError,
     WorkflowNotFoundError,
 )
+from baton_service.record import ExecutionRecord
 from baton_service.tenants import TENANT_CLAIM, TENANT_SYNTAX, is_tenant
 
 MAX_BODY_BYTES = 262_144
@@ -64,8 +65,14 @@ ERRORS: dict[int, OpenAPIResponse] = {
 }
 
 
-def _responses(status: int, description: str) -> dict[int, OpenAPIResponse]:
-    return {status: {"description": description}, **ERRORS}
+def _responses(
+    status: int, description: str, model: type[BaseModel] | None = None
+) -> dict[int, OpenAPIResponse]:
+    """The documented answers of a route; `model` is its body's schema (the one record model)."""
+    answer: OpenAPIResponse = {"description": description}
+    if model is not None:
+        answer["content"] = {"application/json": {"model": model}}
+    return {status: answer, **ERRORS}
 
 
 def openapi_document(app: APIGatewayRestResolver) -> str:
@@ -85,7 +92,7 @@ def openapi_document(app: APIGatewayRestResolver) -> str:
     for path in document["paths"].values():
         for operation in path.values():
             operation["responses"].pop("422", None)
-    for schema in ("HTTPValidationError", "ValidationError"):
+    for schema in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         document.get("components", {}).get("schemas", {}).pop(schema, None)
     return json.dumps(document, indent=2) + "\n"
 
@@ -173,7 +180,7 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.post(
         "/workflows/<workflow_id>/executions",
         summary="Start an execution",
-        responses=_responses(201, "The execution, started"),
+        responses=_responses(201, "The execution, started", ExecutionRecord),
     )
     def start(
         workflow_id: str,
@@ -197,7 +204,7 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.get(
         "/executions/<execution_id>",
         summary="An execution: record, handoffs, runs",
-        responses=_responses(200, "OK"),
+        responses=_responses(200, "OK", ExecutionRecord),
     )
     def get_execution(execution_id: str) -> dict[str, Any]:
         return service().get(tenant(), execution_id)
@@ -220,7 +227,7 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.post(
         "/executions/<execution_id>/cancel",
         summary="Cancel (stop) an execution",
-        responses=_responses(200, "OK"),
+        responses=_responses(200, "OK", ExecutionRecord),
     )
     def cancel(execution_id: str) -> dict[str, Any]:
         return service().cancel(tenant(), execution_id)
@@ -228,7 +235,7 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.post(
         "/executions/<execution_id>/pause",
         summary="Pause after the current step",
-        responses=_responses(200, "OK"),
+        responses=_responses(200, "OK", ExecutionRecord),
     )
     def pause(execution_id: str) -> dict[str, Any]:
         return service().pause(tenant(), execution_id)
@@ -236,7 +243,7 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.post(
         "/executions/<execution_id>/resume",
         summary="Resume after the last completed step",
-        responses=_responses(200, "OK"),
+        responses=_responses(200, "OK", ExecutionRecord),
     )
     def resume(execution_id: str) -> dict[str, Any]:
         return service().resume(tenant(), execution_id)

@@ -14,14 +14,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from statistics import fmean
 from typing import Any
 
 from baton_agent.records import to_json
 from baton_agent.stats import AccuracyStats
 from baton_service.exceptions import LifecycleError
-from baton_service.history import last_failure, running_step
+from baton_service.history import RunHistory
 from baton_service.lifecycle import LifecycleService, run_number
+from baton_service.record import ExecutionRecord, linked
 from baton_service.store import FINISHED_RUN
 
 SOURCE = "baton"
@@ -59,6 +59,14 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat(timespec="milliseconds")
     return str(value)
+
+
+def _total_ms(detail: Mapping[str, Any]) -> float:
+    """The run's duration in milliseconds (EventBridge gives start and stop as epoch ms)."""
+    start, stop = detail.get("startDate"), detail.get("stopDate")
+    if isinstance(start, int | float) and isinstance(stop, int | float):
+        return float(stop - start)
+    return 0.0
 
 
 def _elapsed_seconds(record: Mapping[str, Any]) -> float:
@@ -133,19 +141,19 @@ class StatusChangeHandler:
     def _succeeded(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
-        handoffs = self._run_handoffs(record, detail)
+        history = self._history(str(detail["executionArn"]))
         changes = {
             "status": "completed",
             "endTime": _iso(detail.get("stopDate")),
             "output": data,
-            "metrics": self._metrics(record, detail, handoffs, failed=0),
+            "metrics": history.metrics(_total_ms(detail)),
         }
         # the run's real outcome beats a cancel that came too late to stop it
         if not self._finish(
             record,
             detail["executionArn"],
             changes,
-            handoffs,
+            history,
             "Workflow Completed",
             only_if=("running", "cancelled"),
         ):
@@ -158,19 +166,24 @@ class StatusChangeHandler:
             # Map; in AWS a failure that beat the stop): what the user asked for stands
             return self._aborted(record, detail)
         history = self._history(str(detail["executionArn"]))
-        handoffs = self._run_handoffs(record, detail)
-        error = self._error(detail, history)
-        failed_attempts = sum(1 for e in history if e["type"] in ("TaskFailed", "TaskTimedOut"))
+        workflow = self.lifecycle.catalog.get(record["workflowId"])
+        error = history.error(
+            str(detail.get("status")),
+            ended_at=_iso(detail.get("stopDate")),
+            error=detail.get("error"),
+            cause=detail.get("cause"),
+            timeout_seconds=workflow.timeout_seconds if workflow else None,
+        ) or {"message": "failed", "errorType": "States.Runtime", "retryCount": 0}
         changes = {
             "status": "failed",
             "endTime": _iso(detail.get("stopDate")),
             "error": error,
-            "metrics": self._metrics(record, detail, handoffs, failed=failed_attempts),
+            "metrics": history.metrics(_total_ms(detail)),
         }
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
         extra = [self._entry("Agent Failed", record, error)] if agent_failed else []
         if not self._finish(
-            record, detail["executionArn"], changes, handoffs, "Workflow Failed", extra
+            record, detail["executionArn"], changes, history, "Workflow Failed", extra
         ):
             return self._not_applied(record, detail)
         self._start_triggers(
@@ -219,13 +232,17 @@ class StatusChangeHandler:
                 return {"ignored": "already announced"}
             self._publish([self._entry("Workflow Paused", record, {})])
             return {"status": "paused"}
-        handoffs = self._run_handoffs(record, detail)
-        changes = {"status": "cancelled", "endTime": _iso(detail.get("stopDate"))}
+        history = self._history(str(detail["executionArn"]))
+        changes = {
+            "status": "cancelled",
+            "endTime": _iso(detail.get("stopDate")),
+            "metrics": history.metrics(_total_ms(detail)),
+        }
         if not self._finish(
             record,
             detail["executionArn"],
             changes,
-            handoffs,
+            history,
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
         ):
@@ -238,7 +255,7 @@ class StatusChangeHandler:
         record: dict[str, Any],
         run: str,
         changes: dict[str, Any],
-        handoffs: list[dict[str, Any]],
+        history: RunHistory,
         kind: str,
         extra: list[dict[str, Any]] | None = None,
         only_if: tuple[str, ...] = ("running",),
@@ -254,11 +271,14 @@ class StatusChangeHandler:
             once_for_run=run,
         ):
             return False
+        handoffs = history.handoffs
         for handoff in handoffs:
             if not handoff.get("cached") and not handoff.get("skipped"):
                 self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
-        every_run = self.store.handoffs(record["tenant"], record["executionId"])
-        final = {**record, **changes, "handoffs": every_run}
+        every_run = linked(self.store.handoffs(record["tenant"], record["executionId"]))
+        final = ExecutionRecord.model_validate(
+            {**record, **changes, FINISHED_RUN: run, "handoffs": every_run}
+        ).to_json()
         summary = {k: final.get(k) for k in ("status", "error", "metrics", "endTime")}
         agents = [
             self._entry(
@@ -281,78 +301,15 @@ class StatusChangeHandler:
             return {"ignored": "this run's outcome was applied already"}
         return {"ignored": f"the execution is {current.get('status', 'gone')}"}
 
-    def _run_handoffs(
-        self, record: dict[str, Any], detail: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
-        run = detail.get("executionArn")
-        return [
-            h
-            for h in self.store.handoffs(record["tenant"], record["executionId"])
-            if h.get("run") in (run, None)
-        ]
-
-    def _metrics(
-        self,
-        record: dict[str, Any],
-        detail: Mapping[str, Any],
-        handoffs: list[dict[str, Any]],
-        *,
-        failed: int,
-    ) -> dict[str, Any]:
-        done = [h for h in handoffs if not h.get("skipped")]
-        start = detail.get("startDate")
-        stop = detail.get("stopDate")
-        total = (
-            (stop - start)
-            if isinstance(start, int | float) and isinstance(stop, int | float)
-            else 0
-        )
-        return {
-            "totalExecutionTime": total,
-            "averageAgentTime": fmean(float(h.get("durationMs", 0)) for h in done) if done else 0,
-            "successfulHandoffs": len(done),
-            "failedHandoffs": failed,
-        }
-
-    def _history(self, arn: str) -> list[dict[str, Any]]:
+    def _history(self, arn: str) -> RunHistory:
         events: list[dict[str, Any]] = []
         request: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
         while True:
             page = self.sfn.get_execution_history(**request)
             events += page["events"]
             if not page.get("nextToken"):
-                return events
+                return RunHistory(events)
             request["nextToken"] = page["nextToken"]
-
-    def _error(self, detail: Mapping[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
-        timestamp = _iso(detail.get("stopDate"))
-        if detail.get("status") == "TIMED_OUT":
-            running = running_step(history) or {}
-            agent = running.get("agent")
-            return {
-                "message": "workflow timed out" + (f" while {agent} was running" if agent else ""),
-                "errorType": "States.Timeout",
-                "agentName": agent,
-                "step": running.get("step", agent),
-                "timestamp": timestamp,
-                "retryCount": 0,
-            }
-        failure = last_failure(history)
-        if failure is None:
-            return {
-                "message": str(detail.get("cause") or detail.get("error") or "failed"),
-                "errorType": str(detail.get("error") or "States.Runtime"),
-                "timestamp": timestamp,
-                "retryCount": 0,
-            }
-        return {
-            "message": failure["message"],
-            "errorType": failure["error"],
-            "agentName": failure["agent"],
-            "step": failure["step"],
-            "timestamp": _iso(failure["timestamp"]),
-            "retryCount": max(0, failure["attempts"] - 1),
-        }
 
     def _start_triggers(
         self, record: dict[str, Any], on: str, data: Mapping[str, Any]

@@ -1,10 +1,21 @@
-"""Reading a Step Functions execution history: which agent task failed, after how many tries."""
+"""The one reader of a Step Functions run's history: its handoffs, failed attempts, the step
+still running when it ended, its error and its metrics, as the execution record holds them.
+
+Every attempt of an agent is a TaskScheduled event whose parameters carry the agent's payload
+(agent, step); a success is a TaskSucceeded event carrying `{data, accuracy, meta}`, the very
+handoff the agent runtime stored; a skipped step is the DynamoDB put of its handoff, whose item
+the parameters carry too. The events handler (cloud and offline) and the offline run view both
+read runs through RunHistory, so they cannot disagree.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from statistics import fmean
 from typing import Any
+
+AGENT_TASK_ENDS = ("TaskSucceeded", "TaskFailed", "TaskTimedOut")
 
 
 def details(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -22,62 +33,157 @@ def error_message(cause: str | None) -> str:
     return str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else cause
 
 
-def scheduled_payload(
-    event: Mapping[str, Any], by_id: Mapping[int, Mapping[str, Any]]
-) -> dict[str, Any]:
-    """The Lambda payload of the TaskScheduled event an event belongs to ({} for other tasks)."""
-    current: Mapping[str, Any] | None = event
-    while current is not None and current["type"] != "TaskScheduled":
-        current = by_id.get(current.get("previousEventId", 0))
-    if current is None or details(current).get("resourceType") != "lambda":
-        return {}
-    payload = json.loads(details(current)["parameters"]).get("Payload", {})
-    return payload if isinstance(payload, dict) else {}
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
-def last_failure(events: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The last failed agent attempt: {agent, step, error, message, timestamp, attempts}."""
-    events = list(events)
-    by_id = {e["id"]: e for e in events}
-    attempts: dict[str, int] = {}
-    failure: dict[str, Any] | None = None
-    for event in events:
-        if event["type"] not in ("TaskScheduled", "TaskFailed", "TaskTimedOut"):
-            continue
-        payload = scheduled_payload(event, by_id)
-        if not payload:
-            continue
-        step = str(payload.get("step", payload.get("agent", "")))
-        if event["type"] == "TaskScheduled":
-            attempts[step] = attempts.get(step, 0) + 1
-            continue
-        info = details(event)
-        failure = {
-            "agent": payload.get("agent"),
-            "step": step,
-            "error": info.get("error", "States.Timeout"),
-            "message": error_message(info.get("cause")),
-            "timestamp": event["timestamp"],
+class RunHistory:
+    """One run's history events (GetExecutionHistory, oldest first), read once."""
+
+    def __init__(self, events: Iterable[Mapping[str, Any]]) -> None:
+        self.events = list(events)
+        self.by_id = {e["id"]: e for e in self.events}
+        self.attempts: dict[str, int] = {}
+        """Attempts per step (every TaskScheduled of its agent)."""
+        self.failures: list[dict[str, Any]] = []
+        """Each failed agent attempt: {agent, step, error, message, timestamp}."""
+        self.handoffs: list[dict[str, Any]] = []
+        self.transitions = 0
+        self._open: dict[int, dict[str, Any]] = {}
+        for event in self.events:
+            self._read(event)
+
+    # reading ---------------------------------------------------------------------------
+    def _scheduled(self, event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        current: Mapping[str, Any] | None = event
+        while current is not None and current["type"] != "TaskScheduled":
+            current = self.by_id.get(current.get("previousEventId", 0))
+        return current
+
+    def _read(self, event: Mapping[str, Any]) -> None:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            self.transitions += 1
+        if kind != "TaskScheduled" and kind not in AGENT_TASK_ENDS:
+            return
+        scheduled = self._scheduled(event)
+        if scheduled is None:
+            return
+        info = details(scheduled)
+        parameters = _json(info.get("parameters")) or {}
+        if info.get("resourceType") == "dynamodb":
+            if kind == "TaskSucceeded":  # a skipped step's handoff, as the state machine wrote it
+                handoff = _json(((parameters.get("Item") or {}).get("handoff") or {}).get("S"))
+                if isinstance(handoff, dict) and handoff.get("skipped"):
+                    self.handoffs.append(handoff)
+            return
+        payload = parameters.get("Payload") if info.get("resourceType") == "lambda" else None
+        if not isinstance(payload, dict) or "agent" not in payload:
+            return
+        step = str(payload.get("step", payload["agent"]))
+        if kind == "TaskScheduled":
+            self.attempts[step] = self.attempts.get(step, 0) + 1
+            self._open[scheduled["id"]] = payload
+            return
+        self._open.pop(scheduled["id"], None)
+        if kind == "TaskSucceeded":
+            output = _json(details(event).get("output")) or {}
+            result = output.get("Payload") if isinstance(output, dict) else None
+            if isinstance(result, dict):
+                meta = result.get("meta")
+                meta = meta if isinstance(meta, dict) else {}
+                self.handoffs.append(
+                    {
+                        "agent": payload["agent"],
+                        "step": step,
+                        **meta,
+                        "accuracy": result.get("accuracy"),
+                        "data": result.get("data") or {},
+                    }
+                )
+            return
+        failure = details(event)
+        self.failures.append(
+            {
+                "agent": payload["agent"],
+                "step": step,
+                "error": failure.get("error") or "States.Timeout",
+                "message": error_message(failure.get("cause")),
+                "timestamp": event["timestamp"],
+            }
+        )
+
+    # what the record says --------------------------------------------------------------
+    def running_step(self) -> dict[str, Any] | None:
+        """The payload of the agent task still running when the run ended (for timeouts)."""
+        return next(iter(self._open.values()), None)
+
+    def error(
+        self,
+        status: str,
+        *,
+        ended_at: str | None,
+        error: str | None = None,
+        cause: str | None = None,
+        timeout_seconds: int | None = None,
+    ) -> dict[str, Any] | None:
+        """The record's `error` for a run that ended with `status` (None: it did not fail)."""
+        if status == "TIMED_OUT":
+            running = self.running_step() or {}
+            agent = running.get("agent")
+            step = str(running.get("step", agent)) if agent else None
+            after = f" after {timeout_seconds}s" if timeout_seconds else ""
+            return {
+                "message": f"workflow timed out{after}"
+                + (f" while {agent} was running" if agent else ""),
+                "errorType": "States.Timeout",
+                "agentName": agent,
+                "step": step,
+                "timestamp": ended_at,
+                "retryCount": max(0, self.attempts.get(step, 1) - 1) if step else 0,
+            }
+        if status != "FAILED":
+            return None
+        if not self.failures:
+            return {
+                "message": error_message(cause) or error or "failed",
+                "errorType": error or "States.Runtime",
+                "timestamp": ended_at,
+                "retryCount": 0,
+            }
+        last = self.failures[-1]
+        return {
+            "message": last["message"],
+            "errorType": last["error"],
+            "agentName": last["agent"],
+            "step": last["step"],
+            "timestamp": _iso(last["timestamp"]),
+            "retryCount": max(0, self.attempts.get(last["step"], 1) - 1),
         }
-    if failure is not None:
-        failure["attempts"] = attempts.get(failure["step"], 1)
-    return failure
+
+    def metrics(self, total_ms: float) -> dict[str, Any]:
+        done = [h for h in self.handoffs if not h.get("skipped")]
+        return {
+            "totalExecutionTime": total_ms,
+            "averageAgentTime": fmean(float(h.get("durationMs", 0)) for h in done) if done else 0,
+            "successfulHandoffs": len(done),
+            "failedHandoffs": len(self.failures),
+            "stateTransitions": self.transitions,
+        }
+
+    def last_data(self) -> dict[str, Any]:
+        """The workflow data as last assigned (for a run that did not complete)."""
+        for event in reversed(self.events):
+            assigned = details(event).get("assignedVariables", {})
+            if "data" in assigned:
+                value = _json(assigned["data"])
+                return value if isinstance(value, dict) else {}
+        return {}
 
 
-def running_step(events: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The agent task that was still running when the execution ended (for timeouts)."""
-    events = list(events)
-    by_id = {e["id"]: e for e in events}
-    open_tasks: dict[int, dict[str, Any]] = {}
-    for event in events:
-        if event["type"] == "TaskScheduled":
-            payload = scheduled_payload(event, by_id)
-            if payload:
-                open_tasks[event["id"]] = payload
-        elif event["type"] in ("TaskSucceeded", "TaskFailed", "TaskTimedOut"):
-            current: Mapping[str, Any] | None = event
-            while current is not None and current["type"] != "TaskScheduled":
-                current = by_id.get(current.get("previousEventId", 0))
-            if current is not None:
-                open_tasks.pop(current["id"], None)
-    return next(iter(open_tasks.values()), None)
+def _iso(value: Any) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat(timespec="milliseconds")) if isoformat else str(value)

@@ -26,6 +26,7 @@ from baton_service.exceptions import (
     ResumePointMissingError,
     WorkflowNotFoundError,
 )
+from baton_service.record import ExecutionRecord, linked
 from baton_service.store import ExecutionStore
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -67,22 +68,23 @@ class LifecycleService:
 
     # queries ---------------------------------------------------------------------------
     def get(self, tenant: str, execution_id: str, *, with_handoffs: bool = True) -> dict[str, Any]:
-        """The record; the full view adds the handoffs, the checkpoint and the current step
-        (the step after the checkpoint, by the deployed definition)."""
+        """The record (checked against the one record model, baton_service.record); the full
+        view adds the handoffs (linked: each names the agent that took it on), the checkpoint
+        and the current step (the step after the checkpoint, by the deployed definition)."""
         if not EXECUTION_ID.match(execution_id):  # not one of ours: never a key to look up
             raise ExecutionNotFoundError(tenant, execution_id[:100])
         record = self.store.get(tenant, execution_id)
         if record is None:
             raise ExecutionNotFoundError(tenant, execution_id)
         if with_handoffs:
-            record["handoffs"] = self.store.handoffs(tenant, execution_id)
+            record["handoffs"] = linked(self.store.handoffs(tenant, execution_id))
             checkpoint = self.store.checkpoint(tenant, execution_id)
             record["checkpoint"] = checkpoint
             workflow = self.catalog.get(record["workflowId"])
             if workflow is not None:
                 points = resume_points(self.sfn, workflow.state_machine_arn)
                 record["currentStep"] = points.get(checkpoint["after"] if checkpoint else "")
-        return record
+        return ExecutionRecord.model_validate(record).to_json()
 
     def list_executions(
         self, tenant: str, **filters: Any

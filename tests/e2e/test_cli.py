@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,21 @@ def test_run_json_completed_exit_0():
     assert "check-price" in result.stderr  # live progress goes to stderr with --json
 
 
+def test_run_json_is_the_stored_record_with_every_failed_attempt_counted():
+    """The CLI prints the record the lifecycle stored (one model, one history reader): its
+    failed attempts are those the live progress showed, its waits those it announced."""
+    result = baton("run", "statemachines/competitor-monitoring.yaml", "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    failed_lines = [line for line in result.stderr.splitlines() if "✖" in line]
+    wait_lines = [line for line in result.stderr.splitlines() if "⏳" in line]
+    assert record["metrics"]["failedHandoffs"] == len(failed_lines) > 0
+    assert len(record.pop("offlineWaits")) == len(wait_lines) > 0
+    assert record["finishedRun"] == record["currentRun"]  # as stored, internal fields too
+    skipped = [h for h in record["handoffs"] if h.get("skipped")]
+    assert skipped and skipped[0]["data"]["skipped"] is True
+
+
 def test_run_shows_progress_and_exits_1_on_failure(tmp_path):
     failing = tmp_path / "failing.yaml"
     failing.write_text(
@@ -149,6 +165,16 @@ def test_the_committed_openapi_document_is_generated_from_the_routes():
     start = document["paths"]["/workflows/{workflow_id}/executions"]["post"]
     assert set(start["responses"]) == {"201", "400", "401", "404", "409", "413"}
     assert any(p["name"].lower() == "idempotency-key" for p in start["parameters"])
+    # the execution routes answer the one record model, and every schema reference resolves
+    record = {"$ref": "#/components/schemas/ExecutionRecord"}
+    get = document["paths"]["/executions/{execution_id}"]["get"]
+    assert get["responses"]["200"]["content"]["application/json"]["schema"] == record
+    schemas = document["components"]["schemas"]
+    assert {"executionId", "status", "handoffs", "metrics"} <= set(
+        schemas["ExecutionRecord"]["properties"]
+    )
+    references = set(re.findall(r'"#/components/schemas/(\w+)"', result.stdout))
+    assert references and references <= set(schemas)
     assert (ROOT / "openapi.json").read_text() == result.stdout, "run `make openapi`"
 
 

@@ -51,7 +51,7 @@ def test_second_run_within_ttl_is_served_from_the_cache(setup):
     assert hit.accuracy == 97
     assert hit.data == first.handoff("a").data
     assert first.handoff("a").cached is False
-    assert second.workflow_data["a"] == 1
+    assert second.output["a"] == 1
 
 
 def test_after_the_ttl_the_agent_runs_again(setup, clock):

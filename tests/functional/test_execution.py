@@ -36,7 +36,7 @@ def test_sequential_order_and_data_accumulation(runtime_factory, calls):
     assert calls.of("a")[0]["data"] == {"seed": 1, "extra": True}
     assert calls.of("b")[0]["data"] == {"seed": 1, "extra": True, "a": 1, "trail": ["a"]}
     assert calls.of("c")[0]["data"]["trail"] == ["a", "b"]
-    assert record.workflow_data == {
+    assert record.output == {
         "seed": 1,
         "extra": True,
         "a": 1,
@@ -45,9 +45,13 @@ def test_sequential_order_and_data_accumulation(runtime_factory, calls):
         "trail": ["a", "b", "c"],
     }
     assert [h.agent for h in record.handoffs] == ["a", "b", "c"]
-    assert [(h.from_agent, h.to_agent) for h in record.handoffs] == [(1, 2), (2, 3), (3, -1)]
+    assert [(h.from_agent, h.to_agent) for h in record.handoffs] == [
+        ("a", "b"),
+        ("b", "c"),
+        ("c", None),
+    ]
     assert [h.data for h in record.handoffs][1] == {"b": 1, "trail": ["a", "b"]}
-    assert all(h.attempts == 1 and h.validated_by == ["accuracy-check"] for h in record.handoffs)
+    assert all(h.attempt == 1 and h.validated_by == ["accuracy-check"] for h in record.handoffs)
     assert record.metrics.successful_handoffs == 3
     assert record.metrics.failed_handoffs == 0
     assert record.error is None
@@ -69,7 +73,7 @@ def test_parallel_group_members_overlap_in_time(runtime_factory, calls):
     assert latest_start < earliest_end, "the three 0.3 s agents did not all run at the same time"
     assert calls.agents()[-1] == "d"
     assert calls.of("d")[0]["data"]["a"] == calls.of("d")[0]["data"]["b"] == 1
-    assert set(record.workflow_data) >= {"a", "b", "c", "d"}
+    assert set(record.output) >= {"a", "b", "c", "d"}
 
 
 def test_parallel_outputs_merge_in_group_order(runtime_factory, calls):
@@ -150,7 +154,7 @@ def test_agent_failing_twice_then_succeeding(runtime_factory, calls):
         runtime_factory, {"id": "flaky", "name": "Flaky", "agents": ["a", "b", "c"]}, handlers
     )
     assert record.status == "completed"
-    assert record.handoff("b").attempts == 3
+    assert record.handoff("b").attempt == 3
     assert [c["attempt"] for c in calls.of("b")] == [1, 2, 3]
     assert [w.seconds for w in record.waits] == [2, 4]
     assert {w.step for w in record.waits} == {"b"}
@@ -177,13 +181,13 @@ def test_agent_always_failing_exhausts_three_retries(runtime_factory, calls):
     assert record.error is not None
     assert record.error.retry_count == 3
     assert record.error.agent_name == "b"
-    assert record.error.agent_id == 2
+    assert record.error.agent_name == "b"
     assert record.error.error_type == "AgentError"
     assert record.error.message == "b failed on attempt 4"
     assert calls.count("b") == 4
     assert calls.count("c") == 0
     assert [h.agent for h in record.handoffs] == ["a"]
-    assert record.workflow_data["a"] == 1
+    assert record.output["a"] == 1
 
 
 def test_input_errors_are_not_retried(runtime_factory, calls):
@@ -214,8 +218,8 @@ def test_alternative_fallback_runs_once(runtime_factory, calls):
     assert [w.seconds for w in record.waits] == [2]
     alternative = record.handoff("alt")
     assert alternative.replaces == "a"
-    assert alternative.attempts == 1
-    assert record.workflow_data["alt"] == 1
+    assert alternative.attempt == 1
+    assert record.output["alt"] == 1
 
 
 def test_alternative_that_fails_fails_the_workflow_without_retries(runtime_factory, calls):
@@ -256,9 +260,9 @@ def test_skip_fallback_records_the_skipped_handoff_and_continues(runtime_factory
     assert skipped.accuracy == 0
     assert skipped.validated_by == ["fallback-skip"]
     assert skipped.data == {"skipped": True, "reason": "AgentError: b failed on attempt 3"}
-    assert skipped.attempts == 3
+    assert skipped.error == "AgentError" and record.metrics.failed_handoffs == 3
     assert [h.agent for h in record.handoffs] == ["a", "b", "c"]
-    assert "b" not in record.workflow_data
+    assert "b" not in record.output
     assert calls.of("c")[0]["data"]["trail"] == ["a"]
 
 
@@ -278,7 +282,7 @@ def test_skip_inside_a_parallel_group(runtime_factory, calls):
     record = run(runtime_factory, definition, handlers)
     assert record.status == "completed"
     assert record.handoff("b").skipped
-    assert record.workflow_data["a"] == 1 and record.workflow_data["c"] == 1
+    assert record.output["a"] == 1 and record.output["c"] == 1
 
 
 def test_abort_fails_on_the_first_error_without_retries(runtime_factory, calls):
@@ -349,7 +353,7 @@ def test_resume_continues_after_the_checkpointed_step(runtime_factory, calls):
     record = runtime.run(workflow, resume={"after": "a", "data": {"a": 1, "trail": ["a"]}})
     assert record.status == "completed"
     assert calls.agents() == ["b", "c"]
-    assert record.workflow_data == {"a": 1, "b": 1, "c": 1, "trail": ["a", "b", "c"]}
+    assert record.output == {"a": 1, "b": 1, "c": 1, "trail": ["a", "b", "c"]}
 
 
 def test_real_waits_really_wait(runtime_factory, calls):
@@ -390,7 +394,7 @@ def test_concurrent_executions_keep_their_own_data(runtime_factory, calls):
     for arn in arns:
         runtime.wait(arn)
     records = [runtime.record(workflow, arn) for arn in arns]
-    assert [r.workflow_data["n"] for r in records] == [0, 1, 2, 3]
+    assert [r.output["n"] for r in records] == [0, 1, 2, 3]
     assert all(r.status == "completed" and len(r.handoffs) == 3 for r in records)
 
 
@@ -407,7 +411,7 @@ def test_awkward_data_round_trips_through_the_jsonata_variables(runtime_factory,
     )
     assert record.status == "completed"
     assert calls.of("a")[0]["data"] == awkward
-    assert {k: record.workflow_data[k] for k in awkward} == awkward
+    assert {k: record.output[k] for k in awkward} == awkward
 
 
 def test_expressions_are_evaluated_with_bindings_not_reparsed_data(

@@ -199,7 +199,7 @@ def test_a_timed_out_run_is_a_failed_execution_with_a_timeout_error(runtime_fact
     record = runtime.execute(compiled(slow, REGISTRY))
     assert record["status"] == "failed"
     assert record["error"]["errorType"] == "States.Timeout"
-    assert record["error"]["message"] == "workflow timed out while e was running"
+    assert record["error"]["message"] == "workflow timed out after 1s while e was running"
     failed = [
         e["detail"] for e in runtime.services.events() if e["detail-type"] == "Workflow Failed"
     ]

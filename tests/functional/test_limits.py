@@ -24,7 +24,7 @@ def test_estimate_equals_the_history_of_an_execution_without_failures(
     record = runtime.run(compile_workflow(workflow))
     assert record.status == "completed"
     assert record.metrics.failed_handoffs == 0
-    assert len(runtime.history(record.execution_arn)) == expected_history_events(workflow)
+    assert len(runtime.history(record.current_run)) == expected_history_events(workflow)
 
 
 def test_a_workflow_that_cannot_fit_the_history_is_refused():

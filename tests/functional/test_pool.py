@@ -33,7 +33,7 @@ def test_pool_max_throttles_the_excess_and_the_retrier_retries_it(runtime_factor
     records = [runtime.record(workflow, arn) for arn in arns]
 
     assert [r.status for r in records] == ["completed"] * 3
-    assert [r.workflow_data["done"] for r in records] == [0, 1, 2]
+    assert [r.output["done"] for r in records] == [0, 1, 2]
     assert state["peak"] == 1
     assert state["calls"] == 3
     throttled = [

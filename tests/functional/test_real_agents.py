@@ -31,7 +31,7 @@ def test_sequential_data_extraction(runtime, shipped_registry, demo_site):
     )
     assert record.status == "completed", record.error
     assert [h.agent for h in record.handoffs] == ["login", "navigate", "extract", "webhook"]
-    data = record.workflow_data
+    data = record.output
     assert data["records"] == [
         {"order": "A-1001", "customer": "Acme Corp", "total": "1250.00"},
         {"order": "A-1002", "customer": "Globex", "total": "310.50"},
@@ -58,7 +58,7 @@ def test_extract_reads_json_pages_with_jsonpath(runtime, shipped_registry, demo_
     }
     record = runtime.run(compiled(definition, shipped_registry))
     assert record.status == "completed", record.error
-    assert record.workflow_data["records"][1] == {
+    assert record.output["records"][1] == {
         "order": "A-1002",
         "customer": "Globex",
         "total": 310.5,
@@ -71,7 +71,7 @@ def test_parallel_multi_site_scraping(runtime, shipped_registry, demo_site):
         {"baseUrl": demo_site.base_url},
     )
     assert record.status == "completed", record.error
-    report = record.workflow_data["report"]
+    report = record.output["report"]
     assert (report["offers"], report["minPrice"], report["maxPrice"]) == (6, 79.9, 124)
     assert report["cheapest"] == {
         "site": "/catalog/competitor3",
@@ -111,7 +111,7 @@ def test_every_feature_workflow(runtime, shipped_registry, demo_site):
     assert "AccuracyBelowThreshold" in by_agent["scraper-3"].data["reason"]
     assert demo_site.count("GET /catalog/outlet") == 2  # first try and one retry, then the mirror
     assert demo_site.count("GET /mirror/outlet") == 1
-    assert record.workflow_data["report"]["sites"] == 2
+    assert record.output["report"]["sites"] == 2
     assert len(demo_site.slack) == 1
 
 
@@ -122,7 +122,7 @@ def test_cache_spares_the_site_within_the_ttl_and_per_tenant(runtime, shipped_re
     assert demo_site.count("GET /catalog/competitor1") == 1
     assert second.handoff("scraper-1").cached is True
     assert second.handoff("scraper-1").validated_by == ["cache"]
-    assert second.workflow_data["report"] == first.workflow_data["report"]
+    assert second.output["report"] == first.output["report"]
     other = runtime.run(workflow, {"baseUrl": demo_site.base_url}, tenant="tenant-b")
     assert demo_site.count("GET /catalog/competitor1") == 2
     assert other.handoff("scraper-1").cached is False

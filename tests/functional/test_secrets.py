@@ -34,7 +34,7 @@ def passthrough(data, context):
 
 
 def history_text(runtime, record) -> str:
-    return json.dumps(runtime.history(record.execution_arn), default=str)
+    return json.dumps(runtime.history(record.current_run), default=str)
 
 
 def test_agent_resolves_a_secret_that_never_reaches_the_execution(runtime_factory):
@@ -42,7 +42,7 @@ def test_agent_resolves_a_secret_that_never_reaches_the_execution(runtime_factor
     runtime.put_secrets({"app/pw": CANARY})
     record = runtime.run(compiled(WORKFLOW, REGISTRY))
     assert record.status == "completed"
-    assert record.workflow_data["signedIn"] is True
+    assert record.output["signedIn"] is True
     assert CANARY not in history_text(runtime, record)
     assert CANARY not in json.dumps(record.to_json())
 
