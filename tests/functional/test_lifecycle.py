@@ -778,3 +778,29 @@ def test_a_resumed_run_stops_where_the_execution_budget_runs_out(runtime_factory
     published = kinds(runtime.services.events())
     assert published.count("Workflow Failed") == 2
     assert published.count("Agent Failed") == 1  # b in run 1; d never ran
+
+
+def test_a_late_event_of_an_earlier_run_changes_nothing(runtime_factory):
+    """Out of order: run 1's FAILED (and RUNNING) event arrives again after a resume made run 2
+    the current run, which has completed: the record stays completed, nothing is published."""
+    calls, broken = Calls(), {"c": True}
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    failed = runtime.execute(compiled(five_steps(maxRetries=0), REGISTRY))
+    assert failed["status"] == "failed"
+    first_run = failed["currentRun"]
+    broken["c"] = False
+    runtime.services.lifecycle.resume("default", failed["executionId"])
+    done = runtime.services.settle("default", failed["executionId"])
+    assert done["status"] == "completed" and len(done["runs"]) == 2
+    runtime.services.events()  # drain what was published and notified so far
+    assert len(runtime.services.notifications()) == 2  # run 1 failed, run 2 completed
+    stale = runtime.services.status_change_event(first_run)
+    assert stale["detail"]["status"] == "FAILED"
+    running = {**stale, "detail": {**stale["detail"], "status": "RUNNING"}}
+    for event in (stale, running):
+        assert runtime.services.handler.handle(event) == {"ignored": "not the current run"}
+    after = runtime.services.lifecycle.get("default", failed["executionId"])
+    assert after["status"] == "completed" and after["output"] == done["output"]
+    assert runtime.services.events() == [] and runtime.services.notifications() == []
+    assert [calls.count(n) for n in NAMES] == [1, 1, 2, 1, 1]
