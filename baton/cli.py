@@ -109,8 +109,11 @@ def _demo_site_for(workflows: list[CompiledWorkflow]) -> Iterator[Any]:
         yield site
 
 
-def _with_site(data: dict[str, Any], site: Any) -> dict[str, Any]:
-    return data if site is None or "baseUrl" in data else {**data, "baseUrl": site.base_url}
+def _at_site(workflow: CompiledWorkflow, site: Any) -> CompiledWorkflow:
+    """The workflow pointed at the running demo site (unchanged when none runs)."""
+    if site is None:
+        return workflow
+    return compile_workflow(site.point(workflow.workflow))
 
 
 def _quiet_offline_logs() -> None:
@@ -249,7 +252,8 @@ def run(
         if site is not None:
             console.print(f"demo site: {site.base_url}")
         rt.put_secrets(offline_secrets())
-        execution = rt.execute(compiled, _with_site(data, site), tenant=tenant, no_cache=no_cache)
+        compiled = _at_site(compiled, site)
+        execution = rt.execute(compiled, data, tenant=tenant, no_cache=no_cache)
         record = ExecutionRecord.model_validate(execution)
         waits = rt.observed_waits(compiled, execution)
     if as_json:
@@ -290,7 +294,8 @@ def demo(
         rt.put_secrets(offline_secrets())
         for path, workflow in compiled:
             out.rule(f"{workflow.workflow.name}  ·  {path.name}")
-            record = ExecutionRecord.model_validate(rt.execute(workflow, _with_site({}, site)))
+            workflow = _at_site(workflow, site)
+            record = ExecutionRecord.model_validate(rt.execute(workflow))
             waits = rt.observed_waits(workflow, record.to_json())
             print_execution(out, record, waits)
             records.append((record, waits))
@@ -345,7 +350,7 @@ def serve(
     agents in-process, the demo site, and an AWS endpoint for boto3 and the AWS CLI."""
     from moto.server import ThreadedMotoServer
 
-    from baton.local.demo_site import PLACEHOLDER_URL, DemoSite
+    from baton.local.demo_site import DemoSite
     from baton.local.runtime import LocalRuntime
     from baton.local.server import LocalApi, LocalServer
     from baton.local.tokens import signing_key
@@ -356,15 +361,10 @@ def serve(
     with DemoSite() as site, LocalRuntime(agents, real_waits=real_waits) as runtime:
         runtime.put_secrets(offline_secrets())
         for workflow in workflows:
-            runtime.deploy(workflow)
-        defaults = {
-            w.workflow.id: {"baseUrl": site.base_url}
-            for w in workflows
-            if w.workflow.initial_data.get("baseUrl") == PLACEHOLDER_URL
-        }
+            runtime.deploy(_at_site(workflow, site))
         aws = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
         aws.start()
-        server = LocalServer(LocalApi(runtime, signing_key(project_root()), defaults), host, port)
+        server = LocalServer(LocalApi(runtime, signing_key(project_root())), host, port)
         aws_host, aws_bound = aws.get_host_and_port()
         out.print(f"Baton API: {server.url}", highlight=False)
         out.print(f"AWS endpoint: http://{aws_host}:{aws_bound}", highlight=False)

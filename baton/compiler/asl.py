@@ -189,6 +189,10 @@ class _Builder:
         }
         if spec.config:
             fields["config"] = json.dumps(spec.config, separators=(",", ":"), ensure_ascii=False)
+        if spec.secrets:  # what it may read, and where it may send it (baton_agent.hosts)
+            hosts = sorted({*spec.allowed_hosts, *self.wf.allowed_hosts})
+            fields["secrets"] = json.dumps(spec.secrets, separators=(",", ":"))
+            fields["allowedHosts"] = json.dumps(hosts, separators=(",", ":"))
         cache = self.wf.caches.get(agent)
         if cache is not None:
             fields["cache"] = json.dumps(

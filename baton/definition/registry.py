@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from baton.definition.base import AgentName, AgentRef, DefinitionModel
 from baton.definition.durations import Duration
+from baton_agent.hosts import HOST_PATTERN
 
 TASK_TIMEOUT_MARGIN_SECONDS = 15
 """How much longer Step Functions waits for an agent's Task than Lambda lets the function run.
@@ -34,6 +35,11 @@ class CacheSpec(DefinitionModel):
     key: list[str] | None = None
 
 
+SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,127}$")]
+"""A secret's name inside a tenant's space: no `/`, so it names nothing outside that space."""
+AllowedHost = Annotated[str, Field(pattern=HOST_PATTERN.pattern, max_length=260)]
+
+
 class AgentSpec(DefinitionModel):
     """One agent: a Lambda function with its own settings."""
 
@@ -51,8 +57,11 @@ class AgentSpec(DefinitionModel):
     memory: int = Field(256, ge=128, le=10_240)
     pool: PoolSpec = PoolSpec()
     cache: CacheSpec = CacheSpec(enabled=False)
-    secrets: list[str] = Field(default_factory=list)
-    """Names of the secrets this agent may read (in the cloud its IAM policy allows only these)."""
+    secrets: list[SecretName] = Field(default_factory=list)
+    """Names of the secrets this agent may read, each in the tenant's own space
+    (`<prefix>/<tenant>/<name>`; in the cloud its IAM policy allows only these)."""
+    allowed_hosts: list[AllowedHost] = Field(default_factory=list)
+    """Hosts this agent may send a secret to, whatever the workflow (see baton_agent.hosts)."""
 
     @property
     def timeout_seconds(self) -> int:

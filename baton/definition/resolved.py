@@ -78,6 +78,8 @@ class ResolvedWorkflow:
     file: str = ""
     description: str = ""
     caches: dict[str, ResolvedCache] = field(default_factory=dict)
+    allowed_hosts: tuple[str, ...] = ()
+    """Where this workflow's agents may send secrets (config.allowedHosts)."""
 
     def agent(self, name: str) -> AgentSpec:
         return self.registry.get(name)

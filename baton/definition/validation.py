@@ -537,5 +537,6 @@ def check_workflow(
         file=doc.file,
         description=workflow.metadata.description or "",
         caches=caches,
+        allowed_hosts=tuple(workflow.config.allowed_hosts),
     )
     return resolved, []

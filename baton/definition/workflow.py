@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, field_validator
 
 from baton.definition.base import AgentRef, DefinitionModel
 from baton.definition.durations import Duration
+from baton.definition.registry import AllowedHost
 
 FallbackStrategy = Literal["retry", "alternative", "skip", "abort"]
 
@@ -40,6 +41,8 @@ class WorkflowConfig(DefinitionModel):
     auto_recovery: bool = True
     max_recoveries: int = Field(1, ge=0, le=5)
     parallel_groups: list[list[AgentRef]] = Field(default_factory=list)
+    allowed_hosts: list[AllowedHost] = Field(default_factory=list)
+    """Hosts the agents of this workflow may send a secret to (with the registry's own)."""
 
 
 class Condition(DefinitionModel):

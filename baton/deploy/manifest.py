@@ -237,7 +237,7 @@ class Manifest:
         return sorted({retention_days(w.retention_seconds) for w in self.workflows.values()})
 
     def shared_environment(self) -> dict[str, Any]:
-        return _shared_environment(self.tables)
+        return _shared_environment(self.tables, self.prefix)
 
     def catalog(self) -> dict[str, Any]:
         """The catalog the lifecycle and the API read (CATALOG_FILE in the cloud)."""
@@ -493,7 +493,7 @@ def build_manifest(
         spec.key: TableDeployment(spec, f"{prefix}-{spec.key}", env.VARIABLES[spec.setting])
         for spec in ALL_TABLES
     }
-    shared = _shared_environment(tables)
+    shared = _shared_environment(tables, prefix)
     return Manifest(
         prefix=prefix,
         tables=tables,
@@ -512,12 +512,14 @@ def _agent_entry(spec: AgentSpec) -> dict[str, Any]:
     ) | {"version": spec.version}
 
 
-def _shared_environment(tables: Mapping[str, TableDeployment]) -> dict[str, Any]:
-    """What every Baton function reads: the table names and where metrics go."""
+def _shared_environment(tables: Mapping[str, TableDeployment], prefix: str) -> dict[str, Any]:
+    """What every Baton function reads: the table names, where metrics go, and the prefix of
+    the tenants' secrets (secret_name_pattern)."""
     environment: dict[str, Any] = {
         t.variable: Ref("table", key, "name") for key, t in tables.items()
     }
     environment[env.METRICS_NAMESPACE] = METRICS_NAMESPACE
+    environment[env.SECRETS_PREFIX] = prefix
     return environment
 
 

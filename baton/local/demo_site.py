@@ -14,11 +14,13 @@ import json
 import secrets
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from baton.definition.resolved import ResolvedWorkflow
 
 Product = tuple[str, str]
 
@@ -34,8 +36,9 @@ def _default_catalogs() -> dict[str, list[Product]]:
 
 
 PLACEHOLDER_URL = "http://demo-site.local"
-"""The `baseUrl` the shipped workflows name; `baton run` and `baton demo` serve the demo site
-and put its real address in its place."""
+"""The `baseUrl` the shipped workflows name; `baton run`, `demo` and `serve` serve the demo site
+and point the workflows at its real address (DemoSite.point)."""
+PLACEHOLDER_HOST = "demo-site.local"
 
 
 @dataclass
@@ -96,6 +99,21 @@ class DemoSite:
     def base_url(self) -> str:
         assert self._server is not None, "the demo site is not running"
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def point(self, workflow: ResolvedWorkflow) -> ResolvedWorkflow:
+        """The workflow aimed at this site: its `baseUrl` and any `allowedHosts` entry naming
+        the placeholder host become this site's address (a definition change, as a user would
+        make it: the run's input alone may not say where a secret goes)."""
+        if workflow.initial_data.get("baseUrl") != PLACEHOLDER_URL:
+            return workflow
+        host = urlsplit(self.base_url).netloc
+        return replace(
+            workflow,
+            initial_data={**workflow.initial_data, "baseUrl": self.base_url},
+            allowed_hosts=tuple(
+                host if h == PLACEHOLDER_HOST else h for h in workflow.allowed_hosts
+            ),
+        )
 
     def count(self, prefix: str) -> int:
         """Requests whose 'METHOD /path' starts with `prefix` ('GET /catalog', 'POST /login')."""

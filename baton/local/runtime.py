@@ -182,12 +182,14 @@ class LocalRuntime:
         get_settings.cache_clear()
 
     # deployment --------------------------------------------------------------------------
-    def put_secrets(self, secrets: dict[str, str]) -> None:
-        """Store secrets in the offline Secrets Manager (for agents that resolve references)."""
+    def put_secrets(self, secrets: dict[str, str], *, tenant: str = "default") -> None:
+        """Store a tenant's secrets (name → value) in the offline Secrets Manager, where agents
+        of that tenant's runs find them: `<prefix>/<tenant>/<name>`."""
         import boto3
 
         client = boto3.client("secretsmanager", region_name=REGION)
-        for name, value in secrets.items():
+        for short, value in secrets.items():
+            name = f"{self.manifest.prefix}/{tenant}/{short}"
             try:
                 client.create_secret(Name=name, SecretString=value)
             except client.exceptions.ResourceExistsException:

@@ -32,13 +32,11 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 class DeliveringApiService(ApiService):
     """The API service, with each run it starts or stops followed to its end, its status
-    events delivered (EventBridge's part in the cloud); `defaults[workflow]` fill the input of
-    that workflow's starts (the demo site's address, say)."""
+    events delivered (EventBridge's part in the cloud)."""
 
-    def __init__(self, services: LocalServices, defaults: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, services: LocalServices) -> None:
         super().__init__(services.lifecycle, services.catalog, services.stats, services.region)
         self.services = services
-        self.defaults = {k: dict(v) for k, v in defaults.items()}
 
     def _follow(self, record: dict[str, Any]) -> dict[str, Any]:
         args = (record["tenant"], record["executionId"])
@@ -48,11 +46,7 @@ class DeliveringApiService(ApiService):
     def start(
         self, tenant: str, workflow_id: str, data: Mapping[str, Any], **options: Any
     ) -> dict[str, Any]:
-        return self._follow(
-            super().start(
-                tenant, workflow_id, {**self.defaults.get(workflow_id, {}), **data}, **options
-            )
-        )
+        return self._follow(super().start(tenant, workflow_id, data, **options))
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
         return self._follow(super().cancel(tenant, execution_id))
@@ -67,15 +61,10 @@ class DeliveringApiService(ApiService):
 class LocalApi:
     """HTTP request → verified claims → API Gateway event → the API's routes → response."""
 
-    def __init__(
-        self,
-        runtime: LocalRuntime,
-        key: str,
-        defaults: Mapping[str, Mapping[str, Any]] | None = None,
-    ):
+    def __init__(self, runtime: LocalRuntime, key: str):
         from api.routes import create_app
 
-        self.service = DeliveringApiService(runtime.services, defaults or {})
+        self.service = DeliveringApiService(runtime.services)
         self.app = create_app(lambda: self.service)
         self.key = key
 

@@ -25,6 +25,14 @@ class SecretLeakError(AgentInputError):
     """An agent returned data containing a secret it resolved: refused, and never retried."""
 
 
+class SecretNotDeclaredError(AgentInputError):
+    """An agent asked for a secret its registry entry does not declare: refused, not retried."""
+
+
+class SecretDestinationError(AgentInputError):
+    """A secret would go to a host no workflow or registry entry allows: refused, not retried."""
+
+
 class PayloadTooLargeError(AgentInputError):
     """A result Step Functions could not carry (over 256 KiB): refused before anything is
     written, and never retried (the same data would be refused again)."""

@@ -27,10 +27,14 @@ from baton_agent.errors import (
     AttemptAbandonedError,
     BudgetSpentError,
     PayloadTooLargeError,
+    SecretDestinationError,
     SecretLeakError,
+    SecretNotDeclaredError,
 )
+from baton_agent.hosts import destination, host_allowed
 from baton_agent.observability import StepMetrics, traced
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
+from baton_agent.redaction import contains_any, redact, strings_in
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
 from baton_agent.stash import DynamoStash, Stash
 from baton_agent.stats import AccuracyStats, DynamoAccuracyStats
@@ -65,6 +69,10 @@ class AgentContext:
     position: int = 0
     """Where the checkpointed step stands in the workflow: checkpoints only move forward."""
     config: Mapping[str, Any] = field(default_factory=dict)
+    declared_secrets: tuple[str, ...] = ()
+    """The secrets the agent's registry entry declares: the only names `secret` resolves."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Where a secret may be sent (the workflow's and the registry entry's `allowedHosts`)."""
     secrets: SecretResolver | None = None
     stash: Stash | None = None
     resolved: set[str] = field(default_factory=set)
@@ -91,11 +99,27 @@ class AgentContext:
             self.resolved.add(value)
         return value
 
-    def secret(self, name: str) -> str:
-        """The value of the secret `name` (a reference held in the workflow data)."""
+    def secret(self, name: str, *, to: str | None = None) -> str:
+        """The value of this tenant's secret `name` (a name the workflow data holds; it must be
+        one the agent's registry entry declares). `to` is the URL or host the value will be sent
+        to: it must be one the workflow or the registry allows (`allowedHosts`)."""
         if self.secrets is None:
             raise AgentInputError("no secret resolver is configured")
-        value = self.secrets.resolve(name)
+        if name not in self.declared_secrets:
+            declared = ", ".join(self.declared_secrets) or "none"
+            raise SecretNotDeclaredError(
+                f"agent {self.agent} may read only the secrets its registry entry declares "
+                f"({declared}); {name!r} is not one"
+            )
+        if to is not None and not host_allowed(to, self.allowed_hosts):
+            host, port = destination(to)
+            allowed = ", ".join(self.allowed_hosts) or "none"
+            raise SecretDestinationError(
+                f"agent {self.agent} may not send secret {name!r} to {host or to}"
+                f"{f':{port}' if port else ''}: the allowed hosts are {allowed} (allowedHosts "
+                "in the workflow's config or the agent's registry entry)"
+            )
+        value = self.secrets.resolve(secret_id(self.tenant, name))
         self.resolved.add(value)
         return value
 
@@ -182,12 +206,29 @@ def cold_start() -> None:
         cached.cache_clear()
 
 
+def secret_id(tenant: str, name: str) -> str:
+    """The Secrets Manager name of a tenant's secret: `<prefix>/<tenant>/<name>`. The prefix
+    and the tenant come from the deployment and the run, never from the data, so one tenant's
+    data cannot name another's secret (in the cloud IAM allows the same pattern only)."""
+    return f"{_settings().secrets_prefix}/{tenant}/{name}"
+
+
 def _refuse_leaks(ctx: AgentContext, data: dict[str, Any]) -> None:
     if not ctx.resolved:
         return
-    text = json.dumps(data, default=str)
-    if any(value and value in text for value in ctx.resolved):
+    if any(contains_any(text, ctx.resolved) for text in strings_in(data)):
         raise SecretLeakError(f"agent {ctx.agent} returned a secret value in its data; refused")
+
+
+def _without_secrets(err: Exception, ctx: AgentContext) -> Exception:
+    """The error with every secret value this attempt resolved taken out of its message (it
+    becomes the Lambda error's message: history, records, events, notifications, logs)."""
+    if not ctx.resolved or not contains_any(str(err), ctx.resolved):
+        return err
+    err.args = (redact(str(err), ctx.resolved),)
+    if contains_any(str(err), ctx.resolved):  # a message not built from args
+        return AgentError(f"agent {ctx.agent} failed with a message that held a secret (withheld)")
+    return err
 
 
 MAX_PAYLOAD_BYTES = 262_144
@@ -258,6 +299,8 @@ def _context_from(
         else str(event.get("checkpoint", event.get("step", agent))),
         position=int(event.get("position", 0)),
         config=event.get("config") or {},
+        declared_secrets=tuple(str(n) for n in event.get("secrets") or ()),
+        allowed_hosts=tuple(str(h) for h in event.get("allowedHosts") or ()),
         secrets=secrets,
         stash=stash,
     )
@@ -374,6 +417,17 @@ def agent(
 
         def run(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
             ctx = _context_from(event, secrets(), stash())
+            try:
+                return attempt(ctx, event, lambda_context)
+            except Exception as err:
+                clean = _without_secrets(err, ctx)
+                if clean is err:
+                    raise
+                raise clean from None
+
+        def attempt(
+            ctx: AgentContext, event: dict[str, Any], lambda_context: Any
+        ) -> dict[str, Any]:
             _refuse_past_deadline(ctx)
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)

@@ -24,6 +24,8 @@ WORKFLOWS_FILE = "BATON_WORKFLOWS_FILE"
 retentionSeconds, triggers}: what the lifecycle knows of the deployed workflows."""
 STATE_MACHINE_ARN_PREFIX = "BATON_STATE_MACHINE_ARN_PREFIX"
 """`arn:<partition>:states:<region>:<account>:stateMachine:`, completed by a name."""
+SECRETS_PREFIX = "BATON_SECRETS_PREFIX"
+"""Tenants' secrets are `<prefix>/<tenant>/<name>` in Secrets Manager (the deployment's prefix)."""
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -38,6 +40,7 @@ class AgentSettings:
     archive_bucket: str = ""
     workflows_file: str = ""
     state_machine_arn_prefix: str = ""
+    secrets_prefix: str = "baton"
     region: str = "us-east-1"
 
 
@@ -50,6 +53,7 @@ VARIABLES: dict[str, str] = {
     "archive_bucket": ARCHIVE_BUCKET,
     "workflows_file": WORKFLOWS_FILE,
     "state_machine_arn_prefix": STATE_MACHINE_ARN_PREFIX,
+    "secrets_prefix": SECRETS_PREFIX,
 }
 """Settings field → the environment variable it is read from."""
 

@@ -68,7 +68,7 @@ def test_an_attempt_of_a_superseded_run_writes_nothing(runtime_factory):
         calls.add(agent="b", attempt=context.attempt)
         if context.run == 1:
             try:
-                time.sleep(0.8)
+                time.sleep(2.0)
                 return AgentResult(data={"b": "from run 1"})
             finally:
                 old_attempt_done.set()

@@ -556,11 +556,12 @@ def test_recovery_stops_when_the_time_budget_of_all_runs_is_spent(runtime_factor
         "b": echo(calls, "b", sleep=1.8, always_fail=True)
     }
     runtime = runtime_factory(REGISTRY, handlers)
-    definition = recovering(timeout="4s", maxRetries=0, backoff={"interval": "1s"})
+    definition = recovering(timeout="6s", maxRetries=0, backoff={"interval": "1s", "rate": 4})
     record = runtime.execute(compiled(definition, REGISTRY))
     assert record["status"] == "failed" and record["error"]["errorType"] == "AgentError"
-    # run 1 fails at ~1.8 s: recovered after a 1 s backoff (budget left, 1.2 s to spare for a
-    # loaded machine); run 2 fails at ~3.7 s, and its 2 s backoff would pass the 4 s budget
+    # run 1 fails at ~1.8 s: recovered after a 1 s backoff (budget left, 3 s to spare for a
+    # loaded machine); run 2 fails at 3.6 s at the earliest, and its 4 s backoff would pass the
+    # 6 s budget
     assert len(record["runs"]) == 2 and record["recoveries"] == 1
     assert calls.count("b") == 2
 

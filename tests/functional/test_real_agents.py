@@ -20,15 +20,14 @@ def runtime(runtime_factory, shipped_registry):
     return runtime
 
 
-def shipped(registry, name):
-    return compile_workflow(load_workflow(STATEMACHINES / name, registry))
+def shipped(registry, name, site=None):
+    """A shipped workflow, pointed at the demo site when one is given (as `baton run` does)."""
+    workflow = load_workflow(STATEMACHINES / name, registry)
+    return compile_workflow(site.point(workflow) if site is not None else workflow)
 
 
 def test_sequential_data_extraction(runtime, shipped_registry, demo_site):
-    record = runtime.run(
-        shipped(shipped_registry, "sequential-data-extraction.json"),
-        {"baseUrl": demo_site.base_url},
-    )
+    record = runtime.run(shipped(shipped_registry, "sequential-data-extraction.json", demo_site))
     assert record.status == "completed", record.error
     assert [h.agent for h in record.handoffs] == ["login", "navigate", "extract", "webhook"]
     data = record.output
@@ -139,11 +138,15 @@ def test_resume_after_a_fixed_fault_does_not_repeat_steps_one_and_two(
             "baseUrl": demo_site.base_url,
             "loginUrl": "/login",
             "username": "user@example.com",
-            "passwordSecret": "baton/demo/portal-password",
+            "passwordSecret": "portal-password",
             "targetUrl": "/orders",
             "sites": ["/catalog/competitor1"],
         },
-        "config": {"maxRetries": 1, "autoRecovery": False},
+        "config": {
+            "maxRetries": 1,
+            "autoRecovery": False,
+            "allowedHosts": [demo_site.base_url.split("//")[1]],
+        },
     }
     workflow = compiled(definition, shipped_registry)
     demo_site.down.add("/catalog/competitor1")
@@ -173,10 +176,9 @@ def test_secrets_and_session_cookies_never_leave_the_agents(
     canary = "Canary-pw-7fQ2#zz"
     demo_site.password = canary
     runtime = runtime_factory(shipped_registry)
-    runtime.put_secrets({**offline_secrets(), "baton/demo/portal-password": canary})
+    runtime.put_secrets({**offline_secrets(), "portal-password": canary})
     record = runtime.execute(
-        shipped(shipped_registry, "sequential-data-extraction.json"),
-        {"baseUrl": demo_site.base_url},
+        shipped(shipped_registry, "sequential-data-extraction.json", demo_site)
     )
     assert record["status"] == "completed", record.get("error")
     [session] = demo_site.sessions

@@ -1,7 +1,8 @@
 """Agent 1, login: signs in with a form POST; the session stays server-side, by reference.
 
-The password comes from Secrets Manager (the data names the secret, `passwordSecret`); the
-session cookie is stashed under the execution, and only its reference goes on in the data.
+The password comes from Secrets Manager (the data names the tenant's secret, `passwordSecret`,
+which the registry entry must declare) and goes only to a host the workflow allows; the session
+cookie is stashed under the execution, and only its reference goes on in the data.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from baton_agent import AgentContext, AgentInputError, AgentResult, agent
 def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
     login_url, username, secret = require(data, "loginUrl", "username", "passwordSecret")
     url = absolute(data, login_url)
-    form = urlencode({"username": username, "password": context.secret(str(secret))}).encode()
+    password = context.secret(str(secret), to=url)  # only to a host the workflow allows
+    form = urlencode({"username": username, "password": password}).encode()
     response = request(
         "POST",
         url,
