@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -53,6 +53,12 @@ def _fail(problems: list[Problem]) -> None:
     for problem in problems:
         err.print(Text(str(problem), style="red"))
     raise typer.Exit(1)
+
+
+def _setup_error(message: str) -> NoReturn:
+    """A problem with what the command was given (not a failed workflow): one line, exit 2."""
+    err.print(Text(f"error: {message}", style="red"), highlight=False)
+    raise typer.Exit(2)
 
 
 def _registry(path: Path | None) -> AgentRegistry:
@@ -236,11 +242,18 @@ def run(
     """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
     from baton.local.progress import ProgressPrinter, execution_json, print_execution
     from baton.local.runtime import LocalRuntime
+    from baton_service.exceptions import LifecycleError
+    from baton_service.inputs import check_run_input, check_tenant
     from baton_service.record import ExecutionRecord
 
     agents = _registry(registry)
     compiled = _compiled(path, agents)
     data = _input(input_)
+    try:  # refused up front, before any emulator starts
+        check_tenant(tenant)
+        check_run_input(data)
+    except LifecycleError as error:
+        _setup_error(str(error).replace("tenant:", "--tenant:", 1))
     _quiet_offline_logs()
     console = err if as_json else out
     console.print(Text.assemble(("Running ", "bold"), compiled.workflow.name, f" ({path})"))

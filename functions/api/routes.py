@@ -27,6 +27,7 @@ from baton_service.api import ApiService
 from baton_service.exceptions import (
     ExecutionNotFoundError,
     IdempotencyConflictError,
+    InvalidInputError,
     InvalidPageTokenError,
     InvalidTransitionError,
     ResumePointMissingError,
@@ -172,6 +173,13 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     )
     def conflict(error: Exception) -> Response[Any]:
         return _message(HTTPStatus.CONFLICT, str(error))
+
+    @app.exception_handler(InvalidInputError)
+    def bad_input(error: InvalidInputError) -> Response[Any]:
+        where = {"input": "body.input", "idempotencyKey": "header.Idempotency-Key"}
+        return _message(
+            HTTPStatus.BAD_REQUEST, f"{where.get(error.field, error.field)}: {error.reason}"
+        )
 
     @app.exception_handler(InvalidPageTokenError)
     def bad_token(error: InvalidPageTokenError) -> Response[Any]:

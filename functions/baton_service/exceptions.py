@@ -46,3 +46,11 @@ class WorkflowNotFoundError(LifecycleError):
 class InvalidPageTokenError(LifecycleError):
     def __init__(self) -> None:
         super().__init__("nextToken is not a token this listing gave")
+
+
+class InvalidInputError(LifecycleError):
+    """A caller's value the lifecycle does not accept: `field` names it, the message says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field, self.reason = field, reason
+        super().__init__(f"{field}: {reason}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import secrets as random
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,13 @@ from baton_service.exceptions import (
     ResumePointMissingError,
     WorkflowNotFoundError,
 )
+from baton_service.inputs import (
+    check_execution_id,
+    check_idempotency_key,
+    check_run_input,
+    check_run_size,
+    check_tenant,
+)
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import ExecutionStore
 
@@ -37,11 +43,8 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-EXECUTION_ID = re.compile(r"^exec_\d{1,16}_[0-9a-z]{9}$")
-
-
 def new_execution_id(clock: Callable[[], float] = time.time) -> str:
-    """`exec_<ms>_<9 chars>`, the reference document's format (EXECUTION_ID)."""
+    """`exec_<ms>_<9 chars>`, the reference document's format (inputs.EXECUTION_ID)."""
     alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
     return f"exec_{int(clock() * 1000)}_{''.join(random.choice(alphabet) for _ in range(9))}"
 
@@ -71,8 +74,8 @@ class LifecycleService:
         """The record (checked against the one record model, baton_service.record); the full
         view adds the handoffs (linked: each names the agent that took it on), the checkpoint
         and the current step (the step after the checkpoint, by the deployed definition)."""
-        if not EXECUTION_ID.match(execution_id):  # not one of ours: never a key to look up
-            raise ExecutionNotFoundError(tenant, execution_id[:100])
+        check_tenant(tenant)
+        check_execution_id(execution_id)  # not one of ours: never a key to look up
         record = self.store.get(tenant, execution_id)
         if record is None:
             raise ExecutionNotFoundError(tenant, execution_id)
@@ -89,7 +92,7 @@ class LifecycleService:
     def list_executions(
         self, tenant: str, **filters: Any
     ) -> tuple[list[dict[str, Any]], str | None]:
-        return self.store.list_executions(tenant, **filters)
+        return self.store.list_executions(check_tenant(tenant), **filters)
 
     # commands --------------------------------------------------------------------------
     def start(
@@ -104,8 +107,13 @@ class LifecycleService:
     ) -> dict[str, Any]:
         """Start an execution; the same key and input give the same execution back.
         `trigger_depth` counts the executions whose triggers led to this one."""
+        check_tenant(tenant)
+        check_idempotency_key(idempotency_key)
+        data = check_run_input(data)
         workflow = self._workflow(workflow_id)
-        data = dict(data or {})
+        check_run_size(
+            len(canonical_json(self._payload(tenant, "exec_0_000000000", data)).encode())
+        )
         execution_id = new_execution_id()
         start_time = _now_iso()
         digest = input_hash(data)
@@ -235,7 +243,8 @@ class LifecycleService:
         """
         number = len(runs) + 1
         name = run_name(execution_id, number)
-        payload = {**run_input, "tenant": tenant, "executionId": execution_id, "noCache": no_cache}
+        payload = self._payload(tenant, execution_id, run_input["data"], no_cache=no_cache)
+        payload.update(run_input)
         if workflow.timeout_seconds:  # the budget of every run: what is left of the execution's
             started = datetime.fromisoformat(start_time).timestamp()
             payload["deadline"] = round(started + workflow.timeout_seconds, 3)
@@ -261,6 +270,13 @@ class LifecycleService:
             )
             raise LifecycleError(message) from err
         self.store.update(tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]})
+
+    @staticmethod
+    def _payload(
+        tenant: str, execution_id: str, data: Mapping[str, Any], *, no_cache: bool = False
+    ) -> dict[str, Any]:
+        """A run's input: the data and Baton's own fields (the compiled Start state reads them)."""
+        return {"data": data, "tenant": tenant, "executionId": execution_id, "noCache": no_cache}
 
     def _stop(self, record: Mapping[str, Any], cause: str) -> None:
         run = record.get("currentRun")

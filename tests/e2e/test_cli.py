@@ -134,6 +134,22 @@ def test_run_input_from_file_and_bad_input(tmp_path):
     assert "--input: invalid JSON" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--tenant", ""], "error: --tenant: '' is not a tenant name"),
+        (["--tenant", "acme#corp"], "error: --tenant: 'acme#corp' is not a tenant name"),
+        (["--input", '{"x": NaN}'], "error: input.x: is nan: JSON numbers are finite"),
+        (["--input", '{"x": [Infinity]}'], "error: input.x[0]: is inf"),
+    ],
+)
+def test_run_refuses_a_bad_tenant_or_input_in_one_line_with_exit_2(options, message):
+    result = baton("run", "statemachines/price-change-alert.json", *options)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+
+
 def test_a_test_run_that_collects_nothing_fails(tmp_path):
     """`make test` must not pass vacuously: pytest exits 5 on no tests, and CI stops on it."""
     result = subprocess.run(

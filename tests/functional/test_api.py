@@ -224,8 +224,17 @@ def test_workflows_and_agents(api):
         (("GET", "/workflows/nope/executions", {}), 404, "no deployed workflow"),
         (("GET", "/executions/exec_1795669364249_abcdefghi", {}), 404, "no execution"),
         (("POST", "/executions/exec_1795669364249_abcdefghi/cancel", {}), 404, "no execution"),
-        (("GET", "/executions/" + "x" * 3000, {}), 404, "no execution"),
-        (("GET", "/executions/exec_1%23x", {}), 404, "no execution"),
+        (("GET", "/executions/" + "x" * 3000, {}), 400, "is not an execution id"),
+        (("GET", "/executions/exec_1%23x", {}), 400, "executionId: 'exec_1%23x' is not an"),
+        (
+            (
+                "POST",
+                "/workflows/pair/executions",
+                {"body": {}, "headers": {"Idempotency-Key": "a#b"}},
+            ),
+            400,
+            "header.Idempotency-Key: 'a#b' is not an idempotency key",
+        ),
         (("POST", "/workflows/pair/executions", {"raw": "[]"}), 400, "body"),
         (
             ("POST", "/workflows/pair/executions", {"raw": '{"input": {"a": NaN}}'}),

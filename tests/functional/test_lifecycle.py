@@ -805,3 +805,44 @@ def test_a_late_event_of_an_earlier_run_changes_nothing(runtime_factory):
     assert after["status"] == "completed" and after["output"] == done["output"]
     assert runtime.services.events() == [] and runtime.services.notifications() == []
     assert [calls.count(n) for n in NAMES] == [1, 1, 2, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda lc: lc.start("five", {}, tenant=""), "tenant: '' is not a tenant name"),
+        (lambda lc: lc.start("five", {}, tenant="acme#corp"), "tenant: 'acme#corp' is not"),
+        (lambda lc: lc.start("five", {}, tenant="ACME"), "tenant: 'ACME' is not a tenant name"),
+        (lambda lc: lc.start("five", {}, tenant="a" * 64), f"tenant: '{'a' * 64}' is not"),
+        (lambda lc: lc.get("acme#corp", "exec_1_abcdefghi"), "tenant: 'acme#corp' is not"),
+        (lambda lc: lc.get("acme", "corp#exec_1_abcdefghi"), "executionId: 'corp#exec_1_ab"),
+        (lambda lc: lc.cancel("acme", "../x"), "executionId: '../x' is not an execution id"),
+        (lambda lc: lc.list_executions("acme#corp"), "tenant: 'acme#corp' is not"),
+        (
+            lambda lc: lc.start("five", {}, tenant="acme", idempotency_key="k#1"),
+            "idempotencyKey: 'k#1' is not an idempotency key",
+        ),
+        (
+            lambda lc: lc.start("five", {}, tenant="acme", idempotency_key=""),
+            "idempotencyKey: '' is not an idempotency key",
+        ),
+        (lambda lc: lc.start("five", [1, 2]), "input: must be a JSON object, not an array"),
+        (lambda lc: lc.start("five", "text"), "input: must be a JSON object, not a string"),
+        (lambda lc: lc.start("five", {"x": float("nan")}), "input.x: is nan: JSON numbers"),
+        (lambda lc: lc.start("five", {"x": [float("inf")]}), "input.x[0]: is inf"),
+        (lambda lc: lc.start("five", {"x": {1, 2}}), "input.x: is a set, not a JSON value"),
+        (lambda lc: lc.start("five", {"x": "é" * 140_000}), "input: the run's input would be"),
+    ],
+)
+def test_every_bad_value_is_refused_before_anything_is_written(runtime_factory, call, message):
+    from baton_service.exceptions import InvalidInputError
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    runtime.deploy(compiled(five_steps(), REGISTRY))
+    with pytest.raises(InvalidInputError) as caught:
+        call(runtime.services.lifecycle)
+    assert str(caught.value).startswith(message)
+    assert calls.log == []
+    items = runtime.dynamodb.scan(TableName=runtime.manifest.tables["executions"].name)["Items"]
+    assert items == []  # no record, no claim: nothing to clean up
