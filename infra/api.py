@@ -15,11 +15,12 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from baton.deploy.manifest import API_STAGE, API_TIERS, Manifest
+from baton.deploy.manifest import API_STAGE, API_TIERS, PAGE_TOKEN_KEY, Manifest
 from baton_service.tenants import TENANT_CLAIM
-from infra.acknowledgements import acknowledge_api
+from infra.acknowledgements import acknowledge_api, acknowledge_unrotated_key
 from infra.functions import LOG_RETENTION, LambdaPackage, baton_function
 from infra.references import References
 
@@ -46,6 +47,17 @@ class RestApi(Construct):
         references: References,
     ) -> None:
         super().__init__(scope, id)
+        self.page_token_key = secretsmanager.Secret(
+            self,
+            "PageTokenKey",
+            secret_name=manifest.service_secret_name(PAGE_TOKEN_KEY),
+            description="Baton: HMAC key of the API's page tokens (generated; never shown)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        acknowledge_unrotated_key(self.page_token_key)
+        references.service_secrets[PAGE_TOKEN_KEY] = self.page_token_key
         self.function = baton_function(
             self, "Handler", manifest.api_function, package, references, layers=[package.catalog]
         )

@@ -9,6 +9,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 
@@ -26,6 +27,7 @@ class References:
     bus: events.IEventBus | None = None
     topic: sns.ITopic | None = None
     bucket: s3.IBucket | None = None
+    service_secrets: dict[str, secretsmanager.ISecret] = field(default_factory=dict)
 
     def resolve(self, ref: Ref) -> str:
         """The token (or text) a Ref stands for in this stack."""
@@ -54,6 +56,8 @@ class References:
             # Secrets Manager appends 6 random characters to a secret's name in its ARN
             pattern = self.manifest.secret_name_pattern(ref.key)
             return self._arn("secretsmanager", "secret", f"{pattern}-??????")
+        if ref.kind == "service_secret":
+            return self.service_secrets[ref.key].secret_arn
         raise KeyError(f"nothing in the stack answers {ref}")
 
     def _arn(self, service: str, resource: str, name: str) -> str:

@@ -41,4 +41,7 @@ class LocalResources:
             return self.state_machine_arn(manifest.workflows[ref.key].state_machine_name)
         if ref.kind == "state_machine_arn_prefix":
             return self.state_machine_arn("")
+        if ref.kind == "service_secret":
+            name = manifest.service_secret_name(ref.key)
+            return self.arn("secretsmanager", f"secret:{name}")
         raise ValueError(f"{ref.kind} references have no offline value")

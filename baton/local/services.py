@@ -7,12 +7,14 @@ end and hands the handler the event AWS would have sent (the shape AWS documents
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 import threading
 import time
 from typing import Any
 
-from baton.deploy.manifest import Manifest, WorkflowDeployment, resolve_value
+from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
 from baton.local.patches import ended_event
 from baton.local.resources import LocalResources
 from baton_agent.stats import DynamoAccuracyStats
@@ -21,6 +23,7 @@ from baton_service.api import ApiService
 from baton_service.catalog import StaticCatalog, WorkflowInfo
 from baton_service.events import Outlets, StatusChangeHandler
 from baton_service.lifecycle import LifecycleService
+from baton_service.pages import PageTokens
 from baton_service.store import ExecutionStore
 
 TAP_QUEUE = "baton-events-tap"
@@ -50,7 +53,9 @@ class LocalServices:
         self.inbox_url = self._inbox(sns, topic_arn, manifest.topic)
         self.s3 = s3
         self.catalog = StaticCatalog(agents=list(manifest.agent_catalog))
-        self.store = ExecutionStore(manifest.table(EXECUTIONS).name, dynamodb)
+        self.store = ExecutionStore(
+            manifest.table(EXECUTIONS).name, dynamodb, self._page_tokens(session, manifest)
+        )
         self.lifecycle = LifecycleService(self.store, self.sfn, self.catalog)
         self.stats = DynamoAccuracyStats(manifest.table(AGENT_STATS).name, dynamodb)
         self.api = ApiService(self.lifecycle, self.catalog, self.stats, region)
@@ -61,6 +66,15 @@ class LocalServices:
         )
         self.delivered: set[tuple[str, str]] = set()
         self._delivering = threading.Lock()
+
+    def _page_tokens(self, session: Any, manifest: Manifest) -> PageTokens:
+        """The page-token key, generated into Secrets Manager as the stack does, and read from
+        there by this store and by the API's own handler alike."""
+        client = session.client("secretsmanager", region_name=self.region)
+        name = manifest.service_secret_name(PAGE_TOKEN_KEY)
+        with contextlib.suppress(client.exceptions.ResourceExistsException):
+            client.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))
+        return PageTokens.from_secret(client, name)
 
     def _tap(self, events: Any) -> str:
         """An SQS queue receiving every Baton event, so a person or a test can read them."""

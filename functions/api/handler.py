@@ -17,6 +17,7 @@ from baton_agent.stats import DynamoAccuracyStats
 from baton_service.api import ApiService
 from baton_service.catalog import StaticCatalog
 from baton_service.lifecycle import LifecycleService
+from baton_service.pages import PageTokens
 from baton_service.store import ExecutionStore
 
 logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
@@ -27,8 +28,11 @@ def service() -> ApiService:
     settings = get_settings()
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     catalog = StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix)
+    tokens = PageTokens.from_secret(
+        boto3.client("secretsmanager", region_name=settings.region), settings.page_token_secret
+    )
     lifecycle = LifecycleService(
-        ExecutionStore(settings.executions_table, dynamodb),
+        ExecutionStore(settings.executions_table, dynamodb, tokens),
         boto3.client("stepfunctions", region_name=settings.region),
         catalog,
     )

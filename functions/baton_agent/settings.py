@@ -26,6 +26,8 @@ STATE_MACHINE_ARN_PREFIX = "BATON_STATE_MACHINE_ARN_PREFIX"
 """`arn:<partition>:states:<region>:<account>:stateMachine:`, completed by a name."""
 SECRETS_PREFIX = "BATON_SECRETS_PREFIX"
 """Tenants' secrets are `<prefix>/<tenant>/<name>` in Secrets Manager (the deployment's prefix)."""
+PAGE_TOKEN_SECRET = "BATON_PAGE_TOKEN_SECRET"
+"""The secret holding the HMAC key of the API's page tokens (shared by its containers)."""
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -41,6 +43,7 @@ class AgentSettings:
     workflows_file: str = ""
     state_machine_arn_prefix: str = ""
     secrets_prefix: str = "baton"
+    page_token_secret: str = ""
     region: str = "us-east-1"
 
 
@@ -54,6 +57,7 @@ VARIABLES: dict[str, str] = {
     "workflows_file": WORKFLOWS_FILE,
     "state_machine_arn_prefix": STATE_MACHINE_ARN_PREFIX,
     "secrets_prefix": SECRETS_PREFIX,
+    "page_token_secret": PAGE_TOKEN_SECRET,
 }
 """Settings field → the environment variable it is read from."""
 

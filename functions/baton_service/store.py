@@ -6,7 +6,6 @@ index keys) and as JSON text for the rest (input, output data, error, metrics).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 from collections.abc import Mapping
@@ -14,7 +13,7 @@ from typing import Any
 
 from baton_agent import keys
 from baton_agent.records import to_json
-from baton_service.exceptions import InvalidPageTokenError
+from baton_service.pages import PageTokens
 
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
 FINISHED_RUN = "finishedRun"
@@ -53,24 +52,13 @@ def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _start_key(token: str, key: str, value: str) -> dict[str, Any]:
-    """The page start a token carries, only if it continues this very query (same index key:
-    same tenant, same filter); anything else is InvalidPageTokenError."""
-    try:
-        start = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, UnicodeError) as err:
-        raise InvalidPageTokenError() from err
-    if not isinstance(start, dict) or start.get(key) != {"S": value}:
-        raise InvalidPageTokenError()
-    return start
-
-
 class ExecutionStore:
     """Reads and writes execution records, handoffs, checkpoints and idempotency claims."""
 
-    def __init__(self, table: str, client: Any) -> None:
+    def __init__(self, table: str, client: Any, tokens: PageTokens | None = None) -> None:
         self.table = table
         self.client = client
+        self.tokens = tokens or PageTokens()
 
     # records ---------------------------------------------------------------------------
     def create(self, record: Mapping[str, Any], claim_key: str | None = None) -> dict[str, str]:
@@ -224,13 +212,15 @@ class ExecutionStore:
         limit: int = 20,
         next_token: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Newest first; filter by workflow and/or status; paginate with the returned token."""
+        """Newest first; filter by workflow and/or status; paginate with the returned token
+        (pages.PageTokens: valid only for this tenant and these filters)."""
         if workflow_id:
             index, key, value = "byWorkflow", "workflowKey", keys.workflow_key(tenant, workflow_id)
         elif status:
             index, key, value = "byStatus", "statusKey", keys.status_key(tenant, status)
         else:
             index, key, value = "byTenant", "tenantKey", keys.tenant_key(tenant)
+        listing = (tenant, index, value, status or "")
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": index,
@@ -245,11 +235,19 @@ class ExecutionStore:
             request["ExpressionAttributeNames"]["#status"] = "status"
             request["ExpressionAttributeValues"][":status"] = {"S": status}
         if next_token:
-            request["ExclusiveStartKey"] = _start_key(next_token, key, value)
+            execution_id, start_time = self.tokens.read(listing, next_token)
+            request["ExclusiveStartKey"] = {
+                "pk": {"S": keys.execution_pk(tenant, execution_id)},
+                "sk": {"S": keys.RECORD},
+                key: {"S": value},
+                "startTime": {"S": start_time},
+            }
         page = self.client.query(**request)
         token = None
-        if page.get("LastEvaluatedKey"):
-            token = base64.urlsafe_b64encode(json.dumps(page["LastEvaluatedKey"]).encode()).decode()
+        last = page.get("LastEvaluatedKey")
+        if last:
+            execution_id = last["pk"]["S"].rpartition("#")[2]
+            token = self.tokens.issue(listing, execution_id, last["startTime"]["S"])
         return [_from_item(item) for item in page.get("Items", [])], token
 
     # handoffs and checkpoints -----------------------------------------------------------

@@ -3,6 +3,7 @@ error class, and tenant isolation (tenants "acme" and "acme-corp")."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -118,6 +119,23 @@ def test_pagination_with_next_token(api):
     ):
         status, body = call("GET", path, tenant=tenant, query={"nextToken": first["nextToken"]})
         assert status == 400 and body["message"].startswith("query.nextToken"), body
+    # not another filter's, and no altered or made-up token either
+    token = first["nextToken"]
+    position, mac = token.split(".")
+    other_position = base64.urlsafe_b64encode(
+        json.dumps([ids[0], "2020-01-01T00:00:00.000+00:00"]).encode()
+    ).decode()
+    for query in (
+        {"nextToken": token, "status": "failed"},
+        {"nextToken": position + "." + mac[::-1]},
+        {"nextToken": other_position.rstrip("=") + "." + mac},
+        {"nextToken": position},
+    ):
+        status, body = call("GET", "/workflows/pair/executions", query=query)
+        assert status == 400 and body["message"].startswith("query.nextToken"), (query, body)
+    # opaque: it shows where the page starts (an id the caller has seen), not the key layout
+    decoded = base64.urlsafe_b64decode(position + "=" * (-len(position) % 4)).decode()
+    assert json.loads(decoded)[0] in seen and "#" not in decoded
 
 
 def test_cancel_pause_and_resume(api):

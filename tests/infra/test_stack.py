@@ -384,3 +384,23 @@ def test_a_workflow_schedule_is_a_scheduler_schedule_starting_it_through_the_lif
     functions = synthesized.resources("AWS::Lambda::Function")
     starter = target["Arn"]["Fn::GetAtt"][0]
     assert functions[starter]["Properties"]["FunctionName"] == "baton-scheduler"
+
+
+def test_page_tokens_are_signed_with_a_generated_key_only_the_api_reads(synthesized):
+    [(secret_id, secret)] = synthesized.resources("AWS::SecretsManager::Secret").items()
+    assert secret["Properties"]["Name"] == "baton-service/page-token-key"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 64
+    functions = {
+        f["Properties"]["FunctionName"]: f
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+    }
+    api = functions["baton-api"]
+    variables = api["Properties"]["Environment"]["Variables"]
+    assert variables["BATON_PAGE_TOKEN_SECRET"] == "baton-service/page-token-key"
+    readers = set()
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Resource"] == {"Ref": secret_id}:
+                assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+                readers |= {r["Ref"] for r in policy["Properties"]["Roles"]}
+    assert readers == {api["Properties"]["Role"]["Fn::GetAtt"][0]}
