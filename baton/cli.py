@@ -20,6 +20,7 @@ from rich.text import Text
 from baton.compiler.asl import CompiledWorkflow, compile_workflow
 from baton.compiler.graph import GraphFormat, draw
 from baton.definition.exceptions import DefinitionError, Problem
+from baton.definition.handlers import handler_problems
 from baton.definition.loader import (
     DEFINITIONS_DIR,
     REGISTRY_FILE,
@@ -61,20 +62,35 @@ def _setup_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def _setup_problems(problems: list[Problem]) -> NoReturn:
+    """What a command was given cannot run at all: one line per problem, exit 2."""
+    for problem in problems:
+        err.print(Text(f"error: {problem}", style="red"), highlight=False)
+    raise typer.Exit(2)
+
+
 def _registry(path: Path | None) -> AgentRegistry:
     try:
         return load_registry(path)
     except DefinitionError as error:
-        _fail(error.problems)
-        raise  # unreachable: _fail exits
+        _setup_problems(error.problems)
 
 
-def _compiled(path: Path, registry: AgentRegistry) -> CompiledWorkflow:
+def _compiled(path: Path, registry: AgentRegistry, *, to_run: bool = False) -> CompiledWorkflow:
+    """The compiled workflow; its problems end the command (exit 1, or 2 when it was to run,
+    which also needs every handler it can invoke to load)."""
     try:
-        return compile_workflow(load_workflow(path, registry))
+        compiled = compile_workflow(load_workflow(path, registry))
     except DefinitionError as error:
+        if to_run:
+            _setup_problems(error.problems)
         _fail(error.problems)
         raise
+    if to_run:
+        problems = handler_problems(registry, compiled.agent_names())
+        if problems:
+            _setup_problems(problems)
+    return compiled
 
 
 def _input(value: str | None) -> dict[str, Any]:
@@ -148,7 +164,9 @@ def validate(
                 )
             else:
                 workflow = load_workflow(path, agents)
-                compile_workflow(workflow)
+                unloadable = handler_problems(agents, compile_workflow(workflow).agent_names())
+                if unloadable:
+                    raise DefinitionError(unloadable)
                 validated[workflow.id] = workflow
                 out.print(Text.assemble((f"{path}: ", "bold"), ("ok", "green")))
         except DefinitionError as error:
@@ -247,7 +265,7 @@ def run(
     from baton_service.record import ExecutionRecord
 
     agents = _registry(registry)
-    compiled = _compiled(path, agents)
+    compiled = _compiled(path, agents, to_run=True)
     data = _input(input_)
     try:  # refused up front, before any emulator starts
         check_tenant(tenant)
@@ -292,7 +310,7 @@ def demo(
 
     agents = _registry(registry)
     files = paths or workflow_files()
-    compiled = [(path, _compiled(path, agents)) for path in files]
+    compiled = [(path, _compiled(path, agents, to_run=True)) for path in files]
     _quiet_offline_logs()
     records = []
     workflows = [workflow for _, workflow in compiled]
@@ -369,7 +387,7 @@ def serve(
     from baton.local.tokens import signing_key
 
     agents = _registry(registry)
-    workflows = [_compiled(path, agents) for path in workflow_files()]
+    workflows = [_compiled(path, agents, to_run=True) for path in workflow_files()]
     _quiet_offline_logs()
     with DemoSite() as site, LocalRuntime(agents, real_waits=real_waits) as runtime:
         runtime.put_secrets(offline_secrets())

@@ -38,7 +38,9 @@ def load_registry(path: str | Path | None = None) -> AgentRegistry:
     """Load and validate the agent registry; raise DefinitionError listing every problem."""
     doc: Document = read_document(path or default_registry_path())
     try:
-        return AgentRegistry.model_validate(doc.data)
+        registry = AgentRegistry.model_validate(doc.data)
+        registry._file = doc.file
+        return registry
     except ValidationError as error:
         raise DefinitionError(
             [

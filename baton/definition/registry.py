@@ -79,6 +79,12 @@ class AgentRegistry(DefinitionModel):
 
     agents: list[AgentSpec]
     _index: dict[int | str, AgentSpec] = PrivateAttr(default_factory=dict)
+    _file: str = PrivateAttr("")
+
+    @property
+    def file(self) -> str:
+        """The file the registry was read from (for problems found later, such as handlers)."""
+        return self._file
 
     @model_validator(mode="after")
     def _unique(self) -> AgentRegistry:

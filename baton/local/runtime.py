@@ -8,7 +8,6 @@ One runtime at a time per process (moto's state and the seams are process-wide).
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -25,6 +24,7 @@ from typing import Any
 from moto.core.config import DefaultConfig
 
 from baton.compiler.asl import CompiledWorkflow
+from baton.definition.handlers import HandlerError, import_handler
 from baton.definition.loader import project_root
 from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.deploy.manifest import Manifest, build_manifest, environment_text
@@ -44,8 +44,8 @@ ProgressListener = Callable[[str, dict[str, Any]], None]
 """Called with ("attempt" | "succeeded" | "failed" | "wait", details) as an execution runs."""
 
 
-class RuntimeSetupError(RuntimeError):
-    """An agent handler that cannot be imported, or is not a function."""
+RuntimeSetupError = HandlerError
+"""An agent handler that cannot be imported, or is not a function."""
 
 
 def _fake_credentials() -> None:
@@ -60,22 +60,6 @@ def _fake_credentials() -> None:
     os.environ.pop("AWS_PROFILE", None)
     # the agents' CloudWatch metrics are EMF lines on stdout: noise offline, unless asked for
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
-
-def import_handler(spec: AgentSpec, functions_dir: Path) -> patches.Handler:
-    """Import `spec.handler` ('package.module.function') from the functions/ folder."""
-    use_functions(functions_dir)
-    module_name, _, attr = spec.handler.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-        handler = getattr(module, attr)
-    except (ImportError, AttributeError) as err:
-        raise RuntimeSetupError(
-            f"agent {spec.name}: cannot load handler {spec.handler}: {err}"
-        ) from err
-    if not callable(handler):
-        raise RuntimeSetupError(f"agent {spec.name}: {spec.handler} is not callable")
-    return handler  # type: ignore[no-any-return]
 
 
 class LocalRuntime:

@@ -225,3 +225,50 @@ def test_validate_refuses_a_cycle_of_triggers_through_several_files(tmp_path):
         "id: fine\nname: Fine\nagents: [log]\ntriggers: [{'on': completed, workflow: solo}]\n"
     )
     assert baton("validate", str(fine)).returncode == 0
+
+
+BROKEN_REGISTRY = """\
+agents:
+  - id: 1
+    name: a
+    handler: nowhere.module.handler
+  - id: 2
+    name: b
+    handler: agents.login.handler.nothing
+  - id: 3
+    name: c
+    handler: agents.login.handler.annotations
+"""
+
+
+def test_handlers_that_do_not_load_are_found_by_validate_and_stop_a_run_with_exit_2(tmp_path):
+    registry = tmp_path / "agents.yaml"
+    registry.write_text(BROKEN_REGISTRY)
+    workflow = tmp_path / "w.yaml"
+    workflow.write_text("id: w\nname: W\nagents: [a, b, c]\n")
+    expected = [
+        f"{registry}: agents[0].handler: agent a: cannot import module 'nowhere.module' of "
+        "handler nowhere.module.handler: ModuleNotFoundError: No module named 'nowhere'",
+        f"{registry}: agents[1].handler: agent b: module 'agents.login.handler' has no "
+        "'nothing' (handler agents.login.handler.nothing)",
+        f"{registry}: agents[2].handler: agent c: handler agents.login.handler.annotations is not "
+        "callable",
+    ]
+    checked = baton("validate", str(workflow), "--registry", str(registry))
+    assert checked.returncode == 1
+    assert checked.stderr.strip().splitlines() == expected
+    run = baton("run", str(workflow), "--registry", str(registry))
+    assert run.returncode == 2  # set-up problems: not a workflow that failed (1)
+    assert run.stderr.strip().splitlines() == [f"error: {line}" for line in expected]
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_a_bad_registry_is_a_setup_error_with_exit_2(tmp_path):
+    registry = tmp_path / "agents.yaml"
+    registry.write_text("agents: [1]\n")
+    result = baton("run", "statemachines/price-change-alert.json", "--registry", str(registry))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {registry}:1: agents[0]: Input should be a valid dictionary or instance of "
+        "AgentSpec"
+    ]
