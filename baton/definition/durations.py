@@ -22,7 +22,10 @@ class DurationFormatError(ValueError):
 def parse_duration_ms(value: Any) -> float:
     """Return the duration in milliseconds; raise DurationFormatError naming the bad value."""
     if isinstance(value, bool):
-        raise DurationFormatError(f"{value!r} is not a duration")
+        raise DurationFormatError(
+            f"{str(value).lower()} is not a duration: write milliseconds as a number, "
+            "or a number with a unit (ms, s, m, h, d) such as '30s' or '5m'"
+        )
     if isinstance(value, int | float):
         return float(value)
     if not isinstance(value, str):

@@ -11,7 +11,7 @@ from baton.definition.exceptions import DefinitionError
 from baton.definition.registry import AgentRegistry
 from baton.definition.resolved import ResolvedWorkflow
 from baton.definition.source import Document, read_document
-from baton.definition.validation import check_workflow, document_loc
+from baton.definition.validation import check_workflow, document_loc, pattern_message
 
 REGISTRY_FILE = "agents.yaml"
 DEFINITIONS_DIR = "statemachines"
@@ -45,7 +45,10 @@ def load_registry(path: str | Path | None = None) -> AgentRegistry:
         raise DefinitionError(
             [
                 doc.problem(
-                    document_loc(doc.data, e["loc"]), str(e["msg"]).removeprefix("Value error, ")
+                    document_loc(doc.data, e["loc"]),
+                    pattern_message(e)
+                    if e["type"] == "string_pattern_mismatch"
+                    else str(e["msg"]).removeprefix("Value error, "),
                 )
                 for e in error.errors()
             ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from baton.definition.base import AgentName, AgentRef, DefinitionModel
-from baton.definition.durations import Duration
+from baton.definition.durations import Duration, format_duration
 from baton_agent.hosts import HOST_PATTERN
 
+MAX_AGENT_TIMEOUT_MS = 900_000
+"""An agent is a Lambda function: it runs at most 15 minutes."""
 TASK_TIMEOUT_MARGIN_SECONDS = 15
 """How much longer Step Functions waits for an agent's Task than Lambda lets the function run.
 
@@ -35,7 +37,8 @@ class CacheSpec(DefinitionModel):
     key: list[str] | None = None
 
 
-SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,127}$")]
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,127}$"
+SecretName = Annotated[str, Field(pattern=SECRET_NAME_PATTERN)]
 """A secret's name inside a tenant's space: no `/`, so it names nothing outside that space."""
 AllowedHost = Annotated[str, Field(pattern=HOST_PATTERN.pattern, max_length=260)]
 
@@ -62,6 +65,15 @@ class AgentSpec(DefinitionModel):
     (`<prefix>/<tenant>/<name>`; in the cloud its IAM policy allows only these)."""
     allowed_hosts: list[AllowedHost] = Field(default_factory=list)
     """Hosts this agent may send a secret to, whatever the workflow (see baton_agent.hosts)."""
+
+    @field_validator("timeout")
+    @classmethod
+    def _within_lambda(cls, value: float) -> float:
+        if value > MAX_AGENT_TIMEOUT_MS:
+            raise ValueError(
+                f"{format_duration(value)} is over Lambda's longest timeout, 15m (900s)"
+            )
+        return value
 
     @property
     def timeout_seconds(self) -> int:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import copy
 import difflib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from baton.definition.base import AGENT_NAME_PATTERN
+from baton.definition.durations import format_duration
 from baton.definition.exceptions import Problem
 from baton.definition.expressions import ExpressionError, check_expression
-from baton.definition.registry import AgentRegistry
+from baton.definition.registry import SECRET_NAME_PATTERN, AgentRegistry
 from baton.definition.resolved import (
     ResolvedCache,
     ResolvedCondition,
@@ -28,11 +30,21 @@ from baton.definition.resolved import (
 )
 from baton.definition.schedules import expression_problem, timezone_problem
 from baton.definition.source import Document, PathKey
-from baton.definition.workflow import Workflow
+from baton.definition.workflow import WORKFLOW_ID_PATTERN, Workflow
+from baton_agent.hosts import HOST_PATTERN, HOST_SYNTAX
 from baton_service.tenants import TENANT_SYNTAX, is_tenant
 
 MAX_RETRIES = 10
 MIN_RETENTION_MS = 3_600_000
+MAX_WORKFLOW_TIMEOUT_MS = 365 * 86_400_000
+"""A standard Step Functions execution runs at most a year."""
+MAX_RETRY_INTERVAL_MS = 99_999_999_000
+"""Step Functions' largest IntervalSeconds (99,999,999 s)."""
+MAX_RETRY_DELAY_MS = 31_622_401_000
+"""Step Functions' largest MaxDelaySeconds (31,622,401 s, about 366 days)."""
+MAX_BACKOFF_RATE = 1_000.0
+"""Past this every retry after the first waits maxDelay (or more than a year): a mistake."""
+MAX_RETENTION_MS = 10 * 365 * 86_400_000
 EXPRESS_REFUSED = (
     "express workflows are not supported yet: Baton's records, events, cancel and pause rely "
     "on what only standard workflows have (the execution history API, status-change events, "
@@ -53,6 +65,29 @@ _FRIENDLY = {
     "model_type": "must be a mapping",
     "model_attributes_type": "must be a mapping",
 }
+
+
+PATTERN_FORMS = {
+    WORKFLOW_ID_PATTERN: "a workflow id: letters, digits, '_' and '-', starting with a letter or "
+    "digit",
+    AGENT_NAME_PATTERN: "an agent name: lowercase words of letters and digits joined by '-'",
+    HOST_PATTERN.pattern: f"a host: {HOST_SYNTAX}",
+    SECRET_NAME_PATTERN: "a secret name: up to 128 letters, digits or _ . + = @ -, with no '/' "
+    "(it names a secret in the tenant's own space)",
+}
+"""What each pattern a definition field must match means, for people."""
+
+
+def pattern_message(item: Mapping[str, Any]) -> str:
+    """A pydantic pattern mismatch said as what the value should be."""
+    pattern = item.get("ctx", {}).get("pattern", "")
+    form = PATTERN_FORMS.get(pattern, f"text matching {pattern}")
+    return f"{_shown(item.get('input'))} is not {form}"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -140,6 +175,8 @@ def _structure_problems(doc: Document, error: ValidationError) -> list[Problem]:
             message = f"unknown key '{key}'{hint}"
         elif kind in _FRIENDLY:
             message = _FRIENDLY[kind]
+        elif kind == "string_pattern_mismatch":
+            message = pattern_message(item)
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
             if kind.startswith("literal"):
@@ -375,13 +412,30 @@ class _Checker:
                 "the retry interval must be a whole number of seconds, at least 1s "
                 f"(Step Functions waits in whole seconds), got {interval:g}s",
             )
+        elif backoff.interval > MAX_RETRY_INTERVAL_MS:
+            self.add(
+                ("config", "backoff", "interval"),
+                f"{format_duration(backoff.interval)} is over Step Functions' longest retry "
+                "interval, 99999999s",
+            )
         if backoff.rate < 1:
             self.add(("config", "backoff", "rate"), f"rate must be at least 1, got {backoff.rate}")
+        elif backoff.rate > MAX_BACKOFF_RATE:
+            self.add(
+                ("config", "backoff", "rate"),
+                f"rate must be at most {MAX_BACKOFF_RATE:g}, got {backoff.rate:g}",
+            )
         max_delay = None
         if backoff.max_delay is not None:
             max_delay = _whole_seconds(backoff.max_delay)
             if backoff.max_delay <= 0:
                 self.add(("config", "backoff", "maxDelay"), "maxDelay must be positive")
+            elif backoff.max_delay > MAX_RETRY_DELAY_MS:
+                self.add(
+                    ("config", "backoff", "maxDelay"),
+                    f"{format_duration(backoff.max_delay)} is over Step Functions' longest "
+                    "maxDelay, 31622401s (about 366d)",
+                )
         return RetryPolicy(
             max_attempts=min(max(max_retries, 0), MAX_RETRIES),
             interval_seconds=max(1, int(interval)),
@@ -457,12 +511,22 @@ class _Checker:
         if timeout <= 0:
             self.add(("config", "timeout"), f"timeout must be positive, got {timeout:g} ms")
             return 1
+        if timeout > MAX_WORKFLOW_TIMEOUT_MS:
+            self.add(
+                ("config", "timeout"),
+                f"{format_duration(timeout)} is over Step Functions' longest run, 365d "
+                "(a standard workflow runs at most a year)",
+            )
+            return _whole_seconds(MAX_WORKFLOW_TIMEOUT_MS)
         return _whole_seconds(timeout)
 
     def retention(self) -> int:
         retention = self.wf.config.retention
         if retention < MIN_RETENTION_MS:
             self.add(("config", "retention"), "the retention must be at least 1h")
+        elif retention > MAX_RETENTION_MS:
+            self.add(("config", "retention"), "the retention must be at most 3650d (10 years)")
+            return _whole_seconds(MAX_RETENTION_MS)
         return _whole_seconds(retention)
 
     def schedule(self) -> None:

@@ -18,6 +18,7 @@ from baton.definition.durations import Duration
 from baton.definition.registry import AllowedHost
 
 FallbackStrategy = Literal["retry", "alternative", "skip", "abort"]
+WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
 
 class Backoff(DefinitionModel):
@@ -129,7 +130,7 @@ def _keyed_by_agent(value: Any) -> Any:
 class Workflow(DefinitionModel):
     """A workflow definition as written in a file."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64)
+    id: str = Field(pattern=WORKFLOW_ID_PATTERN, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     type: Literal["standard", "express"] = "standard"
     agents: list[AgentRef]
