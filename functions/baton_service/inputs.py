@@ -48,6 +48,15 @@ def check_idempotency_key(key: object) -> str | None:
     return key
 
 
+MAX_PAGE = 100
+
+
+def check_page_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInputError("limit", f"{_shown(limit)} is not a page size: 1 to {MAX_PAGE}")
+    return limit
+
+
 def check_run_input(data: object) -> dict[str, Any]:
     """The run's input data: a JSON object of JSON values, numbers finite (no NaN/Infinity)."""
     if data is None:

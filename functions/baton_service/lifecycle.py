@@ -28,6 +28,7 @@ from baton_service.exceptions import (
 from baton_service.inputs import (
     check_execution_id,
     check_idempotency_key,
+    check_page_limit,
     check_run_input,
     check_run_size,
     check_tenant,
@@ -92,6 +93,7 @@ class LifecycleService:
     def list_executions(
         self, tenant: str, **filters: Any
     ) -> tuple[list[dict[str, Any]], str | None]:
+        check_page_limit(filters.get("limit", 20))
         return self.store.list_executions(check_tenant(tenant), **filters)
 
     # commands --------------------------------------------------------------------------

@@ -818,6 +818,9 @@ def test_a_late_event_of_an_earlier_run_changes_nothing(runtime_factory):
         (lambda lc: lc.get("acme", "corp#exec_1_abcdefghi"), "executionId: 'corp#exec_1_ab"),
         (lambda lc: lc.cancel("acme", "../x"), "executionId: '../x' is not an execution id"),
         (lambda lc: lc.list_executions("acme#corp"), "tenant: 'acme#corp' is not"),
+        (lambda lc: lc.list_executions("acme", limit=0), "limit: 0 is not a page size: 1 to 100"),
+        (lambda lc: lc.list_executions("acme", limit=10**9), "limit: 1000000000 is not a"),
+        (lambda lc: lc.list_executions("acme", limit=-5), "limit: -5 is not a page size"),
         (
             lambda lc: lc.start("five", {}, tenant="acme", idempotency_key="k#1"),
             "idempotencyKey: 'k#1' is not an idempotency key",
