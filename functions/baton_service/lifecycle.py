@@ -113,11 +113,10 @@ class LifecycleService:
         check_idempotency_key(idempotency_key)
         data = check_run_input(data)
         workflow = self._workflow(workflow_id)
-        check_run_size(
-            len(canonical_json(self._payload(tenant, "exec_0_000000000", data)).encode())
-        )
         execution_id = new_execution_id()
         start_time = _now_iso()
+        first_run = {**self._payload(tenant, execution_id, workflow, start_time), "data": data}
+        check_run_size(len(canonical_json(first_run).encode()))
         digest = input_hash(data)
         expires_at = int(time.time()) + workflow.retention_seconds
         claim = self.store.create(
@@ -245,11 +244,10 @@ class LifecycleService:
         """
         number = len(runs) + 1
         name = run_name(execution_id, number)
-        payload = self._payload(tenant, execution_id, run_input["data"], no_cache=no_cache)
-        payload.update(run_input)
-        if workflow.timeout_seconds:  # the budget of every run: what is left of the execution's
-            started = datetime.fromisoformat(start_time).timestamp()
-            payload["deadline"] = round(started + workflow.timeout_seconds, 3)
+        payload = {
+            **self._payload(tenant, execution_id, workflow, start_time, no_cache=no_cache),
+            **run_input,
+        }
         update = {
             "status": "running",
             "endTime": None,
@@ -275,10 +273,24 @@ class LifecycleService:
 
     @staticmethod
     def _payload(
-        tenant: str, execution_id: str, data: Mapping[str, Any], *, no_cache: bool = False
+        tenant: str,
+        execution_id: str,
+        workflow: WorkflowInfo,
+        start_time: str,
+        *,
+        no_cache: bool = False,
     ) -> dict[str, Any]:
-        """A run's input: the data and Baton's own fields (the compiled Start state reads them)."""
-        return {"data": data, "tenant": tenant, "executionId": execution_id, "noCache": no_cache}
+        """Baton's own fields of a run's input (the compiled Start state reads them); the
+        deadline is the budget of every run: what is left of the execution's timeout."""
+        payload: dict[str, Any] = {
+            "tenant": tenant,
+            "executionId": execution_id,
+            "noCache": no_cache,
+        }
+        if workflow.timeout_seconds:
+            started = datetime.fromisoformat(start_time).timestamp()
+            payload["deadline"] = round(started + workflow.timeout_seconds, 3)
+        return payload
 
     def _stop(self, record: Mapping[str, Any], cause: str) -> None:
         run = record.get("currentRun")
