@@ -114,7 +114,7 @@ def test_an_agent_returning_a_secret_in_any_spelling_is_refused(runtime_factory)
     assert not [s for s in spellings(CANARY) if s in said]
 
 
-def test_a_secret_in_an_error_message_is_redacted_everywhere(runtime_factory):
+def test_a_secret_in_an_error_message_is_redacted_everywhere(runtime_factory, capfd, caplog):
     runtime = runtime_factory(
         REGISTRY, {"a": fails_with_the_secret_in_its_message, "b": passthrough}
     )
@@ -126,7 +126,8 @@ def test_a_secret_in_an_error_message_is_redacted_everywhere(runtime_factory):
     assert message == (
         'portal said: bad password *** (form: password=***, json: {"password": "***"})'
     )
-    said = everything_said(runtime, record)
+    out, err = capfd.readouterr()
+    said = everything_said(runtime, record) + out + err + caplog.text  # logs too
     assert "portal said: bad password ***" in said
     assert not [s for s in spellings(CANARY) if s in said]
 
