@@ -28,6 +28,7 @@ SERVICE_WIDE_ACTIONS = {
 
 ACKNOWLEDGED = {
     "AwsSolutions-SQS3",
+    "AwsSolutions-SMG4",
     "AwsSolutions-APIG3",
     "AwsSolutions-COG8",
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
