@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from baton.compiler.asl import CompiledWorkflow, compile_workflow
+from baton.compiler.budget import history_budget
 from baton.compiler.graph import GraphFormat, draw
 from baton.definition.exceptions import DefinitionError, Problem
 from baton.definition.handlers import handler_problems
@@ -195,10 +196,41 @@ def _project_workflows(agents: AgentRegistry, exclude: set[str]) -> list[Resolve
 @app.command("compile")
 def compile_command(
     path: Annotated[Path, typer.Argument(help="Workflow file.")],
+    report: Annotated[
+        bool, typer.Option("--report", help="Report history events and transitions per run.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
     registry: RegistryOption = None,
 ) -> None:
-    """Print the workflow's Amazon States Language (JSON) on stdout."""
-    sys.stdout.write(_compiled(path, _registry(registry)).to_json())
+    """Print the workflow's Amazon States Language (JSON) on stdout, or with --report what one
+    run can cost in history events and state transitions."""
+    compiled = _compiled(path, _registry(registry))
+    if not report:
+        sys.stdout.write(compiled.to_json())
+        return
+    budget = history_budget(compiled.workflow)
+    if as_json:
+        document = {"workflowId": compiled.workflow.id, "historyBudget": budget.to_json()}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    out.print(
+        Text.assemble(
+            (compiled.workflow.id, "bold"),
+            f": one run's history events (Step Functions stops at {budget.limit:,}) "
+            "and state transitions (each billed)",
+        )
+    )
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column in ("run", "events", "transitions"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    for label, cost in (
+        ("without failures", budget.failure_free),
+        ("worst case (every retry spent, every fallback taken)", budget.worst),
+        ("worst case with Lambda's own faults retried", budget.with_lambda_faults),
+        ("a run started by auto-recovery adds", budget.recovered_run_extra),
+    ):
+        table.add_row(label, f"{cost.events:,}", f"{cost.transitions:,}")
+    out.print(table)
 
 
 @app.command("compile-all")

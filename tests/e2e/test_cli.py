@@ -272,3 +272,21 @@ def test_a_bad_registry_is_a_setup_error_with_exit_2(tmp_path):
         f"error: {registry}:1: agents[0]: Input should be a valid dictionary or instance of "
         "AgentSpec"
     ]
+
+
+def test_compile_report_gives_the_history_budget_of_one_run():
+    result = baton("compile", "statemachines/competitor-monitoring.yaml", "--report", "--json")
+    assert result.returncode == 0, result.stderr
+    budget = json.loads(result.stdout)["historyBudget"]
+    assert budget["limit"] == 25_000 and budget["fits"] is True
+    assert (
+        budget["failureFree"]["events"]
+        < budget["worst"]["events"]
+        < budget["withLambdaFaults"]["events"]
+    )
+    human = baton("compile", "statemachines/competitor-monitoring.yaml", "--report")
+    rows = {line.split("  ")[0]: line.split()[-2:] for line in human.stdout.splitlines()[2:]}
+    worst = rows["worst case (every retry spent, every fallback taken)"]
+    assert worst == [str(budget["worst"]["events"]), str(budget["worst"]["transitions"])]
+    free = rows["without failures"]
+    assert free == [str(budget["failureFree"]["events"]), str(budget["failureFree"]["transitions"])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from baton.compiler.asl import compile_workflow
+from baton.compiler.budget import history_budget
 from baton.compiler.limits import expected_history_events
 from baton.definition.exceptions import DefinitionError
 from baton.definition.loader import load_workflow, workflow_files
@@ -24,7 +25,51 @@ def test_estimate_equals_the_history_of_an_execution_without_failures(
     record = runtime.run(compile_workflow(workflow))
     assert record.status == "completed"
     assert record.metrics.failed_handoffs == 0
-    assert len(runtime.history(record.current_run)) == expected_history_events(workflow)
+    history = runtime.history(record.current_run)
+    assert len(history) == expected_history_events(workflow)
+    assert transitions(history) == history_budget(workflow).failure_free.transitions
+
+
+def transitions(history) -> int:
+    """State transitions as billed: every state entered, and every retry of a Task."""
+    kinds = [e["type"] for e in history]
+    entered = sum(1 for k in kinds if k.endswith("StateEntered"))
+    return entered + kinds.count("TaskScheduled") - kinds.count("TaskStateEntered")
+
+
+@pytest.mark.parametrize("path", workflow_files(STATEMACHINES), ids=lambda p: p.name)
+def test_the_worst_case_equals_the_history_of_a_run_where_every_agent_fails_its_retries(
+    path, shipped_registry, runtime_factory
+):
+    """Every agent with a fallback fails every attempt and its fallback runs; every other one
+    fails all its retries but the last. The run completes, on the longest path the budget
+    counts (the conditions' longer branches), with exactly its events and transitions."""
+    workflow = load_workflow(path, shipped_registry)
+    calls = Calls()
+    fallbacks = {a for a, p in workflow.policies.items() if p.strategy in ("skip", "alternative")}
+    alternatives = {p.alternative for p in workflow.policies.values() if p.alternative}
+    handlers = {
+        spec.name: echo(
+            calls,
+            spec.name,
+            always_fail=spec.name in fallbacks,
+            # an alternative runs once, and succeeds
+            fail_times=0
+            if spec.name in alternatives
+            else workflow.policy(spec.name).retry.max_attempts,
+        )
+        for spec in shipped_registry
+    }
+    runtime = runtime_factory(shipped_registry, handlers)
+    budget = history_budget(workflow)
+    record = runtime.run(compile_workflow(workflow))
+    assert record.status == "completed", record.error
+    history = runtime.history(record.current_run)
+    assert (len(history), transitions(history)) == (
+        budget.worst.events,
+        budget.worst.transitions,
+    )
+    assert budget.failure_free.events < budget.worst.events < budget.with_lambda_faults.events
 
 
 def test_a_workflow_that_cannot_fit_the_history_is_refused():
@@ -44,10 +89,29 @@ def test_a_workflow_that_cannot_fit_the_history_is_refused():
     with pytest.raises(DefinitionError) as caught:
         compile_workflow(standard)
     messages = [p.message for p in caught.value.problems]
-    assert any(
-        "history events even when nothing fails; Step Functions stops at 25,000" in m
-        for m in messages
+    assert any("when nothing fails); Step Functions stops at 25,000" in m for m in messages)
+
+
+def test_a_workflow_that_fits_only_when_nothing_fails_is_refused_with_what_to_change():
+    many = [f"s{i}" for i in range(1, 801)]
+    registry = make_registry(*many)
+    config = {"maxRetries": 10}
+    workflow = resolve({"id": "long", "name": "Long", "agents": many, "config": config}, registry)
+    budget = history_budget(workflow)
+    assert budget.failure_free.events == 8 + 5 * 800 < 25_000
+    assert budget.worst.events == 8 + (5 + 3 * 10) * 800 > 25_000
+    with pytest.raises(DefinitionError) as caught:
+        compile_workflow(workflow)
+    [problem] = caught.value.problems
+    assert problem.message == (
+        "a run could record 28,008 history events (every agent spending its retries, then its "
+        "fallback; 4,008 when nothing fails); Step Functions stops at 25,000: lower "
+        "maxRetries, or split the workflow into smaller ones chained by triggers"
     )
+    fewer_retries = resolve(
+        {"id": "long", "name": "Long", "agents": many, "config": {"maxRetries": 5}}, registry
+    )
+    compile_workflow(fewer_retries)  # 8 + 20 * 800 = 16,008 fits
 
 
 def test_initial_data_over_256_kib_is_refused():
