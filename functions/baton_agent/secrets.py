@@ -12,11 +12,28 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from baton_agent.errors import AgentInputError
+from baton_agent.errors import AgentError, AgentInputError
+
+PERMANENT = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "DecryptionFailure",
+        "InvalidRequestException",
+        "InvalidParameterException",
+        "ValidationException",
+    }
+)
+"""Secrets Manager answers another attempt would get again. Anything else (throttling, an
+internal error, a network fault) is passing."""
 
 
 class SecretNotFoundError(AgentInputError):
     """The referenced secret does not exist (or cannot be read): retrying cannot help."""
+
+
+class SecretUnavailableError(AgentError):
+    """Secrets Manager could not answer this time (throttled, unavailable): the step is retried."""
 
 
 class SecretResolver(Protocol):
@@ -41,7 +58,11 @@ class SecretsManagerResolver:
             value = self.client_factory().get_secret_value(SecretId=name)["SecretString"]
         except Exception as err:
             code = getattr(err, "response", {}).get("Error", {}).get("Code", type(err).__name__)
-            raise SecretNotFoundError(f"secret {name!r} cannot be read ({code})") from None
+            if code in PERMANENT:
+                raise SecretNotFoundError(f"secret {name!r} cannot be read ({code})") from None
+            raise SecretUnavailableError(
+                f"secret {name!r} could not be read this time ({code}); the step is retried"
+            ) from None
         with self.lock:
             self.values[name] = (value, time.monotonic() + self.ttl_seconds)
         return str(value)

@@ -236,3 +236,39 @@ def test_a_secret_goes_to_an_allowed_host_only_from_the_definition_never_from_in
         "agent's registry entry)"
     )
     assert len(collector.bodies) == 1
+
+
+class ThrottledOnce:
+    """A Secrets Manager client that is throttled on its first call, as a busy account is."""
+
+    def __init__(self, real) -> None:
+        self.real, self.calls = real, 0
+
+    def get_secret_value(self, **request):
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        if self.calls == 1:
+            error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+            raise ClientError(error, "GetSecretValue")
+        return self.real.get_secret_value(**request)
+
+
+def test_a_throttled_secrets_manager_is_retried_not_an_input_error(runtime_factory):
+    import boto3
+
+    from baton_agent.secrets import SecretsManagerResolver
+
+    client = ThrottledOnce(boto3.client("secretsmanager", region_name="us-east-1"))
+    resolver = SecretsManagerResolver(lambda: client)
+
+    @agent(secrets=lambda: resolver)
+    def signs_in(data, context):
+        return AgentResult(data={"signedIn": bool(context.secret(data["passwordSecret"]))})
+
+    runtime = runtime_factory(REGISTRY, {"a": signs_in, "b": passthrough})
+    runtime.put_secrets({"app-pw": CANARY})
+    record = runtime.run(compiled(WORKFLOW, REGISTRY))
+    assert record.status == "completed", record.error
+    assert record.handoff("a").attempt == 2 and client.calls == 2
+    assert [w.after_error for w in record.waits] == ["SecretUnavailableError"]
