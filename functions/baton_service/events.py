@@ -25,8 +25,11 @@ from baton_service.record import ExecutionRecord, linked
 from baton_service.store import FINISHED_RUN
 
 SOURCE = "baton"
-NEVER_RECOVERED = frozenset({"AgentInputError", "BudgetSpentError"})
-"""Errors another run cannot fix: bad input, a spent time budget (never retried either)."""
+NEVER_RECOVERED = frozenset(
+    {"AgentInputError", "BudgetSpentError", "States.Runtime", "States.QueryEvaluationError"}
+)
+"""Errors another run cannot fix: bad input, a spent time budget (never retried either), an
+expression of the workflow itself that fails (a condition that throws fails the same way)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
 RETENTION_TAG = "baton-retention-days"

@@ -52,6 +52,8 @@ class RunHistory:
         """Each failed agent attempt: {agent, step, error, message, timestamp}."""
         self.handoffs: list[dict[str, Any]] = []
         self.transitions = 0
+        self.last_state: str | None = None
+        """The state entered last (where a run that failed outside any agent stopped)."""
         self._open: dict[int, dict[str, Any]] = {}
         for event in self.events:
             self._read(event)
@@ -67,6 +69,7 @@ class RunHistory:
         kind = event["type"]
         if kind.endswith("StateEntered"):
             self.transitions += 1
+            self.last_state = details(event).get("name") or self.last_state
         if kind != "TaskScheduled" and kind not in AGENT_TASK_ENDS:
             return
         scheduled = self._scheduled(event)
@@ -147,10 +150,15 @@ class RunHistory:
             }
         if status != "FAILED":
             return None
-        if not self.failures:
+        if not self.failures:  # it failed in a state of its own: a condition, a Map...
+            message = error_message(cause) or error or "failed"
+            state = self.last_state
+            if state and state not in message:
+                message = f"in state {state!r}: {message}"
             return {
-                "message": error_message(cause) or error or "failed",
+                "message": message,
                 "errorType": error or "States.Runtime",
+                "step": state,
                 "timestamp": ended_at,
                 "retryCount": 0,
             }

@@ -849,3 +849,26 @@ def test_every_bad_value_is_refused_before_anything_is_written(runtime_factory, 
     assert calls.log == []
     items = runtime.dynamodb.scan(TableName=runtime.manifest.tables["executions"].name)["Items"]
     assert items == []  # no record, no claim: nothing to clean up
+
+
+def test_a_condition_that_throws_fails_the_run_naming_the_condition_and_is_not_recovered(
+    runtime_factory,
+):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    definition = {
+        "id": "throws",
+        "name": "Throws",
+        "agents": ["a", "b", "c"],
+        "initialData": {"price": 5},
+        "conditions": [
+            {"after": "a", "name": "price check", "when": "price + 'a' > 1", "then": ["b"]}
+        ],
+    }
+    record = runtime.execute(compiled(definition, REGISTRY))  # auto-recovery on (the default)
+    assert record["status"] == "failed"
+    assert record["error"]["step"] == "If price check"
+    assert record["error"]["message"].startswith("in state 'If price check': ")
+    assert "+ operator" in record["error"]["message"]
+    assert len(record["runs"]) == 1 and record["recoveries"] == 0
+    assert calls.agents() == ["a"]
