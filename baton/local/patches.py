@@ -133,10 +133,21 @@ class TooManyRequests(JsonRESTError):
         )
 
 
+class ServiceFault(JsonRESTError):
+    """Lambda failing to run an invocation at all (HTTP 500), as the service now and then does."""
+
+    code = 500
+
+    def __init__(self, function_name: str) -> None:
+        super().__init__("ServiceException", f"Lambda could not run {function_name} this time")
+
+
 class Dispatcher:
     """Routes moto's Lambda invocations to in-process handlers, by function name."""
 
     def __init__(self) -> None:
+        self.faults: dict[str, list[str]] = {}
+        """Service faults to answer a function's next invocations with (fault injection)."""
         self.handlers: dict[str, Handler] = {}
         self.contexts: dict[str, tuple[int, int]] = {}
         self.pools: dict[str, tuple[threading.BoundedSemaphore, int]] = {}
@@ -163,6 +174,10 @@ class Dispatcher:
         if handler is None:
             response_headers["x-amz-function-error"] = "Unhandled"
             return _error_payload(LookupError(f"no local handler for function {name}"))
+        queued = self.faults.get(name)
+        if queued:
+            fault = queued.pop(0)
+            raise ServiceFault(name) if fault == "ServiceException" else TooManyRequests(name, 0)
         pool = self.pools.get(name)
         if pool is not None and not pool[0].acquire(blocking=False):
             raise TooManyRequests(name, pool[1])

@@ -343,6 +343,17 @@ class LocalRuntime:
         keeps no record of them)."""
         return [w for run in self.run_records(compiled, execution) for w in run.waits]
 
+    def inject_lambda_fault(
+        self, agent: str, fault: str = "ServiceException", times: int = 1
+    ) -> None:
+        """Answer the agent's next `times` invocations as Lambda's service does when it fails
+        (`ServiceException`, HTTP 500) or throttles (`TooManyRequestsException`, 429), before
+        the handler runs: what Step Functions' Lambda retriers are for."""
+        if fault not in ("ServiceException", "TooManyRequestsException"):
+            raise ValueError(f"no such Lambda fault: {fault}")
+        function = self.manifest.agents[agent].function_name
+        self.dispatcher.faults.setdefault(function, []).extend([fault] * times)
+
     # observation -------------------------------------------------------------------------
     def listener_seen(self, agent: str) -> bool:
         """Whether an attempt of `agent` has started in this runtime."""
