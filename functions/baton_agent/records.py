@@ -14,6 +14,8 @@ back. The agents' accuracy statistics are updated from the handoffs when the run
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,10 @@ from typing import Any, Protocol
 
 from baton_agent import keys
 from baton_agent.errors import AttemptAbandonedError
+
+TRANSACTION_ATTEMPTS = 6
+PASSING = frozenset({"ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"})
+"""Why DynamoDB may cancel a transaction this time only (botocore does not retry these)."""
 
 
 @dataclass(frozen=True)
@@ -120,21 +126,29 @@ class DynamoExecutionLog:
                     }
                 }
             )
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except self.client.exceptions.TransactionCanceledException as err:
-            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" not in reasons:
-                raise
-            why = (
-                "its run is no longer the execution's current run"
-                if reasons[0] == "ConditionalCheckFailed"
-                else "a later step has been checkpointed already"
-            )
-            raise AttemptAbandonedError(
-                f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
-                f"Step Functions moved on: {why}; its result is not recorded"
-            ) from err
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return
+            except self.client.exceptions.TransactionCanceledException as err:
+                reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    self._abandoned(handoff, reasons, err)
+                if not PASSING.intersection(reasons) or attempt + 1 == TRANSACTION_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter
+
+    @staticmethod
+    def _abandoned(handoff: Mapping[str, Any], reasons: list[str | None], err: Exception) -> None:
+        why = (
+            "its run is no longer the execution's current run"
+            if reasons[0] == "ConditionalCheckFailed"
+            else "a later step has been checkpointed already"
+        )
+        raise AttemptAbandonedError(
+            f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
+            f"Step Functions moved on: {why}; its result is not recorded"
+        ) from err
 
 
 def accuracy_update(table: str, agent: str, accuracy: float) -> dict[str, Any]:

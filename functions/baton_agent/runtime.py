@@ -163,8 +163,16 @@ def _settings() -> AgentSettings:
 @functools.lru_cache(maxsize=1)
 def _dynamodb() -> Any:
     import boto3  # imported on first use: agents without cache or stats never pay for it
+    from botocore.config import Config
 
-    return boto3.client("dynamodb", region_name=_settings().region)
+    # throttling is retried here, with botocore's jittered backoff, rather than failing a step
+    # whose work is done
+    retries: Any = {"mode": "standard", "max_attempts": DYNAMODB_ATTEMPTS}
+    return boto3.client("dynamodb", region_name=_settings().region, config=Config(retries=retries))
+
+
+DYNAMODB_ATTEMPTS = 8
+"""Tries of a DynamoDB call before a step gives up (botocore's standard retry mode)."""
 
 
 def now() -> float:

@@ -76,3 +76,44 @@ def test_a_crash_between_the_agent_and_its_record_neither_loses_nor_duplicates(r
     assert steps_of(record) == [("a", 1), ("b", 2), ("c", 1)]  # one handoff of b, not two
     assert record["output"]["b"] == 2 and calls.count("b") == 2
     assert record["checkpoint"]["after"] == "c"
+
+
+def test_dynamodb_throttling_is_retried_by_the_runtime_not_failed_as_a_step(runtime_factory):
+    """The step log's first writes are throttled (HTTP 400 ThrottlingException, retried by
+    botocore's standard mode) and cancelled for throttling (retried by the log itself): the
+    step still completes at its first attempt, recorded once."""
+    import json
+
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    from baton_agent import runtime as agent_runtime
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    answers = ["ThrottlingException"] * 3 + ["TransactionCanceledException"] * 2
+    prefix = "com.amazonaws.dynamodb.v20120810#"
+
+    def throttle(request, **_):
+        if not answers:
+            return None  # on to the (offline) service
+        kind = answers.pop(0)
+        body = {"__type": prefix + kind, "message": "Rate of requests exceeds the throughput"}
+        if kind == "TransactionCanceledException":
+            body["CancellationReasons"] = [{"Code": "ThrottlingError"}, {"Code": "None"}]
+        headers = {"x-amzn-RequestId": "throttled", "Content-Type": "application/x-amz-json-1.0"}
+        raw = MockRawResponse(json.dumps(body).encode())
+        return AWSResponse(request.url, 400, headers, raw)
+
+    client = agent_runtime._dynamodb()
+    client.meta.events.register("before-send.dynamodb.TransactWriteItems", throttle)
+    try:
+        record = runtime.execute(compiled(THREE, REGISTRY))
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.TransactWriteItems", throttle)
+    assert answers == []  # every throttled answer was given
+    assert record["status"] == "completed", record.get("error")
+    assert steps_of(record) == [("a", 1), ("b", 1), ("c", 1)]
+    history = runtime.history(record["currentRun"])
+    assert not [e for e in history if e["type"] == "TaskFailed"]
+    assert calls.agents() == ["a", "b", "c"]
