@@ -18,8 +18,10 @@
   execution, so waiting for the end costs no polling.
 - Arithmetic: jsonata-python's `/` and `%` are made to compute as JavaScript's (division by zero,
   fractional remainders), so a condition takes the branch it takes in AWS.
-- DynamoDB: moto's writes are serialized (a transaction deep-copies its tables to roll back,
-  which concurrent writes from agents' threads would break).
+- DynamoDB: moto's writes are serialized (a transaction backs its tables up to roll back,
+  which concurrent writes from agents' threads would break), and that backup copies the item
+  maps rather than every item (_TransactionCopies), so a step's write does not cost more as the
+  table grows.
 - Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
   seam adds it, as AWS reports it.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
@@ -28,18 +30,21 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
 import threading
 import time
 import traceback
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 import jsonata
+import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
 import moto.stepfunctions.parser.asl.component.common.string.string_expression as string_module
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_utils
@@ -50,6 +55,7 @@ from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table as MotoTable
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
@@ -370,11 +376,52 @@ _DYNAMODB_WRITES = (
 _DYNAMODB_WRITING = threading.RLock()
 
 
+class _TransactionCopies:
+    """moto's DynamoDB module's `copy`, with one change: the backup moto takes of every table a
+    transaction touches (to roll back on failure) copies the table's item maps, not every item,
+    when no operation of the transaction changes an item in place (Update). A deep copy of the
+    whole table per transaction made every step's write cost grow with the table."""
+
+    local = threading.local()
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if getattr(self.local, "cheap", False) and isinstance(value, MotoTable):
+            snapshot = copy.copy(value)
+            items = value.items
+            snapshot.items = defaultdict(
+                dict,
+                {h: dict(r) for h, r in items.items()} if value.range_key_attr else dict(items),
+            )
+            return snapshot
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+TRANSACTION_COPIES = _TransactionCopies()
+
+
+def _transact(original: Any) -> Any:
+    @functools.wraps(original)
+    def transact(self: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        in_place = any("Update" in item for item in transact_items)
+        TRANSACTION_COPIES.local.cheap = not in_place
+        try:
+            return original(self, transact_items, *args, **kwargs)
+        finally:
+            TRANSACTION_COPIES.local.cheap = False
+
+    return transact
+
+
 def _serialized(name: str) -> Any:
     """moto's DynamoDB writes, one at a time: a transaction deep-copies its tables (to roll
     back) while agents write from other threads ('dictionary changed size during iteration');
     DynamoDB itself serializes conflicting writes."""
     original = getattr(DynamoDBBackend, name)
+    if name == "transact_write_items":
+        original = _transact(original)
 
     @functools.wraps(original)
     def write(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -455,6 +502,7 @@ def patched(
 
     seams: list[tuple[Any, str, Any]] = [
         *((DynamoDBBackend, name, _serialized(name)) for name in _DYNAMODB_WRITES),
+        (dynamodb_models, "copy", TRANSACTION_COPIES),
         (LambdaSimpleBackend, "invoke", invoke),
         (moto_jsonata, "_eval_jsonata", _evaluate_jsonata),
         (jsonata.Jsonata, "evaluate_numeric_expression", _js_numeric),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -136,12 +137,29 @@ class LocalRuntime:
         tb: TracebackType | None,
     ) -> None:
         if self._mock is not None:
+            self._stop_running()
             self._mock.stop()
             self._mock = None
         if self._patches is not None:
             self._patches.__exit__(exc_type, exc, tb)
             self._patches = None
         self._restore_environment()
+
+    def _stop_running(self) -> None:
+        """Stop every run still going: its worker thread would otherwise go on invoking agents
+        through whichever offline runtime is opened next in this process."""
+        try:
+            machines = self.sfn.list_state_machines()["stateMachines"]
+            for machine in machines:
+                running = self.sfn.list_executions(
+                    stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+                )["executions"]
+                for execution in running:
+                    self.sfn.stop_execution(
+                        executionArn=execution["executionArn"], cause="offline runtime closed"
+                    )
+        except Exception:  # closing must not fail: what could not be stopped is logged
+            logging.getLogger(__name__).warning("could not stop running executions", exc_info=True)
 
     def _set_environment(self) -> None:
         """The environment the deployed functions get, for the agents run in this process
