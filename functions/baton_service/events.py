@@ -18,6 +18,7 @@ from typing import Any
 
 from baton_agent.records import to_json
 from baton_agent.stats import AccuracyStats
+from baton_service.catalog import WorkflowInfo
 from baton_service.exceptions import LifecycleError
 from baton_service.history import RunHistory
 from baton_service.lifecycle import LifecycleService, run_number
@@ -107,6 +108,9 @@ class StatusChangeHandler:
         if run_number(str(detail.get("name", ""))) != record.get("run"):
             return {"ignored": "not the current run"}
         status = detail.get("status")
+        if status != "RUNNING" and record.get(FINISHED_RUN) == detail["executionArn"]:
+            # a replayed outcome: known from the record, before any history is read
+            return {"ignored": "this run's outcome was applied already"}
         handler = {
             "RUNNING": self._running,
             "SUCCEEDED": self._succeeded,
@@ -145,16 +149,11 @@ class StatusChangeHandler:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
         history = self._history(str(detail["executionArn"]))
-        changes = {
-            "status": "completed",
-            "endTime": _iso(detail.get("stopDate")),
-            "output": data,
-            "metrics": history.metrics(_total_ms(detail)),
-        }
+        changes = {"status": "completed", "output": data}
         # the run's real outcome beats a cancel that came too late to stop it
         if not self._finish(
             record,
-            detail["executionArn"],
+            detail,
             changes,
             history,
             "Workflow Completed",
@@ -177,38 +176,32 @@ class StatusChangeHandler:
             cause=detail.get("cause"),
             timeout_seconds=workflow.timeout_seconds if workflow else None,
         ) or {"message": "failed", "errorType": "States.Runtime", "retryCount": 0}
-        changes = {
-            "status": "failed",
-            "endTime": _iso(detail.get("stopDate")),
-            "error": error,
-            "metrics": history.metrics(_total_ms(detail)),
-        }
+        changes = {"status": "failed", "error": error}
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
         extra = [self._entry("Agent Failed", record, error)] if agent_failed else []
-        if not self._finish(
-            record, detail["executionArn"], changes, history, "Workflow Failed", extra
-        ):
+        if not self._finish(record, detail, changes, history, "Workflow Failed", extra):
             return self._not_applied(record, detail)
         self._start_triggers(
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
         )
-        reason = self._no_recovery(record, detail, error)
-        if reason is not None:
-            return {"status": "failed", "notRecovered": reason}
-        workflow = self.lifecycle.catalog.get(record["workflowId"])
-        assert workflow is not None  # _no_recovery said it recovers
+        reason = self._no_recovery(record, detail, error, workflow)
+        if reason is not None or workflow is None:
+            return {"status": "failed", "notRecovered": reason or "auto-recovery is off"}
         delay = workflow.recovery_delay(int(record.get("recoveries", 0)) + 1)
         self.lifecycle.resume(
             record["tenant"], record["executionId"], recovery=True, delay_seconds=delay
         )
         return {"status": "failed", "recovering": True, "afterSeconds": delay}
 
+    @staticmethod
     def _no_recovery(
-        self, record: Mapping[str, Any], detail: Mapping[str, Any], error: Mapping[str, Any]
+        record: Mapping[str, Any],
+        detail: Mapping[str, Any],
+        error: Mapping[str, Any],
+        workflow: WorkflowInfo | None,
     ) -> str | None:
         """Why a failed execution is not resumed automatically (None: it is). Recovery never
         defeats what the user asked for: an abort, an input no retry can fix, the timeout."""
-        workflow = self.lifecycle.catalog.get(record["workflowId"])
         if workflow is None or not workflow.auto_recovery:
             return "auto-recovery is off"
         if int(record.get("recoveries", 0)) >= workflow.max_recoveries:
@@ -236,15 +229,10 @@ class StatusChangeHandler:
             self._publish([self._entry("Workflow Paused", record, {})])
             return {"status": "paused"}
         history = self._history(str(detail["executionArn"]))
-        changes = {
-            "status": "cancelled",
-            "endTime": _iso(detail.get("stopDate")),
-            "metrics": history.metrics(_total_ms(detail)),
-        }
         if not self._finish(
             record,
-            detail["executionArn"],
-            changes,
+            detail,
+            {"status": "cancelled"},
             history,
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
@@ -256,16 +244,22 @@ class StatusChangeHandler:
     def _finish(
         self,
         record: dict[str, Any],
-        run: str,
-        changes: dict[str, Any],
+        detail: Mapping[str, Any],
+        outcome: Mapping[str, Any],
         history: RunHistory,
         kind: str,
         extra: list[dict[str, Any]] | None = None,
         only_if: tuple[str, ...] = ("running",),
     ) -> bool:
-        """Apply the run's outcome to the record, then tell the world; nothing at all when the
-        record has moved on meanwhile (cancelled or paused by request) or this run's outcome was
-        applied already (a replayed event): False."""
+        """Apply the run's outcome (with its end time and metrics) to the record, then tell the
+        world; nothing at all when the record has moved on meanwhile (cancelled or paused by
+        request) or this run's outcome was applied already (a replayed event): False."""
+        run = str(detail["executionArn"])
+        changes = {
+            **outcome,
+            "endTime": _iso(detail.get("stopDate")),
+            "metrics": history.metrics(_total_ms(detail)),
+        }
         if not self.store.update(
             record["tenant"],
             record["executionId"],
