@@ -32,6 +32,7 @@ from baton.definition.schedules import expression_problem, timezone_problem
 from baton.definition.source import Document, PathKey
 from baton.definition.workflow import WORKFLOW_ID_PATTERN, Workflow
 from baton_agent.hosts import HOST_PATTERN, HOST_SYNTAX
+from baton_service.inputs import shown
 from baton_service.tenants import TENANT_SYNTAX, is_tenant
 
 MAX_RETRIES = 10
@@ -82,12 +83,7 @@ def pattern_message(item: Mapping[str, Any]) -> str:
     """A pydantic pattern mismatch said as what the value should be."""
     pattern = item.get("ctx", {}).get("pattern", "")
     form = PATTERN_FORMS.get(pattern, f"text matching {pattern}")
-    return f"{_shown(item.get('input'))} is not {form}"
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:79] + "…"
+    return f"{shown(item.get('input'))} is not {form}"
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:

@@ -26,14 +26,14 @@ MAX_INPUT_DEPTH = 64
 
 def check_tenant(tenant: object) -> str:
     if not is_tenant(tenant):
-        raise InvalidInputError("tenant", f"{_shown(tenant)} is not a tenant name: {TENANT_SYNTAX}")
+        raise InvalidInputError("tenant", f"{shown(tenant)} is not a tenant name: {TENANT_SYNTAX}")
     return str(tenant)
 
 
 def check_execution_id(execution_id: object) -> str:
     if not isinstance(execution_id, str) or not EXECUTION_ID.match(execution_id):
         raise InvalidInputError(
-            "executionId", f"{_shown(execution_id)} is not an execution id: {EXECUTION_ID_SYNTAX}"
+            "executionId", f"{shown(execution_id)} is not an execution id: {EXECUTION_ID_SYNTAX}"
         )
     return execution_id
 
@@ -43,7 +43,7 @@ def check_idempotency_key(key: object) -> str | None:
         return None
     if not isinstance(key, str) or not IDEMPOTENCY_KEY.match(key):
         raise InvalidInputError(
-            "idempotencyKey", f"{_shown(key)} is not an idempotency key: {IDEMPOTENCY_KEY_SYNTAX}"
+            "idempotencyKey", f"{shown(key)} is not an idempotency key: {IDEMPOTENCY_KEY_SYNTAX}"
         )
     return key
 
@@ -53,7 +53,7 @@ MAX_PAGE = 100
 
 def check_page_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise InvalidInputError("limit", f"{_shown(limit)} is not a page size: 1 to {MAX_PAGE}")
+        raise InvalidInputError("limit", f"{shown(limit)} is not a page size: 1 to {MAX_PAGE}")
     return limit
 
 
@@ -101,6 +101,7 @@ def _json_type(value: object) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
+    """A value as an error message quotes it: its repr, cut at 80 characters."""
     text = repr(value)
     return text if len(text) <= 80 else text[:79] + "…"
