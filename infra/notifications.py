@@ -9,8 +9,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from baton.deploy.manifest import Manifest
-from baton_service.events import RETENTION_TAG
+from baton.deploy.manifest import PAYLOADS, Manifest
+from baton_agent.payloads import RETENTION_TAG
 from infra.references import References
 
 
@@ -37,30 +37,43 @@ class Notifications(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        references.bucket = s3.Bucket(
+        references.buckets["archive"] = self._expiring_bucket(
+            "Archive", manifest, versioned=True, logs_prefix="archive/"
+        )
+        # content addressed (a key names its content): nothing is ever overwritten with other
+        # data, so no versions to keep
+        references.buckets[PAYLOADS] = self._expiring_bucket(
+            "Payloads", manifest, versioned=False, logs_prefix="payloads/"
+        )
+
+    def _expiring_bucket(
+        self, id: str, manifest: Manifest, *, versioned: bool, logs_prefix: str
+    ) -> s3.Bucket:
+        """A private bucket whose objects live as long as their workflow's retention (the
+        RETENTION_TAG they carry), no longer."""
+        return s3.Bucket(
             self,
-            "Archive",
+            id,
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            versioned=True,
+            versioned=versioned,
             server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="archive/",
+            server_access_logs_prefix=logs_prefix,
             lifecycle_rules=[
-                # an archived record is kept as long as its workflow's retention, no longer
                 *(
                     s3.LifecycleRule(
                         id=f"retention-{days}d",
                         tag_filters={RETENTION_TAG: str(days)},
                         expiration=Duration.days(days),
-                        noncurrent_version_expiration=Duration.days(1),
+                        noncurrent_version_expiration=Duration.days(1) if versioned else None,
                     )
                     for days in manifest.archive_retention_days()
                 ),
                 s3.LifecycleRule(
                     id="cleanup",
                     abort_incomplete_multipart_upload_after=Duration.days(1),
-                    expired_object_delete_marker=True,
+                    expired_object_delete_marker=versioned or None,
                 ),
             ],
             removal_policy=RemovalPolicy.RETAIN,

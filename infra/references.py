@@ -26,7 +26,7 @@ class References:
     state_machines: dict[str, sfn.IStateMachine] = field(default_factory=dict)
     bus: events.IEventBus | None = None
     topic: sns.ITopic | None = None
-    bucket: s3.IBucket | None = None
+    buckets: dict[str, s3.IBucket] = field(default_factory=dict)
     service_secrets: dict[str, secretsmanager.ISecret] = field(default_factory=dict)
 
     def resolve(self, ref: Ref) -> str:
@@ -43,8 +43,9 @@ class References:
             return self.bus.event_bus_name if by_name else self.bus.event_bus_arn
         if ref.kind == "topic" and self.topic is not None:
             return self.topic.topic_arn
-        if ref.kind == "bucket" and self.bucket is not None:
-            return self.bucket.bucket_name if by_name else self.bucket.bucket_arn
+        if ref.kind == "bucket":
+            bucket = self.buckets[ref.key]
+            return bucket.bucket_name if by_name else bucket.bucket_arn
         if ref.kind == "state_machine":
             return self.state_machines[ref.key].state_machine_arn
         if ref.kind == "state_machine_arn_prefix":

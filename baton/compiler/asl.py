@@ -29,8 +29,9 @@ from baton.compiler.retry import (
 )
 from baton.compiler.safe_text import escape_substitutions, single_line_expressions
 from baton.definition.exceptions import DefinitionError
-from baton.definition.expressions import on_data
+from baton.definition.expressions import fields_read, on_data
 from baton.definition.resolved import ResolvedWorkflow
+from baton_agent.payloads import retention_days
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
@@ -119,6 +120,9 @@ class _Builder:
         self.names = naming.NameAllocator()
         self.info: dict[str, StateInfo] = {}
         self.resume_points: dict[str, str] = {}
+        self.group_sizes: dict[str, int] = {}
+        """How many results merge at once into the data after each group (each member keeps
+        its result within its share: baton_agent.payloads)."""
         self.positions: dict[str, int] = {}
         """Each step's place in reading order: along any path, later steps stand further on,
         so the runtime can refuse a checkpoint that would move back."""
@@ -128,6 +132,7 @@ class _Builder:
         for position, node in enumerate(walk(nodes)):
             if node.is_group:
                 node.group_name = self.names.take(naming.group_name(node.agents))
+                self.group_sizes[node.group_name] = len(node.agents)
                 node.router_name = self.names.take(naming.member_router_name(node.agents))
             for agent in node.agents:
                 node.task_names[agent] = self.names.take(agent)
@@ -176,6 +181,7 @@ class _Builder:
             fields["step"] = _jsonata_string(name)
         if group:
             fields["group"] = _jsonata_string(group)
+            fields["members"] = str(self.group_sizes[group])
         else:
             if checkpoint != name:
                 fields["checkpoint"] = _jsonata_string(checkpoint)
@@ -382,6 +388,8 @@ class _Builder:
             "'resumeAfter': $states.input.resume.after, "
             "'noCache': $states.input.noCache = true, "
             "'deadline': $states.input.deadline, "
+            f"'retentionDays': {retention_days(self.wf.retention_seconds)}, "
+            f"{self._inline_fields()}"
             f"'expiresAt': $floor($millis() / 1000) + {self.wf.retention_seconds}}}"
         )
         return {
@@ -395,6 +403,12 @@ class _Builder:
             },
             "Next": naming.ROUTER,
         }
+
+    def _inline_fields(self) -> str:
+        """The data fields conditions read, which must stay inline (Choice states cannot read
+        a value kept in S3); nothing when the workflow has no condition."""
+        read = sorted({f for c in self.wf.conditions for f in fields_read(c.when)})
+        return f"'inline': {json.dumps(read, ensure_ascii=False)}, " if read else ""
 
     def router(self, first: str) -> dict[str, Any]:
         """One rule per completed step a checkpoint can name, going to the state after it."""

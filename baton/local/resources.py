@@ -35,7 +35,7 @@ class LocalResources:
         if ref.kind == "topic":
             return self.arn("sns", manifest.topic)
         if ref.kind == "bucket":
-            bucket = manifest.archive_bucket
+            bucket = manifest.archive_bucket if ref.key == "archive" else manifest.payload_bucket
             return bucket if ref.attribute == "name" else f"arn:aws:s3:::{bucket}"
         if ref.kind == "state_machine":
             return self.state_machine_arn(manifest.workflows[ref.key].state_machine_name)

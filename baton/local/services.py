@@ -17,6 +17,7 @@ from typing import Any
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
 from baton.local.patches import ended_event
 from baton.local.resources import LocalResources
+from baton_agent.payloads import S3PayloadStore
 from baton_agent.stats import DynamoAccuracyStats
 from baton_agent.tables import AGENT_STATS, EXECUTIONS
 from baton_service.api import ApiService
@@ -49,6 +50,7 @@ class LocalServices:
         events.create_event_bus(Name=self.bus)
         topic_arn = sns.create_topic(Name=manifest.topic)["TopicArn"]
         s3.create_bucket(Bucket=manifest.archive_bucket)
+        s3.create_bucket(Bucket=manifest.payload_bucket)
         self.tap_url = self._tap(events)
         self.inbox_url = self._inbox(sns, topic_arn, manifest.topic)
         self.s3 = s3
@@ -56,7 +58,9 @@ class LocalServices:
         self.store = ExecutionStore(
             manifest.table(EXECUTIONS).name, dynamodb, self._page_tokens(session, manifest)
         )
-        self.lifecycle = LifecycleService(self.store, self.sfn, self.catalog)
+        self.lifecycle = LifecycleService(
+            self.store, self.sfn, self.catalog, S3PayloadStore(manifest.payload_bucket, lambda: s3)
+        )
         self.stats = DynamoAccuracyStats(manifest.table(AGENT_STATS).name, dynamodb)
         self.api = ApiService(self.lifecycle, self.catalog, self.stats, region)
         self.handler = StatusChangeHandler(

@@ -12,6 +12,7 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from api.routes import create_app
+from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_agent.stats import DynamoAccuracyStats
 from baton_service.api import ApiService
@@ -35,6 +36,7 @@ def service() -> ApiService:
         ExecutionStore(settings.executions_table, dynamodb, tokens),
         boto3.client("stepfunctions", region_name=settings.region),
         catalog,
+        S3PayloadStore.of(settings.payload_bucket, boto3.client("s3", region_name=settings.region)),
     )
     stats = DynamoAccuracyStats(settings.stats_table, dynamodb)
     return ApiService(lifecycle, catalog, stats, settings.region)

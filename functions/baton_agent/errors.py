@@ -34,8 +34,19 @@ class SecretDestinationError(AgentInputError):
 
 
 class PayloadTooLargeError(AgentInputError):
-    """A result Step Functions could not carry (over 256 KiB): refused before anything is
-    written, and never retried (the same data would be refused again)."""
+    """Data Step Functions could not carry (over 256 KiB) even with its large values in S3
+    (fields a condition reads stay inline): refused before anything is written, and never
+    retried (the same data would be refused again)."""
+
+
+class PayloadReferenceError(AgentInputError):
+    """Data refers to a stored payload that is not the run's tenant's, is gone, or does not
+    match its digest: refused, not retried (another attempt reads the same reference)."""
+
+
+class PayloadStoreError(AgentError):
+    """The payload bucket could not be written or read this time (retried like an agent
+    error; nothing was recorded)."""
 
 
 class AttemptAbandonedError(AgentError):

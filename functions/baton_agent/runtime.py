@@ -9,7 +9,6 @@ start and end time, duration, how it was validated, whether it came from the cac
 from __future__ import annotations
 
 import functools
-import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +32,14 @@ from baton_agent.errors import (
 )
 from baton_agent.hosts import destination, host_allowed
 from baton_agent.observability import StepMetrics, traced
+from baton_agent.payloads import (
+    BUDGET_BYTES,
+    ClaimCheck,
+    PayloadStore,
+    S3PayloadStore,
+    is_reference,
+    json_bytes,
+)
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
 from baton_agent.redaction import contains_any, redact, strings_in
 from baton_agent.secrets import SecretResolver, SecretsManagerResolver
@@ -69,6 +76,8 @@ class AgentContext:
     position: int = 0
     """Where the checkpointed step stands in the workflow: checkpoints only move forward."""
     config: Mapping[str, Any] = field(default_factory=dict)
+    group_size: int = 1
+    """How many results merge into the data with this one (a parallel group's members)."""
     declared_secrets: tuple[str, ...] = ()
     """The secrets the agent's registry entry declares: the only names `secret` resolves."""
     allowed_hosts: tuple[str, ...] = ()
@@ -146,6 +155,16 @@ class AgentContext:
         return int(number) if "-" in name and number.isdigit() else 0
 
     @property
+    def inline(self) -> tuple[str, ...]:
+        """The data fields conditions read: they stay inline, never moved to S3."""
+        return tuple(str(f) for f in self.execution.get("inline") or ())
+
+    @property
+    def retention_days(self) -> int | None:
+        value = self.execution.get("retentionDays")
+        return int(value) if isinstance(value, int | float) else None
+
+    @property
     def use_cache(self) -> bool:
         return self.cache is not None and not self.execution.get("noCache")
 
@@ -197,6 +216,25 @@ def default_stats() -> AccuracyStats:
 
 
 @functools.lru_cache(maxsize=1)
+def _s3() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    retries: Any = {"mode": "standard", "max_attempts": S3_ATTEMPTS}
+    return boto3.client("s3", region_name=_settings().region, config=Config(retries=retries))
+
+
+S3_ATTEMPTS = 5
+"""Tries of an S3 call (503 Slow Down, 500) before the attempt fails and Step Functions
+retries the step."""
+
+
+def default_payloads() -> PayloadStore | None:
+    bucket = _settings().payload_bucket
+    return S3PayloadStore(bucket, _s3) if bucket else None
+
+
+@functools.lru_cache(maxsize=1)
 def _secretsmanager() -> Any:
     import boto3
 
@@ -210,7 +248,7 @@ def default_secrets() -> SecretResolver:
 
 def cold_start() -> None:
     """Forget per-container state (clients, cached secrets), as a new Lambda container would."""
-    for cached in (_dynamodb, _secretsmanager, default_secrets):
+    for cached in (_dynamodb, _s3, _secretsmanager, default_secrets):
         cached.cache_clear()
 
 
@@ -243,22 +281,28 @@ MAX_PAYLOAD_BYTES = 262_144
 """Step Functions carries at most 256 KiB between states (UTF-8 bytes of the JSON)."""
 
 
-def _json_bytes(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+def _travelling(
+    ctx: AgentContext, claims: ClaimCheck, incoming: Mapping[str, Any], result: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The result as it travels: its large values in S3, so that the workflow data it merges
+    into fits (a group member gets its share of what the data leaves)."""
+    what = f"agent {ctx.agent}: the workflow data with its result"
+    if ctx.checkpoint is None:  # a member: the group merges every member's result at once
+        share = max(0, BUDGET_BYTES - json_bytes(incoming)) // max(1, ctx.group_size)
+        what = f"agent {ctx.agent}: its result (a share of {ctx.group_size} of the data)"
+        return claims.offload(result, budget=share, inline=ctx.inline, what=what)
+    return claims.offload(result, base=incoming, inline=ctx.inline, what=what)
 
 
-def _refuse_oversized(ctx: AgentContext, data: Mapping[str, Any], response: Any) -> None:
-    """Refuse a result Step Functions could not carry (its response, or the workflow data it
-    merges into): checkpointed, it would fail every resume the same way."""
-    sizes = {"the result": _json_bytes(response)}
-    if ctx.checkpoint is not None:  # a step (not a group member) merges it into the data
-        sizes["the workflow data with it"] = _json_bytes({**data, **response["data"]})
-    for what, size in sizes.items():
-        if size > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLargeError(
-                f"agent {ctx.agent}: {what} is {size:,} bytes; Step Functions carries at most "
-                f"{MAX_PAYLOAD_BYTES:,} between states"
-            )
+def _refuse_oversized(ctx: AgentContext, response: Any) -> None:
+    """The last guard: a response Step Functions could not carry is refused, not checkpointed
+    (it would fail every resume the same way)."""
+    size = json_bytes(response)
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLargeError(
+            f"agent {ctx.agent}: the result is {size:,} bytes; Step Functions carries at most "
+            f"{MAX_PAYLOAD_BYTES:,} between states"
+        )
 
 
 def _refuse_abandoned(ctx: AgentContext, lambda_context: Any) -> None:
@@ -307,6 +351,7 @@ def _context_from(
         else str(event.get("checkpoint", event.get("step", agent))),
         position=int(event.get("position", 0)),
         config=event.get("config") or {},
+        group_size=int(event.get("members", 1)),
         declared_secrets=tuple(str(n) for n in event.get("secrets") or ()),
         allowed_hosts=tuple(str(h) for h in event.get("allowedHosts") or ()),
         secrets=secrets,
@@ -395,6 +440,7 @@ def agent(
     secrets: Callable[[], SecretResolver] = default_secrets,
     log: Callable[[], ExecutionLog] = default_log,
     stash: Callable[[], Stash] = default_stash,
+    payloads: Callable[[], PayloadStore | None] = default_payloads,
 ) -> Any:
     """Wrap an agent function into a Lambda handler (`@agent`, or `@agent(cache=...)`)."""
 
@@ -439,17 +485,21 @@ def agent(
             _refuse_past_deadline(ctx)
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
-            data = dict(event["data"])
+            incoming = dict(event["data"])  # as it travels: large values are references
+            claims = ClaimCheck(payloads(), ctx.tenant, ctx.retention_days)
+            refs = any(is_reference(v) for v in incoming.values())
+            data = claims.resolve(incoming) if refs else incoming  # agents see whole values
             key = None
             if ctx.use_cache:
                 assert ctx.cache is not None
                 key = cache_key(ctx.tenant, ctx.agent, ctx.cache, data)
                 hit = _best_effort("cache read", lambda: cache().get(key))
                 if hit is not None and hit.accuracy >= ctx.required_accuracy:
-                    response = _response(ctx, hit.data, hit.accuracy, started, cached=True)
-                    _refuse_oversized(ctx, data, response)
+                    wire = _travelling(ctx, claims, incoming, hit.data)
+                    response = _response(ctx, wire, hit.accuracy, started, cached=True)
+                    _refuse_oversized(ctx, response)
                     _refuse_abandoned(ctx, lambda_context)
-                    return _recorded(ctx, log, data, response)
+                    return _recorded(ctx, log, incoming, response)
             result = _as_result(function(data, ctx), ctx.agent)
             _refuse_leaks(ctx, result.data)
             if result.accuracy < ctx.required_accuracy:
@@ -458,17 +508,22 @@ def agent(
                 )
                 logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})
                 raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
-            response = _response(ctx, result.data, result.accuracy, started, cached=False)
-            _refuse_oversized(ctx, data, response)  # before any write: nothing to undo
+            # large values go to S3 before any record: a retry writes the same objects
+            alone = claims.offload(
+                result.data, inline=ctx.inline, what=f"agent {ctx.agent}: its result"
+            )
+            wire = _travelling(ctx, claims, incoming, alone)
+            response = _response(ctx, wire, result.accuracy, started, cached=False)
+            _refuse_oversized(ctx, response)  # before any write: nothing to undo
             _refuse_abandoned(ctx, lambda_context)
             if key is not None and ctx.cache is not None:
-                stored = CachedResult(result.data, result.accuracy, time.time())
+                stored = CachedResult(alone, result.accuracy, time.time())
                 ttl = ctx.cache.ttl_seconds
                 _best_effort(
                     "cache write",
                     lambda: cache().put(key, stored, ttl, agent=ctx.agent, tenant=ctx.tenant),
                 )
-            return _recorded(ctx, log, data, response)
+            return _recorded(ctx, log, incoming, response)
 
         return handler
 

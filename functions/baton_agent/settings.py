@@ -19,6 +19,8 @@ STATS_TABLE = "BATON_STATS_TABLE"
 EVENT_BUS = "BATON_EVENT_BUS"
 TOPIC_ARN = "BATON_TOPIC_ARN"
 ARCHIVE_BUCKET = "BATON_ARCHIVE_BUCKET"
+PAYLOAD_BUCKET = "BATON_PAYLOAD_BUCKET"
+"""Where large values of workflow data, inputs and outputs are kept (baton_agent.payloads)."""
 WORKFLOWS_FILE = "BATON_WORKFLOWS_FILE"
 """A JSON file listing {workflowId, name, stateMachineName, autoRecovery, maxRecoveries,
 retentionSeconds, triggers}: what the lifecycle knows of the deployed workflows."""
@@ -40,6 +42,7 @@ class AgentSettings:
     event_bus: str = ""
     topic_arn: str = ""
     archive_bucket: str = ""
+    payload_bucket: str = ""
     workflows_file: str = ""
     state_machine_arn_prefix: str = ""
     secrets_prefix: str = "baton"
@@ -54,6 +57,7 @@ VARIABLES: dict[str, str] = {
     "event_bus": EVENT_BUS,
     "topic_arn": TOPIC_ARN,
     "archive_bucket": ARCHIVE_BUCKET,
+    "payload_bucket": PAYLOAD_BUCKET,
     "workflows_file": WORKFLOWS_FILE,
     "state_machine_arn_prefix": STATE_MACHINE_ARN_PREFIX,
     "secrets_prefix": SECRETS_PREFIX,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from baton_agent.payloads import RECORD_BYTES, RETENTION_TAG, retention_days
 from baton_agent.records import to_json
 from baton_agent.stats import AccuracyStats
 from baton_service.catalog import WorkflowInfo
@@ -33,14 +34,6 @@ NEVER_RECOVERED = frozenset(
 expression of the workflow itself that fails (a condition that throws fails the same way)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
-RETENTION_TAG = "baton-retention-days"
-"""Archived records carry their workflow's retention in days; the bucket's lifecycle rules
-(one per retention the deployment uses) expire them when it has passed."""
-
-
-def retention_days(retention_seconds: int) -> int:
-    """S3 expires objects by whole days: at least one, never before the retention has passed."""
-    return max(1, -(-retention_seconds // 86_400))
 
 
 @dataclass
@@ -149,7 +142,9 @@ class StatusChangeHandler:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
         history = self._history(str(detail["executionArn"]))
-        changes = {"status": "completed", "output": data}
+        claims = self.lifecycle.claims(record["tenant"], record["workflowId"])
+        kept = claims.offload(data, budget=RECORD_BYTES, what="the output")  # item <= 400 KB
+        changes = {"status": "completed", "output": kept}
         # the run's real outcome beats a cancel that came too late to stop it
         if not self._finish(
             record,
@@ -381,8 +376,19 @@ class StatusChangeHandler:
         )
 
     def _archive(self, final: Mapping[str, Any]) -> None:
+        """The final record, whole: values kept in S3 (claim checks) are read back into it."""
         if self.outlets.s3 is None or not self.outlets.archive_bucket:
             return
+        claims = self.lifecycle.claims(str(final["tenant"]), str(final["workflowId"]))
+        final = {
+            **final,
+            "input": claims.resolve(final.get("input"), "input", lenient=True),
+            "output": claims.resolve(final.get("output"), "output", lenient=True),
+            "handoffs": [
+                {**h, "data": claims.resolve(h.get("data"), "handoff", lenient=True)}
+                for h in final.get("handoffs") or ()
+            ],
+        }
         key = f"{final['tenant']}/{final['workflowId']}/{final['executionId']}.json"
         request: dict[str, Any] = {}
         workflow = self.lifecycle.catalog.get(str(final["workflowId"]))

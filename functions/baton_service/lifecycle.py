@@ -16,10 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from baton_agent.cache import canonical_json
+from baton_agent.errors import PayloadTooLargeError
+from baton_agent.payloads import RECORD_BYTES, ClaimCheck, PayloadStore, retention_days
 from baton_service.catalog import WorkflowCatalog, WorkflowInfo, resume_points
 from baton_service.exceptions import (
     ExecutionNotFoundError,
     IdempotencyConflictError,
+    InvalidInputError,
     InvalidTransitionError,
     LifecycleError,
     ResumePointMissingError,
@@ -65,10 +68,24 @@ def input_hash(data: Mapping[str, Any]) -> str:
 
 
 class LifecycleService:
-    def __init__(self, store: ExecutionStore, sfn: Any, catalog: WorkflowCatalog) -> None:
+    def __init__(
+        self,
+        store: ExecutionStore,
+        sfn: Any,
+        catalog: WorkflowCatalog,
+        payloads: PayloadStore | None = None,
+    ) -> None:
         self.store = store
         self.sfn = sfn
         self.catalog = catalog
+        self.payloads = payloads
+        """Where large input and output values are kept (baton_agent.payloads)."""
+
+    def claims(self, tenant: str, workflow_id: str) -> ClaimCheck:
+        """The payload store as the tenant's runs of the workflow use it (its retention)."""
+        workflow = self.catalog.get(workflow_id)
+        days = retention_days(workflow.retention_seconds) if workflow else None
+        return ClaimCheck(self.payloads, tenant, days)
 
     # queries ---------------------------------------------------------------------------
     def get(self, tenant: str, execution_id: str, *, with_handoffs: bool = True) -> dict[str, Any]:
@@ -113,11 +130,12 @@ class LifecycleService:
         check_idempotency_key(idempotency_key)
         data = check_run_input(data)
         workflow = self._workflow(workflow_id)
+        digest = input_hash(data)
+        data = self._travelling_input(tenant, workflow_id, data)
         execution_id = new_execution_id()
         start_time = _now_iso()
         first_run = {**self._payload(tenant, execution_id, workflow, start_time), "data": data}
         check_run_size(len(canonical_json(first_run).encode()))
-        digest = input_hash(data)
         expires_at = int(time.time()) + workflow.retention_seconds
         claim = self.store.create(
             {
@@ -194,11 +212,14 @@ class LifecycleService:
             raise InvalidTransitionError(execution_id, record["status"], "resume")
         workflow = self._workflow(record["workflowId"])
         checkpoint = self.store.checkpoint(tenant, execution_id)
-        run_input: dict[str, Any] = {"data": record.get("input", {})}
+        run_input: dict[str, Any] = {}
         if checkpoint is not None:
             if checkpoint["after"] not in resume_points(self.sfn, workflow.state_machine_arn):
                 raise ResumePointMissingError(execution_id, checkpoint["after"])
+            # the checkpointed data replaces the input (the Start state reads one or the other)
             run_input["resume"] = {"after": checkpoint["after"], "data": checkpoint["data"]}
+        else:
+            run_input["data"] = record.get("input", {})
         if delay_seconds > 0:
             run_input["recoveryDelay"] = int(delay_seconds)
         changes: dict[str, Any] = {"resumedAfter": checkpoint["after"] if checkpoint else None}
@@ -218,6 +239,17 @@ class LifecycleService:
         return self.get(tenant, execution_id)
 
     # internals -------------------------------------------------------------------------
+    def _travelling_input(
+        self, tenant: str, workflow_id: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The input as the run and the record carry it: its large values in S3."""
+        try:
+            return self.claims(tenant, workflow_id).offload(
+                data, budget=RECORD_BYTES, what="the input"
+            )
+        except PayloadTooLargeError as err:
+            raise InvalidInputError("input", str(err)) from err
+
     def _workflow(self, workflow_id: str) -> WorkflowInfo:
         workflow = self.catalog.get(workflow_id)
         if workflow is None:

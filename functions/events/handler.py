@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_agent.stats import DynamoAccuracyStats
 from baton_service.catalog import StaticCatalog
@@ -26,17 +27,19 @@ logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
 def status_change_handler() -> StatusChangeHandler:
     settings = get_settings()
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
+    s3 = boto3.client("s3", region_name=settings.region)
     lifecycle = LifecycleService(
         ExecutionStore(settings.executions_table, dynamodb),
         boto3.client("stepfunctions", region_name=settings.region),
         StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
+        S3PayloadStore.of(settings.payload_bucket, s3),
     )
     outlets = Outlets(
         events=boto3.client("events", region_name=settings.region),
         event_bus=settings.event_bus or None,
         sns=boto3.client("sns", region_name=settings.region),
         topic_arn=settings.topic_arn or None,
-        s3=boto3.client("s3", region_name=settings.region),
+        s3=s3,
         archive_bucket=settings.archive_bucket or None,
     )
     return StatusChangeHandler(

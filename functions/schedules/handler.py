@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_service.catalog import StaticCatalog
 from baton_service.lifecycle import LifecycleService
@@ -29,6 +30,7 @@ def lifecycle() -> LifecycleService:
         ),
         boto3.client("stepfunctions", region_name=settings.region),
         StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
+        S3PayloadStore.of(settings.payload_bucket, boto3.client("s3", region_name=settings.region)),
     )
 
 

@@ -834,7 +834,10 @@ def test_a_late_event_of_an_earlier_run_changes_nothing(runtime_factory):
         (lambda lc: lc.start("five", {"x": float("nan")}), "input.x: is nan: JSON numbers"),
         (lambda lc: lc.start("five", {"x": [float("inf")]}), "input.x[0]: is inf"),
         (lambda lc: lc.start("five", {"x": {1, 2}}), "input.x: is a set, not a JSON value"),
-        (lambda lc: lc.start("five", {"x": "é" * 140_000}), "input: the run's input would be"),
+        (
+            lambda lc: lc.start("five", {f"k{i}": "é" * 400 for i in range(400)}),
+            "input: the input is 323,891 bytes with every value of 1,024 bytes or more in S3",
+        ),
     ],
 )
 def test_every_bad_value_is_refused_before_anything_is_written(runtime_factory, call, message):

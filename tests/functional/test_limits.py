@@ -9,7 +9,7 @@ from baton.compiler.budget import history_budget
 from baton.compiler.limits import expected_history_events
 from baton.definition.exceptions import DefinitionError
 from baton.definition.loader import load_workflow, workflow_files
-from tests.conftest import STATEMACHINES, compiled, make_registry, resolve
+from tests.conftest import STATEMACHINES, make_registry, resolve
 from tests.functional.agents import Calls, echo
 
 
@@ -126,69 +126,4 @@ def test_initial_data_over_256_kib_is_refused():
     assert problem.path == "initialData"
     assert problem.message.startswith(
         "initialData is 293 KiB; Step Functions passes at most 256 KiB"
-    )
-
-
-def test_a_result_step_functions_cannot_carry_is_refused_before_any_write(runtime_factory):
-    """300 KiB of multibyte text used to be checkpointed, then refused by Step Functions
-    (States.DataLimitExceeded), so every resume failed the same way."""
-    import boto3
-
-    from baton_agent import AgentResult, agent
-    from baton_agent.cache import DynamoResultCache
-    from baton_agent.settings import get_settings
-
-    registry = make_registry("a", "b", "c", b={"cache": {"ttl": "1h"}})
-    size = {"chars": 160_000}  # 320,000 UTF-8 bytes
-    calls = Calls()
-
-    @agent(cache=lambda: DynamoResultCache(get_settings().cache_table, boto3.client("dynamodb")))
-    def big(data, context):
-        calls.add(agent="b")
-        return AgentResult(data={"text": "é" * size["chars"]})
-
-    runtime = runtime_factory(registry, {"a": echo(calls, "a"), "b": big, "c": echo(calls, "c")})
-    definition = {
-        "id": "big",
-        "name": "Big",
-        "agents": ["a", "b", "c"],
-        "config": {"autoRecovery": False},
-    }
-    workflow = compiled(definition, registry)
-    failed = runtime.execute(workflow, {})
-    assert failed["status"] == "failed"
-    assert failed["error"]["errorType"] == "AgentInputError"
-    assert failed["error"]["message"].startswith(
-        "PayloadTooLargeError: agent b: the result is 320,"
-    )
-    assert calls.agents() == ["a", "b"]  # refused once: never retried
-    assert [h["agent"] for h in failed["handoffs"]] == ["a"]
-    assert failed["checkpoint"]["after"] == "a"  # the checkpoint did not move
-    cached = boto3.client("dynamodb").scan(TableName=get_settings().cache_table)["Items"]
-    assert cached == []
-    # once the agent returns what fits, the resume continues after a and completes
-    size["chars"] = 1_000
-    runtime.services.lifecycle.resume("default", failed["executionId"])
-    done = runtime.services.settle("default", failed["executionId"])
-    assert done["status"] == "completed"
-    assert len(done["output"]["text"]) == 1_000
-    assert calls.agents() == ["a", "b", "b", "c"]
-
-
-def test_the_merged_workflow_data_is_measured_too(runtime_factory):
-    from baton_agent import AgentResult, agent
-
-    registry = make_registry("a")
-
-    @agent
-    def adds(data, context):
-        return AgentResult(data={"more": "x" * 100_000})
-
-    runtime = runtime_factory(registry, {"a": adds})
-    workflow = compiled(
-        {"id": "grow", "name": "Grow", "agents": ["a"], "config": {"autoRecovery": False}}, registry
-    )
-    failed = runtime.execute(workflow, {"already": "y" * 200_000})
-    assert failed["error"]["message"].startswith(
-        "PayloadTooLargeError: agent a: the workflow data with it is 300,"
     )

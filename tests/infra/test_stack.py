@@ -275,6 +275,43 @@ def test_the_archive_bucket_is_private_encrypted_ssl_only_and_expires_by_retenti
         assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
 
 
+def test_large_values_go_to_a_payload_bucket_every_baton_function_may_use(synthesized):
+    """The claim check (baton_agent.payloads): one private bucket, expiring by retention like
+    the archive; each function knows it by BATON_PAYLOAD_BUCKET and may get and put in it."""
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    expiring = {
+        key
+        for key, bucket in buckets.items()
+        if any(
+            r.get("TagFilters") == [{"Key": "baton-retention-days", "Value": "90"}]
+            for r in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        )
+    }
+    [payloads] = [k for k in expiring if k.startswith("NotificationsPayloads")]
+    assert len(expiring) == 2  # the archive and the payloads
+    assert "VersioningConfiguration" not in buckets[payloads]["Properties"]
+    policies = synthesized.resources("AWS::IAM::Policy")
+    functions = synthesized.resources("AWS::Lambda::Function")
+    baton = [
+        f
+        for f in functions.values()
+        if "BATON_PAYLOAD_BUCKET" in f["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert len(baton) >= 8
+    for function in baton:
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["BATON_PAYLOAD_BUCKET"] == {"Ref": payloads}
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        actions: set[str] = set()
+        for policy in policies.values():
+            if {"Ref": role} not in policy["Properties"]["Roles"]:
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if payloads in json.dumps(statement["Resource"]):
+                    actions |= set(as_list(statement["Action"]))
+        assert actions == {"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}
+
+
 def test_cdk_nag_finds_nothing_unacknowledged_and_every_acknowledgement_has_a_reason(
     synthesized,
 ):

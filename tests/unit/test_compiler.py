@@ -12,6 +12,7 @@ from baton.compiler.asl import compile_workflow
 from baton.compiler.checks import structural_problems
 from baton.compiler.retry import LAMBDA_SERVICE_FAULTS
 from baton.definition.exceptions import DefinitionError
+from baton.definition.expressions import fields_read
 from baton.definition.loader import load_workflow, workflow_files
 from baton.definition.registry import TASK_TIMEOUT_MARGIN_SECONDS
 from tests.conftest import STATEMACHINES, compiled, make_registry, resolve
@@ -443,3 +444,32 @@ def test_required_accuracy_is_written_exactly(required, written):
     registry = make_registry("a", a={"requiredAccuracy": required})
     task = compiled({"id": "acc", "name": "Acc", "agents": ["a"]}, registry).asl["States"]["a"]
     assert f'"requiredAccuracy":{written},' in task["Arguments"]["Payload"]
+
+
+@pytest.mark.parametrize(
+    ("when", "fields"),
+    [
+        ("price.drop > 10", {"price", "drop"}),
+        ('$count(items) > 0 and status = "ok"', {"items", "status"}),
+        ("$sum(prices.(value * 2)) > limit", {"prices", "value", "limit"}),
+        ("x[y > 1].z", {"x", "y", "z"}),
+        ("$keys($) = ['a']", {"*"}),
+        ("**.x = 1", {"*"}),
+        ("a.* = 1", {"*"}),
+    ],
+)
+def test_the_fields_a_condition_reads_are_known_and_stay_inline(when, fields):
+    """Choice states cannot read a value kept in S3: the run context lists what must stay."""
+    assert fields_read(when) == fields
+    registry = make_registry("a", "b")
+    workflow = compiled(
+        {
+            "id": "w",
+            "name": "W",
+            "agents": ["a", "b"],
+            "conditions": [{"after": "a", "when": when, "then": ["b"]}],
+        },
+        registry,
+    )
+    context = workflow.asl["States"]["Start"]["Assign"]["ctx"]
+    assert f"'inline': {json.dumps(sorted(fields))}" in context
