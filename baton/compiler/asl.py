@@ -31,12 +31,13 @@ from baton.compiler.safe_text import escape_substitutions, single_line_expressio
 from baton.definition.exceptions import DefinitionError
 from baton.definition.expressions import fields_read, on_data
 from baton.definition.resolved import ResolvedWorkflow
+from baton_agent.errors import TOO_MANY_ITEMS_FAILED
 from baton_agent.payloads import retention_days
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
 MERGE_RESULT = "{% $merge([$data, $states.result.Payload.data]) %}"
-StateKind = Literal["task", "alternative", "skip", "group", "condition"]
+StateKind = Literal["task", "alternative", "skip", "group", "condition", "fan-out"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ class _Builder:
             for agent in node.agents:
                 node.task_names[agent] = self.names.take(agent)
                 self.positions[node.task_names[agent]] = position
+                spec = self.wf.for_each.get(agent)
+                if spec is not None:  # a fan-out: its items' results merge like a group's
+                    node.group_name = self.names.take(naming.fan_out_name(agent, spec.items))
+                    self.group_sizes[node.group_name] = 0
             if node.branching:
                 node.condition_name = self.names.take(
                     naming.condition_name(node.branching.condition.label)
@@ -179,7 +184,14 @@ class _Builder:
         fields = {"agent": _jsonata_string(agent)}
         if name != agent:  # the step is the agent's name unless said otherwise (saves bytes)
             fields["step"] = _jsonata_string(name)
-        if group:
+        if group and agent in self.wf.for_each and self.group_sizes[group] == 0:
+            items = self.wf.for_each[agent]
+            fields["group"] = _jsonata_string(group)
+            fields["members"] = f"$count($data.{items.items})"
+            fields["item"] = "$states.input.item"
+            fields["index"] = "$states.input.index"
+            fields["as"] = _jsonata_string(items.as_)
+        elif group:
             fields["group"] = _jsonata_string(group)
             fields["members"] = str(self.group_sizes[group])
         else:
@@ -316,6 +328,8 @@ class _Builder:
             entry = node.group_name
             states[entry] = self.group(node, after)
             self.info[entry] = StateInfo("group", members=node.agents)
+        elif node.agents[0] in self.wf.for_each:
+            entry = self.fan_out(node, after, states)
         else:
             entry = node.task_names[node.agents[0]]
             self.step(node.agents[0], entry, states, after=after, group=None)
@@ -354,6 +368,102 @@ class _Builder:
             "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
             "Next": next_name,
         }
+
+    def fan_out(self, node: Node, next_name: str, states: dict[str, Any]) -> str:
+        """A Map over a list in the data: the agent once per item (its retries per item), a
+        failed item caught as `{failed, error, cause}`, then a Choice that fails the run when
+        more than the tolerated share failed and merges the results (in item order) if not.
+
+        Inline up to a concurrency of 40; beyond, a Distributed Map, whose child executions
+        cannot read the parent's variables: each item then carries the data and context."""
+        agent = node.agents[0]
+        spec = self.wf.for_each[agent]
+        name, task_name = node.group_name, node.task_names[agent]
+        inner: dict[str, Any] = {}
+        self.step(agent, task_name, inner, after=None, group=name)
+        failed = self.names.take(naming.item_failed_name(agent))
+        inner[failed] = {
+            "Type": "Pass",
+            "Comment": f"{agent} failed for this item after its retries: counted, not fatal",
+            "End": True,
+        }
+        task = inner[task_name]
+        task.setdefault("Catch", [])
+        if not any(c["ErrorEquals"] == [BUDGET_SPENT_ERROR] for c in task["Catch"]):
+            spent = self.names.take(naming.BUDGET_SPENT)
+            inner[spent] = dict(BUDGET_SPENT_STATE)
+            task["Catch"].append({"ErrorEquals": [BUDGET_SPENT_ERROR], "Next": spent})
+        task["Catch"].append(
+            {
+                "ErrorEquals": ["States.ALL"],
+                # the item's result: the Map context is only readable in ItemSelector, so the
+                # index comes from the item's input
+                "Output": "{% {'failed': true, 'index': $states.input.index, "
+                "'error': $states.errorOutput.Error, 'cause': $states.errorOutput.Cause} %}",
+                "Next": failed,
+            }
+        )
+        selector = {
+            "item": "{% $states.context.Map.Item.Value %}",
+            "index": "{% $states.context.Map.Item.Index %}",
+        }
+        processor: dict[str, Any] = {"Mode": "INLINE"}
+        if spec.distributed:  # child executions see no outer variable: hand them over
+            selector |= {"data": "{% $data %}", "ctx": "{% $ctx %}"}
+            processor = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+            for state in inner.values():
+                if "Arguments" in state and state["Resource"] == LAMBDA_INVOKE:
+                    payload = state["Arguments"]["Payload"]
+                    state["Arguments"]["Payload"] = (
+                        payload.replace('"data":$data', '"data":$states.input.data')
+                        .replace('"context":$ctx', '"context":$states.input.ctx')
+                        .replace("$count($data.", "$count($states.input.data.")
+                    )
+        check = self.names.take(naming.tolerance_name(agent))
+        too_many = self.names.take(naming.too_many_failed_name(agent))
+        tolerated = _number(spec.tolerated_failure_percentage)
+        failures = "$count($states.input[failed = true])"
+        states[name] = {
+            "Type": "Map",
+            "Comment": f"Runs {agent} once per item of {spec.items} ({spec.max_concurrency} at "
+            f"a time); results into {spec.results_field}, in item order",
+            "Items": f"{{% $data.{spec.items} %}}",
+            "ItemSelector": selector,
+            "MaxConcurrency": spec.max_concurrency,
+            "ItemProcessor": {
+                "ProcessorConfig": processor,
+                "StartAt": task_name,
+                "States": inner,
+            },
+            "Next": check,
+        }
+        states[check] = {
+            "Type": "Choice",
+            "Comment": f"At most {tolerated}% of the items may fail",
+            "Choices": [
+                {
+                    "Condition": f"{{% {failures} * 100 > {tolerated} * $count($states.input) %}}",
+                    "Next": too_many,
+                }
+            ],
+            "Default": next_name,
+            "Assign": {
+                "data": "{% $merge([$data, {"
+                + _jsonata_string(spec.results_field)
+                + ": $states.input}]) %}"
+            },
+        }
+        states[too_many] = {
+            "Type": "Fail",
+            "Comment": f"More than {tolerated}% of the items of {agent} failed",
+            "Error": TOO_MANY_ITEMS_FAILED,
+            "Cause": f"{{% $string({failures}) & ' of ' & $string($count($states.input)) & "
+            f"' items of {agent} failed ({tolerated}% tolerated); the first is item ' & "
+            "$string($states.input[failed = true][0].index) & ': ' & "
+            "$states.input[failed = true][0].error %}",
+        }
+        self.info[name] = StateInfo("fan-out", agent=agent)
+        return name
 
     def condition(self, node: Node, rejoin: str, states: dict[str, Any]) -> str:
         branching = node.branching

@@ -13,7 +13,11 @@ records it (measured on moto, as AWS records it):
   `alternative` runs its agent once (a Task: 5);
 - a parallel group: its Map (4), and per member the iteration (2) and its router (2) around
   the member's Task;
-- a condition: its Choice (2), then the longer of its branches.
+- a condition: its Choice (2), then the longer of its branches;
+- a fan-out (forEach) over n items (its `maxItems` unless told): inline, its Map (4), per item
+  the iteration (2) around the agent's Task, a failed item's Pass (2), then the tolerance
+  Choice (2); distributed, the parent records its Map run only (6: the items' events are in
+  their child executions), but every item's transitions are billed all the same.
 
 Three figures: without failures; the worst case of agent errors (every agent spends its
 retries; a step with a fallback then takes it, a step without one succeeds on its last try, the
@@ -24,6 +28,8 @@ Lambda invocation retried 3 times for service errors and 6 for throttling, each 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from baton.compiler.plan import Node, build_plan
@@ -37,6 +43,9 @@ ATTEMPT = 3
 MAP = 4
 MEMBER = 4  # MapIterationStarted/Succeeded, the member router (2)
 CHOICE = 2
+ITEM = 2  # MapIterationStarted/Succeeded
+ITEM_FAILED = 2  # the failed item's Pass
+DISTRIBUTED_MAP = 6  # MapStateEntered/Started, MapRunStarted/Succeeded, MapStateSucceeded/Exited
 LAMBDA_FAULT_RETRIES = 3 + 6
 """Baton's retriers for Lambda.ServiceException & co (3) and TooManyRequestsException (6)."""
 DYNAMODB_FAULT_RETRIES = 3
@@ -100,18 +109,43 @@ def _task(workflow: ResolvedWorkflow, agent: str) -> Costs:
     )
 
 
-def _nodes(workflow: ResolvedWorkflow, nodes: list[Node]) -> Costs:
+def _fan_out(workflow: ResolvedWorkflow, agent: str, items: int) -> Costs:
+    """Every item spends its retries; the tolerated share of them fails the last try too and is
+    caught (its Pass), so the run still completes."""
+    spec = workflow.for_each[agent]
+    task = _task(workflow, agent) + _same(Cost(ITEM, 0))
+    total = Costs()
+    for _ in range(items):
+        total += task
+    failing = math.floor(items * spec.tolerated_failure_percentage / 100)
+    for _ in range(failing):
+        total += Costs(Cost(), Cost(ITEM_FAILED, 1), Cost(ITEM_FAILED, 1))
+    if spec.distributed:  # the items' events are in their child executions: transitions stay
+        total = Costs(
+            *(
+                Cost(0, c.transitions)
+                for c in (total.failure_free, total.worst, total.with_lambda_faults)
+            )
+        )
+        return total + _same(Cost(DISTRIBUTED_MAP, 1) + Cost(CHOICE, 1))
+    return total + _same(Cost(MAP, 1) + Cost(CHOICE, 1))
+
+
+def _nodes(workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int]) -> Costs:
     total = Costs()
     for node in nodes:
-        if node.is_group:
+        agent = node.agents[0]
+        if agent in workflow.for_each:
+            total += _fan_out(workflow, agent, items.get(agent, workflow.for_each[agent].max_items))
+        elif node.is_group:
             total += _same(Cost(MAP, 1))
             for member in node.agents:
                 total += _same(Cost(MEMBER, 1)) + _task(workflow, member)
         else:
             total += _task(workflow, node.agents[0])
         if node.branching:
-            then = _nodes(workflow, node.branching.then)
-            else_ = _nodes(workflow, node.branching.else_)
+            then = _nodes(workflow, node.branching.then, items)
+            else_ = _nodes(workflow, node.branching.else_, items)
             total += _same(Cost(CHOICE, 1)) + _longer(then, else_)
     return total
 
@@ -141,6 +175,9 @@ class HistoryBudget:
         }
 
 
-def history_budget(workflow: ResolvedWorkflow) -> HistoryBudget:
-    costs = _same(Cost(*RUN)) + _nodes(workflow, build_plan(workflow))
+def history_budget(
+    workflow: ResolvedWorkflow, items: Mapping[str, int] | None = None
+) -> HistoryBudget:
+    """The budget of one run; a fan-out counts `items[agent]` items, else its maxItems."""
+    costs = _same(Cost(*RUN)) + _nodes(workflow, build_plan(workflow), items or {})
     return HistoryBudget(costs.failure_free, costs.worst, costs.with_lambda_faults)

@@ -59,3 +59,19 @@ def alternative_name(alternative: str, agent: str) -> str:
 
 def member_router_name(agents: tuple[str, ...]) -> str:
     return "Route " + " + ".join(agents)
+
+
+def fan_out_name(agent: str, items: str) -> str:
+    return f"{agent} for each of {items}"
+
+
+def item_failed_name(agent: str) -> str:
+    return f"{agent}: item failed"
+
+
+def tolerance_name(agent: str) -> str:
+    return f"{agent}: failures tolerated?"
+
+
+def too_many_failed_name(agent: str) -> str:
+    return f"{agent}: too many items failed"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baton.definition.registry import AgentRegistry, AgentSpec
-from baton.definition.workflow import FallbackStrategy, Workflow
+from baton.definition.workflow import FallbackStrategy, ForEach, Workflow
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class ResolvedWorkflow:
     caches: dict[str, ResolvedCache] = field(default_factory=dict)
     allowed_hosts: tuple[str, ...] = ()
     """Where this workflow's agents may send secrets (config.allowedHosts)."""
+    for_each: dict[str, ForEach] = field(default_factory=dict)
+    """Agents that run once per item of a list in the data (a fan-out)."""
 
     def agent(self, name: str) -> AgentSpec:
         return self.registry.get(name)

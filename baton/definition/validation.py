@@ -30,7 +30,7 @@ from baton.definition.resolved import (
 )
 from baton.definition.schedules import expression_problem, timezone_problem
 from baton.definition.source import Document, PathKey
-from baton.definition.workflow import WORKFLOW_ID_PATTERN, Workflow
+from baton.definition.workflow import FIELD_PATTERN, WORKFLOW_ID_PATTERN, ForEach, Workflow
 from baton_agent.hosts import HOST_PATTERN, HOST_SYNTAX
 from baton_service.inputs import shown
 from baton_service.tenants import TENANT_SYNTAX, is_tenant
@@ -73,6 +73,8 @@ PATTERN_FORMS = {
     "digit",
     AGENT_NAME_PATTERN: "an agent name: lowercase words of letters and digits joined by '-'",
     HOST_PATTERN.pattern: f"a host: {HOST_SYNTAX}",
+    FIELD_PATTERN: "a field of the workflow data: letters, digits and '_', not starting with a "
+    "digit (one name, not a path)",
     SECRET_NAME_PATTERN: "a secret name: up to 128 letters, digits or _ . + = @ -, with no '/' "
     "(it names a secret in the tenant's own space)",
 }
@@ -502,6 +504,33 @@ class _Checker:
             )
         return caches
 
+    def for_each(
+        self, steps: set[str], grouped: set[str], policies: dict[str, StepPolicy]
+    ) -> dict[str, ForEach]:
+        fan_outs = {}
+        for key, spec in self.wf.for_each.items():
+            path: PathKey = ("forEach", key)
+            name = self.resolve(key, path)
+            if name is None:
+                continue
+            if name not in steps:
+                self.add(path, f"agent '{name}' has a forEach but is not in the workflow")
+            elif name in grouped:
+                self.add(
+                    path,
+                    f"agent '{name}' is in a parallel group; a forEach step runs alone (its "
+                    "items run in parallel already)",
+                )
+            elif policies.get(name) and policies[name].strategy in ("skip", "alternative"):
+                self.add(
+                    path,
+                    f"agent '{name}' runs for each item: a failed item counts against "
+                    "toleratedFailurePercentage instead of a skip or alternative fallback",
+                )
+            else:
+                fan_outs[name] = spec
+        return fan_outs
+
     def timeout(self) -> int:
         timeout = self.wf.config.timeout
         if timeout <= 0:
@@ -571,6 +600,7 @@ def check_workflow(
     policies = check.policies(default_retry, in_workflow | branch_agents)
     alternatives = {p.alternative for p in policies.values() if p.alternative}
     caches = check.caches(in_workflow | branch_agents | alternatives)
+    for_each = check.for_each(in_workflow | branch_agents, grouped, policies)
     timeout = check.timeout()
     retention = check.retention()
     check.kind()
@@ -598,5 +628,6 @@ def check_workflow(
         description=workflow.metadata.description or "",
         caches=caches,
         allowed_hosts=tuple(workflow.config.allowed_hosts),
+        for_each=for_each,
     )
     return resolved, []

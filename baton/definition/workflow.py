@@ -80,6 +80,44 @@ class CachePolicy(DefinitionModel):
     key: list[str] | None = None
 
 
+FIELD_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+INLINE_MAP_CONCURRENCY = 40
+"""Above this concurrency a fan-out runs as a Distributed Map (each item a child execution)."""
+
+
+class ForEach(DefinitionModel):
+    """Run an agent once per item of a list in the workflow data (a fan-out).
+
+    Each run sees the workflow data with its item under `as`; the results land in `into`, a list
+    in item order (a failed item, within the tolerated share, as `{failed, error, cause}`).
+    """
+
+    items: str = Field(pattern=FIELD_PATTERN, max_length=128)
+    as_: str = Field("item", pattern=FIELD_PATTERN, max_length=128, alias="as")
+    into: str | None = Field(None, pattern=FIELD_PATTERN, max_length=128)
+    """Defaults to `<items>Results`."""
+    max_concurrency: int = Field(INLINE_MAP_CONCURRENCY, ge=1, le=10_000)
+    tolerated_failure_percentage: float = Field(0, ge=0, le=100)
+    max_items: int = Field(1_000, ge=1, le=100_000)
+    """The most items a run may hand over: the history budget counts this many."""
+
+    @property
+    def results_field(self) -> str:
+        return self.into or f"{self.items}Results"
+
+    @property
+    def distributed(self) -> bool:
+        return self.max_concurrency > INLINE_MAP_CONCURRENCY
+
+
+def _for_each_shorthand(value: Any) -> Any:
+    """`forEach: {agent: sites}` is `forEach: {agent: {items: sites}}`."""
+    value = _keyed_by_agent(value)
+    if isinstance(value, dict):
+        return {k: {"items": v} if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
 class Trigger(DefinitionModel):
     """Start workflow `workflow` when this one ends `on` completed (or failed); the output data
     of this one is its input."""
@@ -139,10 +177,14 @@ class Workflow(DefinitionModel):
     conditions: list[Condition] = Field(default_factory=list)
     fallbacks: dict[str, Fallback] = Field(default_factory=dict)
     cache: dict[str, CachePolicy] = Field(default_factory=dict)
+    for_each: dict[str, ForEach] = Field(default_factory=dict)
     triggers: list[Trigger] = Field(default_factory=list)
     schedule: Schedule | None = None
     metadata: Metadata = Metadata()
 
     _keyed_fallbacks = field_validator("fallbacks", "cache", mode="before")(
         classmethod(lambda cls, value: _keyed_by_agent(value))
+    )
+    _keyed_for_each = field_validator("for_each", mode="before")(
+        classmethod(lambda cls, value: _for_each_shorthand(value))
     )

@@ -392,9 +392,12 @@ class LocalRuntime:
         """Wrap a handler so the listener sees each attempt start and end."""
 
         def observed(event: dict[str, Any], context: Any) -> Any:
+            step = str(event.get("step", agent))
+            if event.get("index") is not None:  # one item of a fan-out
+                step = f"{step}[{event['index']}]"
             base = {
                 "agent": agent,
-                "step": event.get("step", agent),
+                "step": step,
                 "attempt": event.get("attempt", 1),
                 "execution": (event.get("context") or {}).get("executionId", ""),
             }

@@ -57,3 +57,9 @@ class AttemptAbandonedError(AgentError):
 class BudgetSpentError(AgentError):
     """The execution's time budget (the workflow timeout, counted across all its runs) ran out
     before the step started: never retried, no fallback; the run fails."""
+
+
+TOO_MANY_ITEMS_FAILED = "TooManyItemsFailed"
+"""The error a fan-out (forEach) ends the run with when more of its items failed than its
+toleratedFailurePercentage allows (a Fail state's, not an exception's: the items' own errors
+are in its cause)."""

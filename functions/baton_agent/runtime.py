@@ -77,7 +77,10 @@ class AgentContext:
     """Where the checkpointed step stands in the workflow: checkpoints only move forward."""
     config: Mapping[str, Any] = field(default_factory=dict)
     group_size: int = 1
-    """How many results merge into the data with this one (a parallel group's members)."""
+    """How many results merge into the data with this one (a parallel group's members, or a
+    fan-out's items)."""
+    index: int | None = None
+    """A fan-out's item number (from 0): the agent runs once per item of a list in the data."""
     declared_secrets: tuple[str, ...] = ()
     """The secrets the agent's registry entry declares: the only names `secret` resolves."""
     allowed_hosts: tuple[str, ...] = ()
@@ -337,9 +340,12 @@ def _context_from(
     if not isinstance(event, Mapping) or not isinstance(event.get("data"), Mapping):
         raise AgentInputError("the invocation carries no workflow data (a 'data' object)")
     agent = str(event.get("agent", ""))
+    step = str(event.get("step", agent))
+    index = event.get("index")
     return AgentContext(
         agent=agent,
-        step=str(event.get("step", agent)),
+        step=step if index is None else f"{step}[{int(index)}]",
+        index=None if index is None else int(index),
         attempt=int(event.get("attempt", 1)),
         required_accuracy=float(event.get("requiredAccuracy", 0)),
         execution=event.get("context") or {},
@@ -489,6 +495,8 @@ def agent(
             claims = ClaimCheck(payloads(), ctx.tenant, ctx.retention_days)
             refs = any(is_reference(v) for v in incoming.values())
             data = claims.resolve(incoming) if refs else incoming  # agents see whole values
+            if ctx.index is not None:  # a fan-out's item, under the name the workflow gives it
+                data = {**data, str(event.get("as") or "item"): event.get("item")}
             key = None
             if ctx.use_cache:
                 assert ctx.cache is not None

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from statistics import fmean
 from typing import Any
 
+from baton_agent.errors import TOO_MANY_ITEMS_FAILED
+
 AGENT_TASK_ENDS = ("TaskSucceeded", "TaskFailed", "TaskTimedOut")
 
 
@@ -150,7 +152,8 @@ class RunHistory:
             }
         if status != "FAILED":
             return None
-        if not self.failures:  # it failed in a state of its own: a condition, a Map...
+        if not self.failures or error == TOO_MANY_ITEMS_FAILED:
+            # it failed in a state of its own: a condition, a Map, a fan-out's tolerance...
             message = error_message(cause) or error or "failed"
             state = self.last_state
             if state and state not in message:

@@ -31,8 +31,8 @@ def test_validate_ok_per_file():
     result = baton("validate", *map(str, sorted(STATEMACHINES.glob("*.*"))))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 5
-    assert all(line.endswith(": ok") or "ok (registry, 12 agents)" in line for line in lines)
+    assert len(lines) == 6
+    assert all(line.endswith(": ok") or "ok (registry, 13 agents)" in line for line in lines)
 
 
 def test_validate_reports_every_error_and_exits_1(tmp_path):

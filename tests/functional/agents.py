@@ -40,11 +40,14 @@ def echo(
     fail_times: int = 0,
     always_fail: bool = False,
     error: type[Exception] = AgentError,
+    failing_items: int = 0,
     **runtime: Any,
 ):
     """An agent that records its call, optionally sleeps or fails, and adds `{name: n}` to the data.
 
-    `runtime` goes to the `agent` decorator (a cache with a fake clock, say).
+    `runtime` goes to the `agent` decorator (a cache with a fake clock, say). Run for each item
+    of a list (a fan-out), it counts attempts per item (`fail_times`) and fails every attempt
+    of the first `failing_items` items.
     """
     attempts = {"n": 0}
 
@@ -62,7 +65,11 @@ def echo(
             ended=time.monotonic(),
             replaces=context.replaces,
         )
-        if always_fail or attempts["n"] <= fail_times:
+        if context.index is not None:
+            failing = context.index < failing_items or context.attempt <= fail_times
+        else:
+            failing = always_fail or attempts["n"] <= fail_times
+        if failing:
             raise error(f"{name} failed on attempt {attempts['n']}")
         trail = list(data.get("trail", []))
         return AgentResult(data={name: attempts["n"], "trail": [*trail, name]}, accuracy=accuracy)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from baton.compiler.asl import compile_workflow
@@ -26,8 +28,18 @@ def test_estimate_equals_the_history_of_an_execution_without_failures(
     assert record.status == "completed"
     assert record.metrics.failed_handoffs == 0
     history = runtime.history(record.current_run)
-    assert len(history) == expected_history_events(workflow)
-    assert transitions(history) == history_budget(workflow).failure_free.transitions
+    budget = history_budget(workflow, items_of(workflow))
+    if not workflow.for_each:
+        assert len(history) == expected_history_events(workflow)
+    assert (len(history), transitions(history)) == (
+        budget.failure_free.events,
+        budget.failure_free.transitions,
+    )
+
+
+def items_of(workflow) -> dict[str, int]:
+    """How many items each fan-out of a shipped workflow gets: its list in the initial data."""
+    return {a: len(workflow.initial_data[s.items]) for a, s in workflow.for_each.items()}
 
 
 def transitions(history) -> int:
@@ -57,11 +69,19 @@ def test_the_worst_case_equals_the_history_of_a_run_where_every_agent_fails_its_
             fail_times=0
             if spec.name in alternatives
             else workflow.policy(spec.name).retry.max_attempts,
+            # a fan-out: the tolerated share of its items fails every attempt
+            failing_items=math.floor(
+                items_of(workflow).get(spec.name, 0)
+                * workflow.for_each[spec.name].tolerated_failure_percentage
+                / 100
+            )
+            if spec.name in workflow.for_each
+            else 0,
         )
         for spec in shipped_registry
     }
     runtime = runtime_factory(shipped_registry, handlers)
-    budget = history_budget(workflow)
+    budget = history_budget(workflow, items_of(workflow))
     record = runtime.run(compile_workflow(workflow))
     assert record.status == "completed", record.error
     history = runtime.history(record.current_run)

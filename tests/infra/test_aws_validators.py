@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from baton.compiler.asl import compile_workflow
 from baton.deploy.manifest import build_manifest
 from baton.local.resources import LocalResources
+from tests.conftest import resolve
 from tests.hostile import hostile_workflow
 from tests.infra.validators import (
     asl_validator,
@@ -49,7 +53,22 @@ def test_asl_validator_accepts_every_substituted_definition(synthesized, tmp_pat
         definitions[logical] = text
     result = asl_validator(definitions, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("is valid") == 4
+    assert result.stdout.count("is valid") == len(definitions) == 5
+
+
+@pytest.mark.parametrize("concurrency", [40, 41], ids=["inline", "distributed"])
+def test_asl_validator_accepts_a_fan_out_in_either_mode(shipped_registry, tmp_path, concurrency):
+    """Moto runs a Distributed Map as an inline one would; what AWS would say is checked here."""
+    from tests.functional.test_fan_out import sweep
+
+    workflow = compile_workflow(resolve(sweep(concurrency), shipped_registry))
+    [fan_out] = [s for s in workflow.asl["States"].values() if s["Type"] == "Map"]
+    mode = fan_out["ItemProcessor"]["ProcessorConfig"]["Mode"]
+    assert mode == ("INLINE" if concurrency <= 40 else "DISTRIBUTED")
+    resources = LocalResources(build_manifest(shipped_registry, [workflow]), "us-east-1", "1" * 12)
+    text = build_manifest(shipped_registry, [workflow]).workflows[workflow.workflow.id]
+    result = asl_validator({"sweep": text.substituted(resources.resolve)}, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_user_text_never_becomes_a_substitution_or_a_line_break(tmp_path):

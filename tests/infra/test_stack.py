@@ -50,7 +50,7 @@ def test_one_state_machine_per_workflow_file(synthesized):
     machines = synthesized.resources("AWS::StepFunctions::StateMachine")
     by_name = {m["Properties"]["StateMachineName"]: m["Properties"] for m in machines.values()}
     assert set(by_name) == {w.state_machine_name for w in synthesized.manifest.workflows.values()}
-    assert len(by_name) == 4
+    assert len(by_name) == 5
     for workflow in synthesized.manifest.workflows.values():
         props = by_name[workflow.state_machine_name]
         assert props["StateMachineType"] == "STANDARD"

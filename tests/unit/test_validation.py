@@ -313,3 +313,49 @@ def test_schedule_timezone_and_tenant(shipped_registry):
         "wf.yaml:6: schedule.timezone: 'Mars/Olympus' is not a timezone: use an IANA name such as Europe/Paris or UTC",
         "wf.yaml:7: schedule.tenant: 'acme#corp': a tenant is 1 to 63 lowercase letters, digits or '-', starting with a letter or digit",
     ]
+
+
+@pytest.mark.parametrize(
+    ("for_each", "extra", "expected"),
+    [
+        (
+            "{scraper-1: sites}",
+            "config: {parallelGroups: [[scraper-1, scraper-2]]}",
+            "wf.yaml:5: forEach.scraper-1: agent 'scraper-1' is in a parallel group; a forEach "
+            "step runs alone (its items run in parallel already)",
+        ),
+        (
+            "{scraper-1: sites}",
+            "fallbacks: {scraper-1: {strategy: skip}}",
+            "wf.yaml:5: forEach.scraper-1: agent 'scraper-1' runs for each item: a failed item "
+            "counts against toleratedFailurePercentage instead of a skip or alternative fallback",
+        ),
+        (
+            "{log: sites}",
+            "",
+            "wf.yaml:5: forEach.log: agent 'log' has a forEach but is not in the workflow",
+        ),
+        (
+            "{scraper-1: {items: 'sites.list'}}",
+            "",
+            "wf.yaml:5: forEach.scraper-1.items: 'sites.list' is not a field of the workflow "
+            "data: letters, digits and '_', not starting with a digit (one name, not a path)",
+        ),
+        (
+            "{scraper-1: {items: sites, maxConcurrency: 0}}",
+            "",
+            "wf.yaml:5: forEach.scraper-1.maxConcurrency: Input should be greater than or equal to 1",
+        ),
+        (
+            "{scraper-1: {items: sites, toleratedFailurePercentage: 101}}",
+            "",
+            "wf.yaml:5: forEach.scraper-1.toleratedFailurePercentage: Input should be less than or "
+            "equal to 100",
+        ),
+    ],
+    ids=["in a group", "with skip", "not in workflow", "items a path", "concurrency", "tolerance"],
+)
+def test_for_each_problems_name_the_agent_and_why(shipped_registry, for_each, extra, expected):
+    text = f"id: w\nname: W\nagents: [scraper-1, scraper-2]\n{extra}\nforEach: {for_each}\n"
+    [problem] = problems_of(text, shipped_registry)
+    assert problem.startswith(expected)

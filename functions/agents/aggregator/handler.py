@@ -1,4 +1,5 @@
-"""Agent 8, aggregator: one price report from every scraper's results."""
+"""Agent 8, aggregator: one price report from every scraper's results (under `scraperN`, or in a
+fan-out's list of results, failed items left out)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from baton_agent import AgentContext, AgentInputError, AgentResult, agent
 def handler(data: dict[str, Any], context: AgentContext) -> AgentResult:
     scraped = [
         v for k, v in sorted(data.items()) if k.startswith("scraper") and isinstance(v, dict)
+    ]
+    scraped += [
+        r
+        for v in data.values()
+        if isinstance(v, list)
+        for r in v
+        if isinstance(r, dict) and "products" in r and not r.get("failed")
     ]
     if not scraped:
         raise AgentInputError("no scraper results in the workflow data")

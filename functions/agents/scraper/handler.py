@@ -1,7 +1,8 @@
-"""Agents 5–7 and 9, scrapers: the products and prices of a competitor's catalog page.
+"""Agents 5–7, 9 and 13, scrapers: the products and prices of a competitor's catalog page.
 
 `scraper-N` reads `sites[N-1]`; `scraper-backup` stands in for a failed scraper, reading that
-site's mirror (`mirrors[site]`) and writing under the failed scraper's key.
+site's mirror (`mirrors[site]`) and writing under the failed scraper's key; `site-scraper` reads
+the one site a fan-out (`forEach`) hands it as `site`, so one agent covers any number of sites.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ def _scraper(index: int) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         return _result(index, site, *scrape(data, site))
 
     return handler  # type: ignore[no-any-return]
+
+
+@agent
+def each_site(data: dict[str, Any], context: AgentContext) -> AgentResult:
+    (site,) = require(data, "site")
+    found, accuracy = scrape(data, str(site))
+    return AgentResult(data={"site": site, "products": found}, accuracy=accuracy)
 
 
 scraper_1 = _scraper(0)
