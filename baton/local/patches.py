@@ -126,6 +126,15 @@ class FakeLambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
+    def kill(self) -> None:
+        """The process is gone: nothing it would still do counts (the agent runtime sees no
+        time left and writes nothing)."""
+        self._deadline = time.monotonic()
+
+
+KILLED_AFTER_SECONDS = 0.05
+"""How long a function killed by fault injection runs before its process dies."""
+
 
 class TooManyRequests(JsonRESTError):
     """Lambda's answer when a function is at its concurrency limit."""
@@ -181,25 +190,32 @@ class Dispatcher:
             response_headers["x-amz-function-error"] = "Unhandled"
             return _error_payload(LookupError(f"no local handler for function {name}"))
         queued = self.faults.get(name)
-        if queued:
-            fault = queued.pop(0)
+        fault = queued.pop(0) if queued else None
+        if fault in ("ServiceException", "TooManyRequestsException"):
             raise ServiceFault(name) if fault == "ServiceException" else TooManyRequests(name, 0)
         pool = self.pools.get(name)
         if pool is not None and not pool[0].acquire(blocking=False):
             raise TooManyRequests(name, pool[1])
         try:
-            return self._call(name, handler, body, response_headers)
+            return self._call(name, handler, body, response_headers, killed=fault == "Killed")
         finally:
             if pool is not None:
                 pool[0].release()
 
     def _call(
-        self, name: str, handler: Handler, body: Any, response_headers: dict[str, Any]
+        self,
+        name: str,
+        handler: Handler,
+        body: Any,
+        response_headers: dict[str, Any],
+        *,
+        killed: bool = False,
     ) -> bytes:
         """Call the handler as Lambda does, and stop waiting at the function's timeout:
         Lambda then reports `Sandbox.Timedout`. (Lambda also kills the function; a thread
         cannot be killed, so the late attempt goes on: the agent runtime's deadline check
-        keeps it from writing anything.)"""
+        keeps it from writing anything.) `killed`: the process dies while the function
+        works (out of memory, a crash of the runtime): Lambda reports `Runtime.ExitError`."""
         event = json.loads(body) if body else {}
         memory, timeout_s = self.contexts[name]
         context = FakeLambdaContext(name, memory, timeout_s)
@@ -215,6 +231,16 @@ class Dispatcher:
                 done.set()
 
         threading.Thread(target=call, name=f"lambda:{name}", daemon=True).start()
+        if killed and not done.wait(KILLED_AFTER_SECONDS):
+            context.kill()
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {context.aws_request_id} Error: Runtime exited "
+                    "with error: signal: killed",
+                }
+            ).encode()
         if not done.wait(timeout_s):
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(

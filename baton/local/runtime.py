@@ -366,8 +366,11 @@ class LocalRuntime:
     ) -> None:
         """Answer the agent's next `times` invocations as Lambda's service does when it fails
         (`ServiceException`, HTTP 500) or throttles (`TooManyRequestsException`, 429), before
-        the handler runs: what Step Functions' Lambda retriers are for."""
-        if fault not in ("ServiceException", "TooManyRequestsException"):
+        the handler runs: what Step Functions' Lambda retriers are for; or (`Killed`) let the
+        function start and kill its process 50 ms in, as an out-of-memory or crashed runtime
+        ends: Lambda answers `Runtime.ExitError` and nothing the function had left to do
+        happens."""
+        if fault not in ("ServiceException", "TooManyRequestsException", "Killed"):
             raise ValueError(f"no such Lambda fault: {fault}")
         function = self.manifest.agents[agent].function_name
         self.dispatcher.faults.setdefault(function, []).extend([fault] * times)

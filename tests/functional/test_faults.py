@@ -117,3 +117,70 @@ def test_dynamodb_throttling_is_retried_by_the_runtime_not_failed_as_a_step(runt
     history = runtime.history(record["currentRun"])
     assert not [e for e in history if e["type"] == "TaskFailed"]
     assert calls.agents() == ["a", "b", "c"]
+
+
+def slow_agent(calls: Calls, name: str, finished: list[int]):
+    """An agent whose work takes 0.3 s: long enough to be killed in the middle of it."""
+    import time
+
+    @agent
+    def handler(data, context):
+        calls.add(agent=name, attempt=context.attempt)
+        time.sleep(0.3)
+        finished.append(context.attempt)
+        return AgentResult(data={name: context.attempt})
+
+    return handler
+
+
+def test_an_agent_killed_mid_run_is_retried_and_its_dead_attempt_writes_nothing(
+    runtime_factory,
+):
+    """The function's process dies 50 ms into its work (out of memory, say): Lambda answers
+    Runtime.ExitError, Step Functions retries the step like any agent error; the dead
+    attempt's work, finishing later in its thread, records nothing."""
+    import time
+
+    calls, finished = Calls(), []
+    handlers = {"a": echo(calls, "a"), "b": slow_agent(calls, "b", finished), "c": echo(calls, "c")}
+    runtime = runtime_factory(REGISTRY, handlers)
+    runtime.inject_lambda_fault("b", "Killed", times=1)
+    record = runtime.execute(compiled(THREE, REGISTRY))
+    assert record["status"] == "completed", record.get("error")
+    time.sleep(0.5)  # the killed attempt's thread has finished by now
+    assert sorted(finished) == [1, 2]
+    again = runtime.services.lifecycle.get("default", record["executionId"])
+    assert steps_of(again) == [("a", 1), ("b", 2), ("c", 1)]  # b once: the live attempt's
+    assert again["output"]["b"] == 2
+    [killed] = [
+        e["taskFailedEventDetails"]
+        for e in runtime.history(record["currentRun"])
+        if e["type"] == "TaskFailed"
+    ]
+    assert killed["error"] == "Runtime.ExitError"
+    assert "Runtime exited with error: signal: killed" in killed["cause"]
+
+
+def test_an_agent_killed_on_every_attempt_fails_the_run_with_the_cause_and_resumes(
+    runtime_factory,
+):
+    import time
+
+    calls, finished = Calls(), []
+    handlers = {"a": echo(calls, "a"), "b": slow_agent(calls, "b", finished), "c": echo(calls, "c")}
+    runtime = runtime_factory(REGISTRY, handlers)
+    runtime.inject_lambda_fault("b", "Killed", times=4)  # the first attempt and 3 retries
+    definition = {**THREE, "id": "killed", "config": {"autoRecovery": False}}
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert record["status"] == "failed"
+    assert record["error"]["errorType"] == "Runtime.ExitError"
+    assert record["error"]["step"] == "b" and record["error"]["retryCount"] == 3
+    assert "Runtime exited with error: signal: killed" in record["error"]["message"]
+    time.sleep(0.5)
+    assert steps_of(runtime.services.lifecycle.get("default", record["executionId"])) == [("a", 1)]
+    assert record["checkpoint"]["after"] == "a"
+    runtime.services.lifecycle.resume("default", record["executionId"])
+    done = runtime.services.settle("default", record["executionId"])
+    assert done["status"] == "completed", done.get("error")
+    assert steps_of(done) == [("a", 1), ("b", 1), ("c", 1)]  # a not run again, b recorded once
+    assert calls.count("a") == 1 and calls.count("b") == 5
