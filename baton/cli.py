@@ -447,6 +447,39 @@ def serve(
 
 
 @app.command()
+def repair(
+    execution_id: Annotated[str, typer.Argument(help="The execution whose record to repair.")],
+    tenant: Annotated[str, typer.Option(help="Tenant the execution belongs to.")] = "default",
+    function: Annotated[
+        str, typer.Option(help="The deployment's events function (`<prefix>-events`).")
+    ] = "baton-events",
+) -> None:
+    """Make a deployed execution's record true to its current run: its status change is
+    delivered to the events function again (after a lost event, or one kept in the DLQ).
+    Uses your AWS credentials; needs lambda:InvokeFunction on the events function."""
+    import boto3
+
+    from baton.lambda_code import use_functions
+
+    use_functions()
+    from baton_service.exceptions import InvalidInputError
+    from baton_service.inputs import check_execution_id, check_tenant
+
+    try:
+        request = {"tenant": check_tenant(tenant), "executionId": check_execution_id(execution_id)}
+    except InvalidInputError as error:
+        _setup_error(str(error))
+    answer = boto3.client("lambda").invoke(
+        FunctionName=function, Payload=json.dumps({"repair": request}).encode()
+    )
+    result = json.loads(answer["Payload"].read() or b"null")
+    if answer.get("FunctionError"):
+        err.print(f"[red]repair failed: {result}[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+
+
+@app.command()
 def token(tenant: Annotated[str, typer.Argument(help="The tenant the token acts for.")]) -> None:
     """Print a bearer token that `baton serve` accepts, carrying the tenant claim."""
     from baton.lambda_code import use_functions

@@ -11,11 +11,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from baton.deploy.manifest import Manifest
+from baton_service.events import STATUS_CHANGE
 from infra.acknowledgements import acknowledge_dead_letter_queue
 from infra.functions import LambdaPackage, baton_function
 from infra.references import References
-
-STATUS_CHANGE = "Step Functions Execution Status Change"
 
 
 class StatusEvents(Construct):

@@ -22,17 +22,12 @@ from baton_agent.stats import DynamoAccuracyStats
 from baton_agent.tables import AGENT_STATS, EXECUTIONS
 from baton_service.api import ApiService
 from baton_service.catalog import StaticCatalog, WorkflowInfo
-from baton_service.events import Outlets, StatusChangeHandler
+from baton_service.events import Outlets, StatusChangeHandler, status_change_event
 from baton_service.lifecycle import LifecycleService
 from baton_service.pages import PageTokens
 from baton_service.store import ExecutionStore
 
 TAP_QUEUE = "baton-events-tap"
-STATUS_CHANGE = "Step Functions Execution Status Change"
-
-
-def _epoch_ms(value: Any) -> int | None:
-    return int(value.timestamp() * 1000) if value is not None else None
 
 
 class LocalServices:
@@ -112,38 +107,23 @@ class LocalServices:
     # emulated delivery -----------------------------------------------------------------
     def status_change_event(self, execution_arn: str) -> dict[str, Any]:
         """The EventBridge event Step Functions sends for a run's current status."""
-        description = self.sfn.describe_execution(executionArn=execution_arn)
-        detail = {
-            "executionArn": execution_arn,
-            "stateMachineArn": description["stateMachineArn"],
-            "name": description["name"],
-            "status": description["status"],
-            "startDate": _epoch_ms(description.get("startDate")),
-            "stopDate": _epoch_ms(description.get("stopDate")),
-            "input": description.get("input"),
-            "output": description.get("output"),
-            "error": description.get("error"),
-            "cause": description.get("cause"),
-        }
-        return {
-            "version": "0",
-            "detail-type": STATUS_CHANGE,
-            "source": "aws.states",
-            "account": self.account,
-            "region": self.region,
-            "resources": [execution_arn],
-            "detail": detail,
-        }
+        return status_change_event(self.sfn.describe_execution(executionArn=execution_arn))
 
     def deliver(self, execution_arn: str) -> dict[str, Any] | None:
-        """Hand the events handler the status-change event of a run, once per status."""
+        """Hand the events handler the status-change event of a run, once per status; when the
+        handler fails, the event is delivered again next time (as EventBridge retries it)."""
         event = self.status_change_event(execution_arn)
         key = (execution_arn, event["detail"]["status"])
         with self._delivering:  # `baton serve` follows runs from several threads
             if key in self.delivered:
                 return None
             self.delivered.add(key)
-        return self.handler.handle(event)
+        try:
+            return self.handler.handle(event)
+        except Exception:
+            with self._delivering:
+                self.delivered.discard(key)
+            raise
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
         """Deliver status events until the execution stops running (recoveries included) and

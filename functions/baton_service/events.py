@@ -11,7 +11,7 @@ workflow's `maxRecoveries` times (so never in a loop).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,17 @@ from baton_service.exceptions import LifecycleError
 from baton_service.history import RunHistory
 from baton_service.lifecycle import LifecycleService, run_number
 from baton_service.record import ExecutionRecord, linked
-from baton_service.store import FINISHED_RUN
+from baton_service.store import (
+    COUNTED_RUN,
+    FINISHED_RUN,
+    NOTIFIED_RUN,
+    PUBLISHED_RUN,
+    SETTLED_RUN,
+    shown,
+)
+
+STATUS_CHANGE = "Step Functions Execution Status Change"
+"""The detail-type of Step Functions' status-change events (the stack's rule matches it)."""
 
 SOURCE = "baton"
 NEVER_RECOVERED = frozenset(
@@ -46,6 +56,38 @@ class Outlets:
     topic_arn: str | None = None
     s3: Any = None
     archive_bucket: str | None = None
+
+
+def status_change_event(described: Mapping[str, Any]) -> dict[str, Any]:
+    """The EventBridge event Step Functions sends for a run's status, from the run's
+    DescribeExecution answer (`stopDate` and `startDate` as datetimes)."""
+    arn = str(described["executionArn"])
+    _, _, _, region, account, *_ = arn.split(":")
+    detail = {
+        "executionArn": arn,
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": described["status"],
+        "startDate": _epoch_ms(described.get("startDate")),
+        "stopDate": _epoch_ms(described.get("stopDate")),
+        "input": described.get("input"),
+        "output": described.get("output"),
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+    }
+    return {
+        "version": "0",
+        "detail-type": STATUS_CHANGE,
+        "source": "aws.states",
+        "account": account,
+        "region": region,
+        "resources": [arn],
+        "detail": detail,
+    }
+
+
+def _epoch_ms(value: Any) -> int | None:
+    return int(value.timestamp() * 1000) if value is not None else None
 
 
 def _iso(value: Any) -> str | None:
@@ -101,8 +143,11 @@ class StatusChangeHandler:
         if run_number(str(detail.get("name", ""))) != record.get("run"):
             return {"ignored": "not the current run"}
         status = detail.get("status")
-        if status != "RUNNING" and record.get(FINISHED_RUN) == detail["executionArn"]:
-            # a replayed outcome: known from the record, before any history is read
+        run = str(detail["executionArn"])
+        # A replayed outcome is known from the record, before any history is read. An outcome
+        # applied (FINISHED_RUN) but not settled was interrupted before it had told the world
+        # (events, notification, archive, triggers, recovery): this delivery finishes it.
+        if status != "RUNNING" and record.get(FINISHED_RUN) == run == record.get(SETTLED_RUN):
             return {"ignored": "this run's outcome was applied already"}
         handler = {
             "RUNNING": self._running,
@@ -113,7 +158,25 @@ class StatusChangeHandler:
         }.get(str(status))
         if handler is None:
             return {"ignored": f"status {status}"}
-        return handler(record, detail)
+        result = handler(record, detail)
+        if status != "RUNNING" and "ignored" not in result:
+            self.store.mark_once(record["tenant"], record["executionId"], SETTLED_RUN, run)
+        return result
+
+    def repair(self, tenant: str, execution_id: str) -> dict[str, Any]:
+        """Make the record true to its current run: deliver that run's status change again, as
+        Step Functions would (for an event that was lost, or kept in the DLQ after its retries,
+        or applied half way). Delivered twice, it changes nothing."""
+        record = self.store.get(tenant, execution_id)
+        if record is None:
+            return {"ignored": "no such execution"}
+        run = record.get("currentRun")
+        if not run:
+            return {"ignored": "the execution has no run yet"}
+        described = self.sfn.describe_execution(executionArn=run)
+        if described["status"] == "RUNNING":
+            return {"ignored": "its current run is still running"}
+        return self.handle(status_change_event(described))
 
     # statuses --------------------------------------------------------------------------
     def _running(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
@@ -255,21 +318,22 @@ class StatusChangeHandler:
             "endTime": _iso(detail.get("stopDate")),
             "metrics": history.metrics(_total_ms(detail)),
         }
+        tenant, execution_id = record["tenant"], record["executionId"]
         if not self.store.update(
-            record["tenant"],
-            record["executionId"],
-            changes,
-            only_if_status=only_if,
-            once_for_run=run,
+            tenant, execution_id, changes, only_if_status=only_if, once_for_run=run
         ):
-            return False
+            current = self.store.get(tenant, execution_id) or {}
+            if current.get(FINISHED_RUN) != run or current.get(SETTLED_RUN) == run:
+                return False
+            record = current  # applied by a delivery that failed after: settle it now
         handoffs = history.handoffs
-        for handoff in handoffs:
-            if not handoff.get("cached") and not handoff.get("skipped"):
-                self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
+        if self.store.mark_once(tenant, execution_id, COUNTED_RUN, run):  # counted once
+            for handoff in handoffs:
+                if not handoff.get("cached") and not handoff.get("skipped"):
+                    self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
         every_run = linked(self.store.handoffs(record["tenant"], record["executionId"]))
         final = ExecutionRecord.model_validate(
-            {**record, **changes, FINISHED_RUN: run, "handoffs": every_run}
+            {**shown(record), **changes, FINISHED_RUN: run, "handoffs": every_run}
         ).to_json()
         summary = {k: final.get(k) for k in ("status", "error", "metrics", "endTime")}
         agents = [
@@ -281,10 +345,20 @@ class StatusChangeHandler:
             for h in handoffs
             if not h.get("skipped")
         ]
-        self._publish([*agents, *(extra or []), self._entry(kind, record, summary)])
-        self._notify(kind, final)
+        # each outlet once per run, even when a delivery fails half way and the next one
+        # finishes (the archive is written under the execution's key: again is harmless)
+        entries = [*agents, *(extra or []), self._entry(kind, record, summary)]
+        self._once(record, PUBLISHED_RUN, run, lambda: self._publish(entries))
+        self._once(record, NOTIFIED_RUN, run, lambda: self._notify(kind, final))
         self._archive(final)
         return True
+
+    def _once(
+        self, record: Mapping[str, Any], field: str, run: str, action: Callable[[], None]
+    ) -> None:
+        if record.get(field) != run:
+            action()
+            self.store.mark_once(record["tenant"], record["executionId"], field, run)
 
     def _not_applied(self, record: Mapping[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         """Why an outcome changed nothing: applied already, or the record has moved on."""

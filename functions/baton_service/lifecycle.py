@@ -37,7 +37,7 @@ from baton_service.inputs import (
     check_tenant,
 )
 from baton_service.record import ExecutionRecord, linked
-from baton_service.store import ExecutionStore
+from baton_service.store import ExecutionStore, shown
 
 TERMINAL = ("completed", "failed", "cancelled")
 RESUMABLE = ("failed", "paused", "cancelled")
@@ -97,6 +97,7 @@ class LifecycleService:
         record = self.store.get(tenant, execution_id)
         if record is None:
             raise ExecutionNotFoundError(tenant, execution_id)
+        record = shown(record)
         if with_handoffs:
             record["handoffs"] = linked(self.store.handoffs(tenant, execution_id))
             checkpoint = self.store.checkpoint(tenant, execution_id)

@@ -18,6 +18,14 @@ from baton_service.pages import PageTokens
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
 FINISHED_RUN = "finishedRun"
 """The run whose outcome the record holds: each run's outcome is applied once."""
+SETTLED_RUN = "settledRun"
+"""The run whose outcome has been told to the world in full (events, notification, archive,
+triggers, recovery). An outcome applied (FINISHED_RUN) but not settled was interrupted: the
+event's next delivery (EventBridge retries, the DLQ's redrive, `baton repair`) completes it."""
+COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN = "countedRun", "publishedRun", "notifiedRun"
+"""What each outlet of a run's outcome has done already (statistics, events, notification)."""
+SETTLEMENT = frozenset({SETTLED_RUN, COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN})
+"""The events handler's bookkeeping: kept in the record's item, never shown as the record."""
 
 
 def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,6 +42,11 @@ def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
         else:
             item[name] = {"S": str(value)}
     return item
+
+
+def shown(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as its readers see it: without the events handler's bookkeeping."""
+    return {k: v for k, v in record.items() if k not in SETTLEMENT}
 
 
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,7 +261,7 @@ class ExecutionStore:
         if last:
             execution_id = last["pk"]["S"].rpartition("#")[2]
             token = self.tokens.issue(listing, execution_id, last["startTime"]["S"])
-        return [_from_item(item) for item in page.get("Items", [])], token
+        return [shown(_from_item(item)) for item in page.get("Items", [])], token
 
     # handoffs and checkpoints -----------------------------------------------------------
     def handoffs(self, tenant: str, execution_id: str) -> list[dict[str, Any]]:

@@ -49,6 +49,13 @@ def status_change_handler() -> StatusChangeHandler:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    repair = event.get("repair")
+    if isinstance(repair, dict):  # `baton repair`: deliver the current run's status again
+        result = status_change_handler().repair(
+            str(repair.get("tenant", "default")), str(repair.get("executionId", ""))
+        )
+        logger.info("repair handled", extra={"outcome": result, "repair": repair})
+        return result
     result = status_change_handler().handle(event)
     logger.info(
         "status change handled",

@@ -46,3 +46,58 @@ def test_the_events_lambda_keeps_the_record_from_its_environment(
     kinds = [e["detail-type"] for e in runtime.services.events()]
     assert "Workflow Completed" in kinds
     assert ignored == {"ignored": "no such execution"}
+
+
+def test_baton_repair_delivers_a_lost_status_change_again(runtime_factory, monkeypatch, tmp_path):
+    """The run ended but its status change never reached the events function (lost, or kept
+    in the DLQ after every retry): the record still says running. `baton repair` invokes the
+    events function with a repair request; it describes the current run and applies it, once."""
+    import io
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from baton.cli import app
+    from baton_agent.settings import get_settings
+    from events import handler as events_lambda
+
+    runtime = runtime_factory(REGISTRY, {"a": echo(Calls(), "a"), "b": echo(Calls(), "b")})
+    workflow = compiled({"id": "lost", "name": "Lost", "agents": ["a", "b"]}, REGISTRY)
+    runtime.deploy(workflow)
+    function = runtime.manifest.events_function
+    configure_like_the_stack(runtime, function, monkeypatch, tmp_path)
+    events_lambda.status_change_handler.cache_clear()
+    runtime.dispatcher.register(function.function_name, events_lambda.handler)
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "# runs in-process offline\n")
+    runtime.lambda_.create_function(
+        FunctionName=function.function_name,
+        Runtime="python3.12",
+        Role=runtime.role_arn,
+        Handler=function.handler,
+        Code={"ZipFile": code.getvalue()},
+    )
+    try:
+        started = runtime.execute(workflow, {"x": 1}, settle=False)
+        runtime.wait(started["currentRun"])  # ended; its event is never delivered
+        lost = runtime.services.lifecycle.get("default", started["executionId"])
+        assert lost["status"] == "running"
+
+        cli = CliRunner()
+        repaired = cli.invoke(app, ["repair", started["executionId"]])
+        assert repaired.exit_code == 0, repaired.output
+        assert json.loads(repaired.stdout) == {"status": "completed", "triggered": []}
+        again = cli.invoke(app, ["repair", started["executionId"]])
+        assert json.loads(again.stdout) == {"ignored": "this run's outcome was applied already"}
+        hostile = cli.invoke(app, ["repair", "../x", "--tenant", "acme"])
+        assert hostile.exit_code == 2
+        assert "executionId: '../x' is not an execution id" in hostile.stderr
+    finally:
+        get_settings.cache_clear()
+        events_lambda.status_change_handler.cache_clear()
+
+    record = runtime.services.lifecycle.get("default", started["executionId"])
+    assert record["status"] == "completed" and record["output"]["x"] == 1
+    kinds = [e["detail-type"] for e in runtime.services.events()]
+    assert kinds.count("Workflow Completed") == 1

@@ -184,3 +184,61 @@ def test_an_agent_killed_on_every_attempt_fails_the_run_with_the_cause_and_resum
     assert done["status"] == "completed", done.get("error")
     assert steps_of(done) == [("a", 1), ("b", 1), ("c", 1)]  # a not run again, b recorded once
     assert calls.count("a") == 1 and calls.count("b") == 5
+
+
+def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_delivery(
+    runtime_factory,
+):
+    """The handler applies the outcome to the record, then the archive write fails (S3 down):
+    the delivery fails and EventBridge delivers the event again. The next delivery tells the
+    world what the first could not (archive, events), and counts the statistics only once; a
+    third delivery changes nothing."""
+    import json
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    services = runtime.services
+    s3 = services.handler.outlets.s3
+    real_put = s3.put_object
+    outage = {"left": 1}
+
+    def failing_put(**request):
+        if request["Bucket"] == runtime.manifest.archive_bucket and outage["left"]:
+            outage["left"] -= 1
+            raise ConnectionError("S3 is unreachable")
+        return real_put(**request)
+
+    s3.put_object = failing_put
+    workflow = compiled({**THREE, "id": "settle"}, REGISTRY)
+    runtime.deploy(workflow)
+    started = services.lifecycle.start("settle", {})
+    execution_id = started["executionId"]
+    with pytest.raises(ConnectionError):
+        services.settle("default", execution_id)
+    applied = services.lifecycle.get("default", execution_id)
+    assert applied["status"] == "completed"  # the record is true, the events are out...
+    published = [e["detail-type"] for e in services.events()]
+    assert published.count("Workflow Completed") == 1
+    with pytest.raises(s3.exceptions.NoSuchKey):  # ...but the archive is missing
+        real_put.__self__.get_object(
+            Bucket=runtime.manifest.archive_bucket, Key=f"default/settle/{execution_id}.json"
+        )
+
+    settled = services.settle("default", execution_id)  # EventBridge's next delivery
+    assert settled["status"] == "completed"
+    archived = json.loads(
+        real_put.__self__.get_object(
+            Bucket=runtime.manifest.archive_bucket, Key=f"default/settle/{execution_id}.json"
+        )["Body"].read()
+    )
+    assert archived["status"] == "completed" and len(archived["handoffs"]) == 3
+    assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]  # once
+    stats = services.stats.summaries(["a", "b", "c"])
+    assert [stats[n]["calls"] for n in NAMES] == [1, 1, 1]  # counted once
+
+    # one more delivery: applied and settled, so nothing happens
+    services.delivered.clear()
+    assert services.deliver(settled["currentRun"]) == {
+        "ignored": "this run's outcome was applied already"
+    }
+    assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]
