@@ -27,8 +27,12 @@ PATTERN_REASONS: dict[RefKind, str] = {
     "secret": "secrets live under each tenant's namespace (<prefix>/<tenant>/<name>); the "
     "pattern is the one secret name this agent declares, in every tenant's space, and the agent "
     "runtime resolves only the calling tenant's; Secrets Manager appends 6 random characters",
-    "bucket": "archived records are objects keyed <tenant>/<workflow>/<execution>.json under "
-    "the archive bucket, which the events function writes and never reads",
+    "bucket": "grants are on the objects of one bucket: archived records keyed "
+    "<tenant>/<workflow>/<execution>.json (the events function writes them, never reads), or "
+    "large values keyed <tenant>/<sha256> in the payload bucket (resolved only under the run's "
+    "tenant, checked against the digest)",
+    "child_executions_of": "a Distributed Map's child executions are named by Step Functions "
+    "per map run; the pattern covers the child runs of exactly this state machine",
 }
 
 

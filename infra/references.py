@@ -53,6 +53,12 @@ class References:
         if ref.kind == "executions_of":
             name = self.manifest.workflows[ref.key].state_machine_name
             return self._arn("states", "execution", f"{name}:*")
+        if ref.kind == "state_machine_named":
+            name = self.manifest.workflows[ref.key].state_machine_name
+            return self._arn("states", "stateMachine", name)
+        if ref.kind == "child_executions_of":
+            name = self.manifest.workflows[ref.key].state_machine_name
+            return self._arn("states", "execution", f"{name}/*")
         if ref.kind == "secret":
             # Secrets Manager appends 6 random characters to a secret's name in its ARN
             pattern = self.manifest.secret_name_pattern(ref.key)

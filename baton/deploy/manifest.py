@@ -61,6 +61,8 @@ RefKind = Literal[
     "state_machine",
     "state_machine_arn_prefix",
     "executions_of",
+    "state_machine_named",
+    "child_executions_of",
     "secret",
     "service_secret",
 ]
@@ -69,7 +71,9 @@ RefKind = Literal[
 @dataclass(frozen=True)
 class Ref:
     """A deployed resource's name or ARN. `executions_of` is the ARN pattern of a state
-    machine's executions; `secret` the ARN pattern of a secret name in every tenant's space;
+    machine's executions, `child_executions_of` that of its Distributed Map runs' child
+    executions, `state_machine_named` its ARN built from its name (a state machine's own role
+    cannot depend on the state machine); `secret` the ARN pattern of a secret name in every tenant's space;
     `service_secret` a secret of Baton's own (PAGE_TOKEN_KEY), which the stack generates;
     `state_machine_arn_prefix` what a state machine's name completes into its ARN."""
 
@@ -405,6 +409,17 @@ class Manifest:
         if "${" + EXECUTIONS_TABLE_KEY + "}" in definition:
             substitutions[EXECUTIONS_TABLE_KEY] = Ref("table", EXECUTIONS.key, "name")
             grants.append(Grant(Ref("table", EXECUTIONS.key), ("dynamodb:PutItem",)))
+        if any(spec.distributed for spec in workflow.for_each.values()):
+            # a Distributed Map starts child executions of its own state machine
+            grants.append(
+                Grant(Ref("state_machine_named", workflow.id), ("states:StartExecution",))
+            )
+            grants.append(
+                Grant(
+                    Ref("child_executions_of", workflow.id),
+                    ("states:DescribeExecution", "states:StopExecution"),
+                )
+            )
         config = workflow.source.config
         return WorkflowDeployment(
             workflow_id=workflow.id,

@@ -223,6 +223,34 @@ def test_a_state_machine_may_invoke_exactly_its_agents(synthesized):
         assert sorted(map(json.dumps, invoked)) == sorted(map(json.dumps, targets))
 
 
+def test_a_distributed_map_may_start_and_stop_its_own_child_executions_only(synthesized):
+    """AWS's least privilege for a Distributed Map: StartExecution on the state machine itself
+    (its ARN built from its name, so the role does not depend on the machine), Describe and
+    Stop on its child executions; a state machine without one gets neither."""
+    policies = synthesized.resources("AWS::IAM::Policy")
+    machines = synthesized.resources("AWS::StepFunctions::StateMachine")
+    for machine in machines.values():
+        name = machine["Properties"]["StateMachineName"]
+        role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        [policy] = [p for p in policies.values() if {"Ref": role} in p["Properties"]["Roles"]]
+        granted = {
+            action: json.dumps(statement["Resource"])
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            for action in as_list(statement["Action"])
+            if action.startswith("states:")
+        }
+        if name != "baton-catalog-sweep":
+            assert granted == {}, name
+            continue
+        assert set(granted) == {
+            "states:StartExecution",
+            "states:DescribeExecution",
+            "states:StopExecution",
+        }
+        assert f":stateMachine:{name}" in granted["states:StartExecution"]
+        assert f":execution:{name}/*" in granted["states:DescribeExecution"]
+
+
 def test_status_changes_reach_the_events_function_with_retries_and_a_dead_letter_queue(
     synthesized,
 ):
