@@ -313,12 +313,16 @@ class StatusChangeHandler:
         world; nothing at all when the record has moved on meanwhile (cancelled or paused by
         request) or this run's outcome was applied already (a replayed event): False."""
         run = str(detail["executionArn"])
+        tenant, execution_id = record["tenant"], record["executionId"]
+        every_run = linked(self.store.handoffs(tenant, execution_id))
+        # what this run handed off, as the agents recorded it: also the items a Distributed
+        # Map ran in child executions, whose events the run's own history does not hold
+        handoffs = [h for h in every_run if h.get("run") == run]
         changes = {
             **outcome,
             "endTime": _iso(detail.get("stopDate")),
-            "metrics": history.metrics(_total_ms(detail)),
+            "metrics": history.metrics(_total_ms(detail), handoffs),
         }
-        tenant, execution_id = record["tenant"], record["executionId"]
         if not self.store.update(
             tenant, execution_id, changes, only_if_status=only_if, once_for_run=run
         ):
@@ -326,12 +330,10 @@ class StatusChangeHandler:
             if current.get(FINISHED_RUN) != run or current.get(SETTLED_RUN) == run:
                 return False
             record = current  # applied by a delivery that failed after: settle it now
-        handoffs = history.handoffs
         if self.store.mark_once(tenant, execution_id, COUNTED_RUN, run):  # counted once
             for handoff in handoffs:
                 if not handoff.get("cached") and not handoff.get("skipped"):
                     self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
-        every_run = linked(self.store.handoffs(record["tenant"], record["executionId"]))
         final = ExecutionRecord.model_validate(
             {**shown(record), **changes, FINISHED_RUN: run, "handoffs": every_run}
         ).to_json()

@@ -11,7 +11,7 @@ read runs through RunHistory, so they cannot disagree.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from statistics import fmean
 from typing import Any
 
@@ -89,6 +89,8 @@ class RunHistory:
         if not isinstance(payload, dict) or "agent" not in payload:
             return
         step = str(payload.get("step", payload["agent"]))
+        if payload.get("index") is not None:  # one item of a fan-out
+            step = f"{step}[{payload['index']}]"
         if kind == "TaskScheduled":
             self.attempts[step] = self.attempts.get(step, 0) + 1
             self._open[scheduled["id"]] = payload
@@ -175,13 +177,22 @@ class RunHistory:
             "retryCount": max(0, self.attempts.get(last["step"], 1) - 1),
         }
 
-    def metrics(self, total_ms: float) -> dict[str, Any]:
-        done = [h for h in self.handoffs if not h.get("skipped")]
+    def metrics(
+        self, total_ms: float, recorded: Sequence[Mapping[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The run's metrics; `recorded` (the handoffs the agents wrote for this run) adds what
+        the history does not show: a Distributed Map's items and their earlier attempts."""
+        done = [h for h in (recorded or self.handoffs) if not h.get("skipped")]
+        unseen = sum(
+            max(0, int(h.get("attempt") or 1) - 1)
+            for h in done
+            if h.get("step") not in self.attempts
+        )
         return {
             "totalExecutionTime": total_ms,
             "averageAgentTime": fmean(float(h.get("durationMs", 0)) for h in done) if done else 0,
             "successfulHandoffs": len(done),
-            "failedHandoffs": len(self.failures),
+            "failedHandoffs": len(self.failures) + unseen,
             "stateTransitions": self.transitions,
         }
 
