@@ -56,6 +56,8 @@ def test_one_scraper_over_200_sites_served_on_127_0_0_1(
     assert [r["products"][0]["price"] for r in scraped] == [100.0 + i for i in range(SITES)]
     steps = sorted(h["step"] for h in record["handoffs"] if h["agent"] == "site-scraper")
     assert steps == sorted(f"site-scraper[{i}]" for i in range(SITES))  # one handoff per item
+    # counted from what the agents recorded: a Distributed Map's items too
+    assert record["metrics"]["successfulHandoffs"] == SITES + 1
     report = record["output"]["report"]
     assert report["sites"] == SITES and report["minPrice"] == 100.0
     assert report["maxPrice"] == 100.0 + SITES - 1

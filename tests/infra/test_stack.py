@@ -46,6 +46,18 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+def actions_on(synthesized, role: str, resource: str) -> set[str]:
+    """The actions the role's policies allow on resources whose JSON mentions `resource`."""
+    actions: set[str] = set()
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if resource in json.dumps(statement["Resource"]):
+                actions |= set(as_list(statement["Action"]))
+    return actions
+
+
 def test_one_state_machine_per_workflow_file(synthesized):
     machines = synthesized.resources("AWS::StepFunctions::StateMachine")
     by_name = {m["Properties"]["StateMachineName"]: m["Properties"] for m in machines.values()}
@@ -138,19 +150,12 @@ def test_agents_may_write_the_fenced_step_transaction_and_nothing_unconditional(
     [executions] = [
         k for k, t in tables.items() if t["Properties"]["TableName"].endswith("-executions")
     ]
-    policies = synthesized.resources("AWS::IAM::Policy")
     functions = synthesized.resources("AWS::Lambda::Function")
     agents = [f for f in functions.values() if "-agent-" in f["Properties"]["FunctionName"]]
     assert agents
     for function in agents:
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-        actions = set()
-        for policy in policies.values():
-            if {"Ref": role} not in policy["Properties"]["Roles"]:
-                continue
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                if executions in json.dumps(statement["Resource"]):
-                    actions |= set(as_list(statement["Action"]))
+        actions = actions_on(synthesized, role, executions)
         name = function["Properties"]["FunctionName"]
         assert {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"} <= actions, name
         assert "dynamodb:BatchWriteItem" not in actions, name
@@ -318,7 +323,6 @@ def test_large_values_go_to_a_payload_bucket_every_baton_function_may_use(synthe
     [payloads] = [k for k in expiring if k.startswith("NotificationsPayloads")]
     assert len(expiring) == 2  # the archive and the payloads
     assert "VersioningConfiguration" not in buckets[payloads]["Properties"]
-    policies = synthesized.resources("AWS::IAM::Policy")
     functions = synthesized.resources("AWS::Lambda::Function")
     baton = [
         f
@@ -330,14 +334,11 @@ def test_large_values_go_to_a_payload_bucket_every_baton_function_may_use(synthe
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["BATON_PAYLOAD_BUCKET"] == {"Ref": payloads}
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-        actions: set[str] = set()
-        for policy in policies.values():
-            if {"Ref": role} not in policy["Properties"]["Roles"]:
-                continue
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                if payloads in json.dumps(statement["Resource"]):
-                    actions |= set(as_list(statement["Action"]))
-        assert actions == {"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}
+        assert actions_on(synthesized, role, payloads) == {
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:PutObjectTagging",
+        }
 
 
 def test_cdk_nag_finds_nothing_unacknowledged_and_every_acknowledgement_has_a_reason(
