@@ -31,6 +31,7 @@ from baton.compiler.safe_text import escape_substitutions, single_line_expressio
 from baton.definition.exceptions import DefinitionError
 from baton.definition.expressions import fields_read, on_data
 from baton.definition.resolved import ResolvedWorkflow
+from baton.definition.workflow import INLINE_LIMIT
 from baton_agent.errors import TOO_MANY_ITEMS_FAILED
 from baton_agent.payloads import retention_days
 
@@ -516,9 +517,11 @@ class _Builder:
 
     def _inline_fields(self) -> str:
         """The data fields conditions read, which must stay inline (Choice states cannot read
-        a value kept in S3); nothing when the workflow has no condition."""
+        a value kept in S3), and the workflow's inline limit when it is not the default."""
         read = sorted({f for c in self.wf.conditions for f in fields_read(c.when)})
-        return f"'inline': {json.dumps(read, ensure_ascii=False)}, " if read else ""
+        fields = f"'inline': {json.dumps(read, ensure_ascii=False)}, " if read else ""
+        limit = self.wf.source.config.inline_limit
+        return fields + (f"'inlineBytes': {limit}, " if limit != INLINE_LIMIT else "")
 
     def router(self, first: str) -> dict[str, Any]:
         """One rule per completed step a checkpoint can name, going to the state after it."""

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, field_validator
 from baton.definition.base import AgentRef, DefinitionModel
 from baton.definition.durations import Duration
 from baton.definition.registry import AllowedHost
+from baton.definition.sizes import Size
 
 FallbackStrategy = Literal["retry", "alternative", "skip", "abort"]
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -31,6 +32,8 @@ class Backoff(DefinitionModel):
 
 
 DEFAULT_RETENTION_MS = 90 * 86_400_000
+INLINE_LIMIT = 200 * 1024
+"""Step Functions carries 256 KiB between states; the rest is the payload's envelope."""
 
 
 class WorkflowConfig(DefinitionModel):
@@ -44,6 +47,9 @@ class WorkflowConfig(DefinitionModel):
     parallel_groups: list[list[AgentRef]] = Field(default_factory=list)
     allowed_hosts: list[AllowedHost] = Field(default_factory=list)
     """Hosts the agents of this workflow may send a secret to (with the registry's own)."""
+    inline_limit: Size = Field(INLINE_LIMIT, ge=1024, le=INLINE_LIMIT)
+    """The most workflow data that travels between steps inline (UTF-8 JSON); above it, the
+    largest values go to S3 and travel by reference (baton_agent.payloads)."""
 
 
 class Condition(DefinitionModel):

@@ -37,7 +37,6 @@ from baton_agent.payloads import (
     ClaimCheck,
     PayloadStore,
     S3PayloadStore,
-    is_reference,
     json_bytes,
 )
 from baton_agent.records import DynamoExecutionLog, ExecutionLog, StepRecord
@@ -161,6 +160,12 @@ class AgentContext:
     def inline(self) -> tuple[str, ...]:
         """The data fields conditions read: they stay inline, never moved to S3."""
         return tuple(str(f) for f in self.execution.get("inline") or ())
+
+    @property
+    def inline_budget(self) -> int:
+        """The most workflow data that travels inline (the workflow's `inlineLimit`)."""
+        value = self.execution.get("inlineBytes")
+        return int(value) if isinstance(value, int) else BUDGET_BYTES
 
     @property
     def retention_days(self) -> int | None:
@@ -288,13 +293,37 @@ def _travelling(
     ctx: AgentContext, claims: ClaimCheck, incoming: Mapping[str, Any], result: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The result as it travels: its large values in S3, so that the workflow data it merges
-    into fits (a group member gets its share of what the data leaves)."""
-    what = f"agent {ctx.agent}: the workflow data with its result"
-    if ctx.checkpoint is None:  # a member: the group merges every member's result at once
-        share = max(0, BUDGET_BYTES - json_bytes(incoming)) // max(1, ctx.group_size)
-        what = f"agent {ctx.agent}: its result (a share of {ctx.group_size} of the data)"
-        return claims.offload(result, budget=share, inline=ctx.inline, what=what)
-    return claims.offload(result, base=incoming, inline=ctx.inline, what=what)
+    into fits.
+
+    - A step's result merges into the data alone: values of either move, largest first.
+    - A group's members merge at once: each moves the data's large values down to half the
+      budget (all of them move the same values: a reference names its content, so their
+      results agree), then keeps its own result within its share of what is left.
+    - A fan-out's items become one list: each item's result is an element, moved whole when
+      it is larger than its share.
+    """
+    if ctx.checkpoint is not None:
+        what = f"agent {ctx.agent}: the workflow data with its result"
+        return claims.offload(
+            result, base=incoming, budget=ctx.inline_budget, inline=ctx.inline, what=what
+        )
+    budget, members = ctx.inline_budget, max(1, ctx.group_size)
+    if ctx.index is not None:
+        share = (budget - json_bytes(incoming)) // members
+        item = claims.offload_value(dict(result), budget=share, where=f"{ctx.step}'s result")
+        if json_bytes(item) > share:
+            raise PayloadTooLargeError(
+                f"agent {ctx.agent}: the results of {members} items cannot travel together "
+                f"(each gets {max(share, 0):,} bytes, less than a reference to S3): lower the "
+                "fan-out's maxItems, or keep less in the workflow data"
+            )
+        return item  # type: ignore[no-any-return]
+    lighter = claims.offload(incoming, budget=budget // 2, inline=ctx.inline)
+    moved = {k: v for k, v in lighter.items() if v is not incoming.get(k)}
+    share = (budget - json_bytes(lighter)) // members
+    what = f"agent {ctx.agent}: its result (one of {members} merging at once)"
+    own = claims.offload(result, budget=share, inline=ctx.inline, what=what)
+    return {**{k: v for k, v in moved.items() if k not in own}, **own}
 
 
 def _refuse_oversized(ctx: AgentContext, response: Any) -> None:
@@ -493,8 +522,7 @@ def agent(
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
             incoming = dict(event["data"])  # as it travels: large values are references
             claims = ClaimCheck(payloads(), ctx.tenant, ctx.retention_days)
-            refs = any(is_reference(v) for v in incoming.values())
-            data = claims.resolve(incoming) if refs else incoming  # agents see whole values
+            data = claims.resolve(incoming)  # agents see whole values (also inside lists)
             if ctx.index is not None:  # a fan-out's item, under the name the workflow gives it
                 data = {**data, str(event.get("as") or "item"): event.get("item")}
             key = None
@@ -518,7 +546,10 @@ def agent(
                 raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)
             # large values go to S3 before any record: a retry writes the same objects
             alone = claims.offload(
-                result.data, inline=ctx.inline, what=f"agent {ctx.agent}: its result"
+                result.data,
+                budget=ctx.inline_budget,
+                inline=ctx.inline,
+                what=f"agent {ctx.agent}: its result",
             )
             wire = _travelling(ctx, claims, incoming, alone)
             response = _response(ctx, wire, result.accuracy, started, cached=False)

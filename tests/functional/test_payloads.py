@@ -294,3 +294,93 @@ def test_s3_unavailable_during_an_offload_loses_nothing(runtime_factory, outage,
     assert done["status"] == "completed", done.get("error")
     assert [h["agent"] for h in done["handoffs"]] == ["a", "b", "c"]
     assert calls.agents() == ["a", "b", "b", "b", "b", "b", "c"]
+
+
+def test_a_group_after_nearly_full_data_moves_the_datas_large_values_not_its_own_small_ones(
+    runtime_factory,
+):
+    """a leaves 195 KB of data; each of four members returns 3 KB of small values (none large
+    enough to move). The members move a's large value for the whole group, and all fit."""
+    registry = make_registry("a", "m1", "m2", "m3", "m4", "z")
+    seen: list[int] = []
+
+    @agent
+    def fills(data, context):
+        return AgentResult(data={"big": "b" * 150_000, "rest": "r" * 45_000})
+
+    def member(name):
+        @agent
+        def handler(data, context):
+            return AgentResult(data={f"{name}_{j}": "y" * 100 for j in range(30)})
+
+        return handler
+
+    @agent
+    def reads(data, context):
+        seen.append(len(data["big"]) + sum(1 for k in data if "_" in k))
+        return AgentResult(data={})
+
+    handlers = {"a": fills, "z": reads} | {m: member(m) for m in ("m1", "m2", "m3", "m4")}
+    runtime = runtime_factory(registry, handlers)
+    definition = {
+        "id": "full",
+        "name": "Full",
+        "agents": ["a", "m1", "m2", "m3", "m4", "z"],
+        "config": {"autoRecovery": False, "parallelGroups": [["m1", "m2", "m3", "m4"]]},
+    }
+    record = runtime.execute(compiled(definition, registry), {})
+    assert record["status"] == "completed", record.get("error")
+    assert seen == [150_000 + 120]
+    assert is_reference(record["output"]["big"])
+    assert largest_state_payload(runtime, record["currentRun"]) <= MAX_STATE_BYTES
+
+
+def test_fan_out_items_larger_than_their_share_travel_whole_by_reference(runtime_factory):
+    registry = make_registry("a", "b")
+    seen: list[list[int]] = []
+
+    @agent
+    def page(data, context):
+        return AgentResult(data={"index": context.index, "html": "h" * 30_000})
+
+    @agent
+    def reads(data, context):
+        seen.append([len(r["html"]) for r in data["listResults"]])
+        return AgentResult(data={})
+
+    runtime = runtime_factory(registry, {"a": page, "b": reads})
+    definition = {
+        "id": "pages",
+        "name": "Pages",
+        "agents": ["a", "b"],
+        "config": {"autoRecovery": False},
+        "forEach": {"a": "list"},
+    }
+    record = runtime.execute(compiled(definition, registry), {"list": list(range(10))})
+    assert record["status"] == "completed", record.get("error")
+    assert seen == [[30_000] * 10]  # 300 KB of results, each item whole for the next agent
+    assert all(is_reference(r) for r in record["output"]["listResults"])
+    assert largest_state_payload(runtime, record["currentRun"]) <= MAX_STATE_BYTES
+
+
+@pytest.mark.parametrize(("limit", "moved"), [(None, False), ("64KiB", True)])
+def test_the_inline_limit_is_the_workflows_to_lower(runtime_factory, limit, moved):
+    registry = make_registry("a", "b")
+    seen: list[int] = []
+
+    @agent
+    def writes(data, context):
+        return AgentResult(data={"text": "t" * 100_000})
+
+    @agent
+    def reads(data, context):
+        seen.append(len(data["text"]))
+        return AgentResult(data={})
+
+    runtime = runtime_factory(registry, {"a": writes, "b": reads})
+    config = {"autoRecovery": False} | ({"inlineLimit": limit} if limit else {})
+    definition = {"id": "limit", "name": "Limit", "agents": ["a", "b"], "config": config}
+    record = runtime.execute(compiled(definition, registry), {})
+    assert record["status"] == "completed", record.get("error")
+    assert seen == [100_000]
+    assert is_reference(record["handoffs"][0]["data"]["text"]) is moved

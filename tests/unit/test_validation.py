@@ -359,3 +359,17 @@ def test_for_each_problems_name_the_agent_and_why(shipped_registry, for_each, ex
     text = f"id: w\nname: W\nagents: [scraper-1, scraper-2]\n{extra}\nforEach: {for_each}\n"
     [problem] = problems_of(text, shipped_registry)
     assert problem.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        ("300KiB", "config.inlineLimit: Input should be less than or equal to 204800"),
+        ("512", "config.inlineLimit: Input should be greater than or equal to 1024"),
+        ("lots", "config.inlineLimit: 'lots' is not a size: write bytes as a number"),
+    ],
+)
+def test_the_inline_limit_is_a_size_up_to_200_kib(shipped_registry, limit, expected):
+    text = f"id: w\nname: W\nagents: [login]\nconfig:\n  inlineLimit: {limit}\n"
+    [problem] = problems_of(text, shipped_registry)
+    assert expected in problem
