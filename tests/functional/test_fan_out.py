@@ -129,6 +129,12 @@ def test_the_budget_counts_the_items_as_the_history_records_them(
     budget = history_budget(workflow.workflow, {"a": items})
     expected = budget.worst if worst else budget.failure_free
     history = runtime.history(record["currentRun"])
+    unexpected = [  # anything but the agents' own errors would add attempts the budget lacks
+        e["taskFailedEventDetails"]
+        for e in history
+        if e["type"] == "TaskFailed" and e["taskFailedEventDetails"]["error"] != "AgentError"
+    ]
+    assert unexpected == []
     if concurrency > 40:  # the parent records the Map run; its transitions are still billed
         assert len(history) == expected.events
     else:
