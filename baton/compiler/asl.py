@@ -516,9 +516,13 @@ class _Builder:
         }
 
     def _inline_fields(self) -> str:
-        """The data fields conditions read, which must stay inline (Choice states cannot read
-        a value kept in S3), and the workflow's inline limit when it is not the default."""
-        read = sorted({f for c in self.wf.conditions for f in fields_read(c.when)})
+        """The data fields conditions and fan-outs read, which must stay inline (Choice and Map
+        states cannot read a value kept in S3), and the workflow's inline limit when it is not
+        the default."""
+        read = sorted(
+            {f for c in self.wf.conditions for f in fields_read(c.when)}
+            | {spec.items for spec in self.wf.for_each.values()}
+        )
         fields = f"'inline': {json.dumps(read, ensure_ascii=False)}, " if read else ""
         limit = self.wf.source.config.inline_limit
         return fields + (f"'inlineBytes': {limit}, " if limit != INLINE_LIMIT else "")

@@ -13,8 +13,9 @@ references before an agent sees the data, so agents always get whole values.
   under the run's own tenant, so data naming another tenant's object gets nothing.
 - Objects carry the workflow's retention (the RETENTION_TAG), which the bucket's lifecycle
   rules expire, as the records and archive are.
-- Fields a condition reads stay inline (Choice states read the data in Step Functions, where a
-  reference cannot be resolved): the compiler lists them in the run context (`inline`).
+- Fields a condition reads, and a fan-out's list, stay inline (Choice and Map states read the
+  data in Step Functions, where a reference cannot be resolved): the compiler lists them in
+  the run context (`inline`).
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ class ClaimCheck:
             f"{what} is {size:,} bytes with every value of {MIN_MOVABLE_BYTES:,} bytes or more "
             f"in S3; at most {budget:,} travel inline"
             + (
-                f". Fields conditions read stay inline: {detail}; keep them smaller"
+                f". Fields conditions or fan-outs read stay inline: {detail}; keep them smaller"
                 if kept
                 else ": group many small values into fewer, larger fields"
             )

@@ -524,7 +524,8 @@ def agent(
             claims = ClaimCheck(payloads(), ctx.tenant, ctx.retention_days)
             data = claims.resolve(incoming)  # agents see whole values (also inside lists)
             if ctx.index is not None:  # a fan-out's item, under the name the workflow gives it
-                data = {**data, str(event.get("as") or "item"): event.get("item")}
+                item = claims.resolve(event.get("item"), "item")
+                data = {**data, str(event.get("as") or "item"): item}
             key = None
             if ctx.use_cache:
                 assert ctx.cache is not None

@@ -163,7 +163,7 @@ def test_fields_a_condition_reads_stay_inline(runtime_factory):
     assert failed["error"]["errorType"] == "AgentInputError"
     message = failed["error"]["message"]
     assert message.startswith("PayloadTooLargeError: agent a: its result is 307,")
-    assert "Fields conditions read stay inline: 'text' (307,202 bytes)" in message
+    assert "Fields conditions or fan-outs read stay inline: 'text' (307,202 bytes)" in message
     assert [h["agent"] for h in failed["handoffs"]] == []  # refused before any write
 
 
