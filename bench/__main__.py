@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bench import agent_runtime, compile_scale, deployment, parallel, transitions
+from bench import agent_runtime, compile_scale, deployment, parallel, scale, transitions
 
 
 def main() -> int:
     results = [
         module.main()
-        for module in (transitions, parallel, compile_scale, agent_runtime, deployment)
+        for module in (transitions, parallel, compile_scale, agent_runtime, deployment, scale)
     ]
     print("\nall targets met" if all(results) else "\nsome targets missed")
     return 0 if all(results) else 1

@@ -12,6 +12,7 @@ import json
 import secrets
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
@@ -28,6 +29,10 @@ from baton_service.pages import PageTokens
 from baton_service.store import ExecutionStore
 
 TAP_QUEUE = "baton-events-tap"
+
+
+KEPT_EVENTS = 10_000
+"""The most published events the offline runtime keeps for `events()` to return."""
 
 
 class LocalServices:
@@ -65,6 +70,9 @@ class LocalServices:
         )
         self.delivered: set[tuple[str, str]] = set()
         self._delivering = threading.Lock()
+        self._published: deque[dict[str, Any]] = deque(maxlen=KEPT_EVENTS)
+        """Events taken off the tap queue as they come: a queue left to grow made every
+        publish slower (moto's SQS), so the runtime slowed down with each execution."""
 
     def _page_tokens(self, session: Any, manifest: Manifest) -> PageTokens:
         """The page-token key, generated into Secrets Manager as the stack does, and read from
@@ -124,6 +132,8 @@ class LocalServices:
             with self._delivering:
                 self.delivered.discard(key)
             raise
+        finally:
+            self._published.extend(self._drain(self.tap_url))
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
         """Deliver status events until the execution stops running (recoveries included) and
@@ -147,8 +157,11 @@ class LocalServices:
         return self.lifecycle.get(tenant, execution_id)
 
     def events(self) -> list[dict[str, Any]]:
-        """Every Baton event published so far (drains the tap queue)."""
-        return self._drain(self.tap_url)
+        """Every Baton event published since the last call (the latest KEPT_EVENTS)."""
+        self._published.extend(self._drain(self.tap_url))
+        taken = list(self._published)
+        self._published.clear()
+        return taken
 
     def notifications(self) -> list[dict[str, Any]]:
         """Every SNS notification sent so far (Subject, Message...; drains the inbox queue)."""
@@ -162,6 +175,10 @@ class LocalServices:
             )
             if not batch:
                 return received
-            for message in batch:
-                received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            received += [json.loads(message["Body"]) for message in batch]
+            self.sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
+                ],
+            )
