@@ -405,9 +405,10 @@ _DYNAMODB_WRITING = threading.RLock()
 
 class _TransactionCopies:
     """moto's DynamoDB module's `copy`, with one change: the backup moto takes of every table a
-    transaction touches (to roll back on failure) copies the table's item maps, not every item,
-    when no operation of the transaction changes an item in place (Update). A deep copy of the
-    whole table per transaction made every step's write cost grow with the table."""
+    transaction touches (to roll back on failure) copies the map of partitions and the item map
+    of each partition the transaction writes, not every item, when no operation of the
+    transaction changes an item in place (Update). A deep copy of the whole table per
+    transaction made every step's write cost grow with the table."""
 
     local = threading.local()
 
@@ -415,12 +416,26 @@ class _TransactionCopies:
         if getattr(self.local, "cheap", False) and isinstance(value, MotoTable):
             snapshot = copy.copy(value)
             items = value.items
-            snapshot.items = defaultdict(
-                dict,
-                {h: dict(r) for h, r in items.items()} if value.range_key_attr else dict(items),
-            )
+            snapshot.items = defaultdict(dict, items)  # partitions no write touches: shared
+            if value.range_key_attr:
+                for key in self.local.touched.get(value.name, ()):
+                    if key in items:
+                        snapshot.items[key] = dict(items[key])
             return snapshot
         return copy.deepcopy(value, memo)
+
+    def touched(self, transact_items: list[dict[str, Any]]) -> dict[str, set[Any]]:
+        """The partitions each table's writes go to (hash key values, as moto keys them)."""
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        touched: dict[str, set[Any]] = defaultdict(set)
+        for operation in transact_items:
+            for request in operation.values():
+                attributes = request.get("Item") or request.get("Key") or {}
+                for value in attributes.values():  # the hash key is among the scalars
+                    if isinstance(value, dict) and value.keys() & {"S", "N", "B"}:
+                        touched[request.get("TableName", "")].add(DynamoType(value))
+        return touched
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
@@ -479,10 +494,12 @@ def _transact(original: Any) -> Any:
     def transact(self: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
         in_place = any("Update" in item for item in transact_items)
         TRANSACTION_COPIES.local.cheap = not in_place
+        TRANSACTION_COPIES.local.touched = TRANSACTION_COPIES.touched(transact_items)
         try:
             return original(self, transact_items, *args, **kwargs)
         finally:
             TRANSACTION_COPIES.local.cheap = False
+            TRANSACTION_COPIES.local.touched = {}
 
     return transact
 
