@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import difflib
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -35,6 +35,7 @@ from baton_agent.hosts import HOST_PATTERN, HOST_SYNTAX
 from baton_service.inputs import shown
 from baton_service.tenants import TENANT_SYNTAX, is_tenant
 
+T = TypeVar("T")
 MAX_RETRIES = 10
 MIN_RETENTION_MS = 3_600_000
 MAX_WORKFLOW_TIMEOUT_MS = 365 * 86_400_000
@@ -442,16 +443,26 @@ class _Checker:
             jitter=backoff.jitter,
         )
 
-    def policies(self, default: RetryPolicy, steps: set[str]) -> dict[str, StepPolicy]:
-        policies = {}
-        for key, fallback in self.wf.fallbacks.items():
-            path: PathKey = ("fallbacks", key)
+    def per_step(
+        self, section: str, entries: Mapping[str, T], steps: set[str], what: str
+    ) -> Iterator[tuple[str, T, PathKey]]:
+        """The entries of a section keyed by agent (fallbacks, cache, forEach), each with the
+        agent's name and its path; an unknown agent, or one not among `steps`, is reported."""
+        for key, entry in entries.items():
+            path: PathKey = (section, key)
             name = self.resolve(key, path)
             if name is None:
                 continue
             if name not in steps:
-                self.add(path, f"agent '{name}' has a fallback but is not in the workflow")
+                self.add(path, f"agent '{name}' has {what} but is not in the workflow")
                 continue
+            yield name, entry, path
+
+    def policies(self, default: RetryPolicy, steps: set[str]) -> dict[str, StepPolicy]:
+        policies = {}
+        for name, fallback, path in self.per_step(
+            "fallbacks", self.wf.fallbacks, steps, "a fallback"
+        ):
             retry = default
             if fallback.max_retries is not None:
                 retry = self.retry(fallback.max_retries, (*path, "maxRetries"))
@@ -480,16 +491,10 @@ class _Checker:
     def caches(self, agents: set[str]) -> dict[str, ResolvedCache]:
         """Effective cache policies: the registry's defaults, overridden by the workflow's."""
         overrides = {}
-        for key, policy in self.wf.cache.items():
-            name = self.resolve(key, ("cache", key))
-            if name is not None and name not in agents:
-                self.add(
-                    ("cache", key), f"agent '{name}' has a cache policy but is not in the workflow"
-                )
-            elif name is not None:
-                overrides[name] = policy
-                if policy.ttl is not None and policy.ttl < 1000:
-                    self.add(("cache", key, "ttl"), "the cache ttl must be at least 1s")
+        for name, policy, path in self.per_step("cache", self.wf.cache, agents, "a cache policy"):
+            overrides[name] = policy
+            if policy.ttl is not None and policy.ttl < 1000:
+                self.add((*path, "ttl"), "the cache ttl must be at least 1s")
         caches = {}
         for name in sorted(agents):
             spec = self.registry.get(name)
@@ -508,14 +513,8 @@ class _Checker:
         self, steps: set[str], grouped: set[str], policies: dict[str, StepPolicy]
     ) -> dict[str, ForEach]:
         fan_outs = {}
-        for key, spec in self.wf.for_each.items():
-            path: PathKey = ("forEach", key)
-            name = self.resolve(key, path)
-            if name is None:
-                continue
-            if name not in steps:
-                self.add(path, f"agent '{name}' has a forEach but is not in the workflow")
-            elif name in grouped:
+        for name, spec, path in self.per_step("forEach", self.wf.for_each, steps, "a forEach"):
+            if name in grouped:
                 self.add(
                     path,
                     f"agent '{name}' is in a parallel group; a forEach step runs alone (its "
