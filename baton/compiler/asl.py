@@ -185,10 +185,13 @@ class _Builder:
         fields = {"agent": _jsonata_string(agent)}
         if name != agent:  # the step is the agent's name unless said otherwise (saves bytes)
             fields["step"] = _jsonata_string(name)
+        data, context = "$data", "$ctx"
         if group and agent in self.wf.for_each and self.group_sizes[group] == 0:
             items = self.wf.for_each[agent]
+            if items.distributed:  # a child execution: its item carries what the parent has
+                data, context = "$states.input.data", "$states.input.ctx"
             fields["group"] = _jsonata_string(group)
-            fields["members"] = f"$count($data.{items.items})"
+            fields["members"] = f"$count({data}.{items.items})"
             fields["item"] = "$states.input.item"
             fields["index"] = "$states.input.index"
             fields["as"] = _jsonata_string(items.as_)
@@ -202,8 +205,8 @@ class _Builder:
         fields |= {
             "attempt": "$states.context.State.RetryCount+1",
             "requiredAccuracy": _number(spec.required_accuracy),
-            "data": "$data",
-            "context": "$ctx",
+            "data": data,
+            "context": context,
             **(extra or {}),
         }
         if spec.config:
@@ -412,14 +415,6 @@ class _Builder:
         if spec.distributed:  # child executions see no outer variable: hand them over
             selector |= {"data": "{% $data %}", "ctx": "{% $ctx %}"}
             processor = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-            for state in inner.values():
-                if "Arguments" in state and state["Resource"] == LAMBDA_INVOKE:
-                    payload = state["Arguments"]["Payload"]
-                    state["Arguments"]["Payload"] = (
-                        payload.replace('"data":$data', '"data":$states.input.data')
-                        .replace('"context":$ctx', '"context":$states.input.ctx')
-                        .replace("$count($data.", "$count($states.input.data.")
-                    )
         check = self.names.take(naming.tolerance_name(agent))
         too_many = self.names.take(naming.too_many_failed_name(agent))
         tolerated = _number(spec.tolerated_failure_percentage)
