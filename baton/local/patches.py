@@ -14,14 +14,16 @@
   `Lambda.TooManyRequestsException`, as in AWS.
 - Lambda client: moto builds a new boto3 client for every Lambda invocation (~4 ms of CPU each,
   which serializes parallel branches on the GIL); one client per region is reused instead.
-- Ends: moto marks an execution ended from its worker thread; the seam also sets an event per
-  execution, so waiting for the end costs no polling.
+- Ends: moto marks an execution ended from its worker thread; the seam also wakes whoever waits
+  for that execution (ENDS), so waiting for the end costs no polling.
 - Arithmetic: jsonata-python's `/` and `%` are made to compute as JavaScript's (division by zero,
   fractional remainders), so a condition takes the branch it takes in AWS.
 - DynamoDB: moto's writes are serialized (a transaction backs its tables up to roll back,
   which concurrent writes from agents' threads would break), and that backup copies the item
   maps rather than every item (_TransactionCopies), so a step's write does not cost more as the
   table grows.
+- Memory: moto keeps every model object it creates in a class-wide list for its dashboard;
+  objects are not tracked offline, so what an execution replaces or ends is released.
 - Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
   seam adds it, as AWS reports it.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
@@ -54,6 +56,7 @@ import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_modul
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
@@ -62,6 +65,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -520,15 +524,51 @@ def _serialized(name: str) -> Any:
     return write
 
 
-_ENDED: dict[str, threading.Event] = {}
-_ENDED_LOCK = threading.Lock()
+def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """BaseModel.__new__ without moto's instance tracking: moto appends every model object it
+    ever creates (each DynamoDB item written, each table backup of a transaction, each S3
+    object, each queue message) to a class-wide list that only its server dashboard reads, so
+    memory grew with every step of every execution and was never given back."""
+    return object.__new__(cls)
 
 
-def ended_event(execution_arn: str) -> threading.Event:
-    """Set when the execution's worker has finished (it stays unset for a stopped one)."""
-    with _ENDED_LOCK:
-        return _ENDED.setdefault(execution_arn, threading.Event())
+class _Ends:
+    """Wakes whoever waits for an execution when its worker ends (succeeded, failed, timed out
+    or stopped: moto ends a stopped run once its current state returns). An event exists only
+    while someone waits, so executions leave nothing behind here."""
 
+    def __init__(self) -> None:
+        self._waiting: dict[str, list[threading.Event]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def watch(self, execution_arn: str) -> Iterator[threading.Event]:
+        """An event set when the execution ends. Check its status after entering: an end that
+        came before the watch began sets nothing."""
+        ended = threading.Event()
+        with self._lock:
+            self._waiting.setdefault(execution_arn, []).append(ended)
+        try:
+            yield ended
+        finally:
+            with self._lock:
+                waiters = self._waiting[execution_arn]
+                waiters.remove(ended)
+                if not waiters:
+                    del self._waiting[execution_arn]
+
+    def ended(self, execution_arn: str) -> None:
+        with self._lock:
+            for waiter in self._waiting.get(execution_arn, ()):
+                waiter.set()
+
+    def watched(self) -> int:
+        """How many executions someone is waiting for now."""
+        with self._lock:
+            return len(self._waiting)
+
+
+ENDS = _Ends()
 
 _MOTO_PARSE = AmazonStateLanguageParser.parse
 _MOTO_ENCODE = moto_jsonata.encode_jsonata_variable_declarations
@@ -556,7 +596,10 @@ def patched(
 
     def terminated(self: Any) -> None:
         original_terminated(self)
-        ended_event(self.execution.exec_arn).set()
+        # moto keeps every worker thread it starts in a module list, for LocalStack's tests
+        # to join; the ended ones are let go, or each execution's threads stayed forever
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+        ENDS.ended(self.execution.exec_arn)
 
     def invoke(
         self: Any,
@@ -594,6 +637,7 @@ def patched(
         (dynamodb_models, "copy", TRANSACTION_COPIES),
         (MotoTable, "query", PARTITION_QUERIES.wrap_query()),
         (MotoTable, "all_items", PARTITION_QUERIES.wrap_all_items()),
+        (BaseModel, "__new__", staticmethod(_untracked)),
         (LambdaSimpleBackend, "invoke", invoke),
         (moto_jsonata, "_eval_jsonata", _evaluate_jsonata),
         (jsonata.Jsonata, "evaluate_numeric_expression", _js_numeric),

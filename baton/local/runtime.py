@@ -41,6 +41,9 @@ MOTO_CONFIG: DefaultConfig = {
     "lambda": {"use_docker": False},
 }
 
+KEPT_RUNS = 10_000
+"""The most runs whose backoff waits the runtime keeps for their records (the oldest go first)."""
+
 ProgressListener = Callable[[str, dict[str, Any]], None]
 """Called with ("attempt" | "succeeded" | "failed" | "wait", details) as an execution runs."""
 
@@ -276,24 +279,23 @@ class LocalRuntime:
             stateMachineArn=arn, name=execution_name, input=json.dumps(payload)
         )
         execution_arn: str = response["executionArn"]
-        self.waits.setdefault(execution_arn, [])
+        self._waits_of(execution_arn)
         return execution_arn
 
     def wait(self, execution_arn: str, timeout: float | None = None) -> dict[str, Any]:
-        """Wait until the execution leaves RUNNING; return DescribeExecution's response.
-
-        The end of a run wakes the wait at once (patches.ended_event); a stopped run, which
-        moto ends without that signal, is seen by a check every 50 ms.
-        """
+        """Wait until the execution leaves RUNNING; return DescribeExecution's response. The
+        end of the run wakes the wait (patches.ENDS): nothing polls."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        ended = patches.ended_event(execution_arn)
-        while True:
-            description: dict[str, Any] = self.sfn.describe_execution(executionArn=execution_arn)
-            if description["status"] != "RUNNING":
-                return description
-            if deadline is not None and time.monotonic() > deadline:
-                return description
-            ended.wait(0.05)
+        with patches.ENDS.watch(execution_arn) as ended:
+            while True:
+                description: dict[str, Any] = self.sfn.describe_execution(
+                    executionArn=execution_arn
+                )
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if description["status"] != "RUNNING" or (remaining is not None and remaining <= 0):
+                    return description
+                ended.wait(remaining)
+                ended.clear()  # the status read next tells whether it was this run's end
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -381,11 +383,19 @@ class LocalRuntime:
         return agent in self._started
 
     def _on_wait(self, wait: patches.Wait) -> None:
-        with self._waits_lock:
-            self.waits.setdefault(wait.execution_arn, []).append((wait.state, wait.seconds))
+        self._waits_of(wait.execution_arn).append((wait.state, wait.seconds))
         self._emit(
             "wait", {"step": wait.state, "seconds": wait.seconds, "execution": wait.execution_arn}
         )
+
+    def _waits_of(self, execution_arn: str) -> list[tuple[str, float]]:
+        """The run's list of waits, created on first use; the oldest runs' lists are dropped
+        past KEPT_RUNS, so a long-lived runtime does not grow with every run."""
+        with self._waits_lock:
+            waits = self.waits.setdefault(execution_arn, [])
+            while len(self.waits) > KEPT_RUNS:
+                del self.waits[next(iter(self.waits))]
+            return waits
 
     def _emit(self, kind: str, details: dict[str, Any]) -> None:
         if self.listener is not None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import threading
 import time
 from collections import deque
 from typing import Any
 
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
-from baton.local.patches import ended_event
+from baton.local import patches
 from baton.local.resources import LocalResources
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.stats import DynamoAccuracyStats
@@ -68,8 +67,6 @@ class LocalServices:
             self.stats,
             Outlets(events, self.bus, sns, topic_arn, s3, manifest.archive_bucket),
         )
-        self.delivered: set[tuple[str, str]] = set()
-        self._delivering = threading.Lock()
         self._published: deque[dict[str, Any]] = deque(maxlen=KEPT_EVENTS)
         """Events taken off the tap queue as they come: a queue left to grow made every
         publish slower (moto's SQS), so the runtime slowed down with each execution."""
@@ -117,44 +114,34 @@ class LocalServices:
         """The EventBridge event Step Functions sends for a run's current status."""
         return status_change_event(self.sfn.describe_execution(executionArn=execution_arn))
 
-    def deliver(self, execution_arn: str) -> dict[str, Any] | None:
-        """Hand the events handler the status-change event of a run, once per status; when the
-        handler fails, the event is delivered again next time (as EventBridge retries it)."""
+    def deliver(self, execution_arn: str) -> dict[str, Any]:
+        """Hand the events handler the status-change event of a run's current status; return
+        the event. As EventBridge delivers at least once, a status may come more than once (the
+        handler applies each once); a failed delivery is delivered again by the next call."""
         event = self.status_change_event(execution_arn)
-        key = (execution_arn, event["detail"]["status"])
-        with self._delivering:  # `baton serve` follows runs from several threads
-            if key in self.delivered:
-                return None
-            self.delivered.add(key)
         try:
-            return self.handler.handle(event)
-        except Exception:
-            with self._delivering:
-                self.delivered.discard(key)
-            raise
+            self.handler.handle(event)
         finally:
             self._published.extend(self._drain(self.tap_url))
+        return event
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
-        """Deliver status events until the execution stops running (recoveries included) and
-        its current run has ended (a paused or cancelled run ends a moment after the request)."""
+        """Deliver each run's status events until the execution stops running: its current run
+        has ended (a paused or cancelled run ends once its current step returns) and its end
+        started no recovery run. Each wait is woken by the run's end, never by a poll."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            record = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
-            run = record.get("currentRun")
-            run_status = self.sfn.describe_execution(executionArn=run)["status"] if run else None
-            if run:
-                self.deliver(run)
-            if run_status != "RUNNING" and record["status"] not in ("pending",):
-                after = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
-                if after.get("currentRun") == run and after["status"] not in ("running", "pending"):
-                    break  # delivered, and no recovery started another run
-                continue
-            if run:
-                ended_event(run).wait(0.05)
-            else:
-                time.sleep(0.01)
+        while (run := self._current_run(tenant, execution_id)) and time.monotonic() < deadline:
+            with patches.ENDS.watch(run) as ended:
+                if self.deliver(run)["detail"]["status"] == "RUNNING":
+                    ended.wait(max(0.0, deadline - time.monotonic()))
+                    continue  # deliver the end
+            if self._current_run(tenant, execution_id) == run:
+                break  # no recovery started another run
         return self.lifecycle.get(tenant, execution_id)
+
+    def _current_run(self, tenant: str, execution_id: str) -> str | None:
+        record = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
+        return record.get("currentRun")
 
     def events(self) -> list[dict[str, Any]]:
         """Every Baton event published since the last call (the latest KEPT_EVENTS)."""

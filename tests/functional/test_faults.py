@@ -237,8 +237,6 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     assert [stats[n]["calls"] for n in NAMES] == [1, 1, 1]  # counted once
 
     # one more delivery: applied and settled, so nothing happens
-    services.delivered.clear()
-    assert services.deliver(settled["currentRun"]) == {
-        "ignored": "this run's outcome was applied already"
-    }
+    event = services.status_change_event(settled["currentRun"])
+    assert services.handler.handle(event) == {"ignored": "this run's outcome was applied already"}
     assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]

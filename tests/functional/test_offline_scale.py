@@ -1,10 +1,19 @@
 """What keeps the offline runtime's cost per execution flat as executions accumulate (issue
-10): a Query on a table's key reads its partition only, and the queue tapping Baton's events
-is emptied as the events come."""
+10): a Query on a table's key reads its partition only, the queue tapping Baton's events is
+emptied as the events come, an execution leaves nothing in memory that only it needed once it
+has ended, and waiting for a run to end polls nothing."""
 
 from __future__ import annotations
 
+import gc
+import threading
+
+from moto.core.model_instances import model_data
+from moto.stepfunctions.parser.utils import TMP_THREADS
+
 from baton.local import patches
+from baton.local import runtime as runtime_module
+from baton_agent import AgentError, AgentResult, agent
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
 
@@ -59,3 +68,60 @@ def test_the_event_tap_is_emptied_as_events_come(runtime_factory):
     kinds = [e["detail-type"] for e in services.events()]
     assert kinds.count("Workflow Completed") == 3 and kinds.count("Agent Completed") == 6
     assert services.events() == []  # taken once
+
+
+def _tracked_by_moto() -> int:
+    return sum(
+        len(getattr(m, "instances_tracked", ())) for ms in model_data.values() for m in ms.values()
+    )
+
+
+def test_an_ended_execution_leaves_nothing_behind(runtime_factory, monkeypatch):
+    """What moto and the runtime kept per execution (every model object moto ever created, every
+    worker thread, an end signal per run, each run's waits) is released or bounded."""
+    monkeypatch.setattr(runtime_module, "KEPT_RUNS", 4)
+
+    @agent
+    def flaky(data, context):
+        if context.attempt == 1:  # one retry, and its backoff wait, in every execution
+            raise AgentError("the first attempt fails")
+        return AgentResult(data={"a": context.attempt})
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {"a": flaky, "b": echo(calls, "b")})
+    workflow = compiled({"id": "leak", "name": "Leak", "agents": ["a", "b"]}, REGISTRY)
+
+    def batch() -> tuple[int, int]:
+        for _ in range(8):
+            assert runtime.execute(workflow)["status"] == "completed"
+        runtime.services.events()
+        gc.collect()
+        threads = sum(isinstance(o, threading.Thread) for o in gc.get_objects())
+        return threads, _tracked_by_moto()
+
+    first, second = batch(), batch()
+    assert second == first  # eight more executions: not one more thread or model object kept
+    assert first[1] <= 10  # moto tracks only what was made before the seams went in
+    assert len(TMP_THREADS) <= 2, TMP_THREADS  # the last run's own, ended after it let go
+    assert patches.ENDS.watched() == 0  # nobody waits, so no end signal is kept
+    assert list(runtime.waits.values()) == [[("a", 2.0)]] * 4  # the latest runs' waits
+
+
+def test_waiting_for_a_run_is_woken_by_its_end_not_by_polling(runtime_factory, monkeypatch):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {"a": echo(calls, "a", sleep=0.6), "b": echo(calls, "b")})
+    workflow = compiled({"id": "wake", "name": "Wake", "agents": ["a", "b"]}, REGISTRY)
+    services = runtime.services
+    reads: list[str] = []
+    for target, name in ((services.lifecycle, "get"), (services.sfn, "describe_execution")):
+        original = getattr(target, name)
+        monkeypatch.setattr(
+            target, name, lambda *a, _o=original, _n=name, **k: reads.append(_n) or _o(*a, **k)
+        )
+    record = runtime.execute(workflow)  # 0.6 s of agent: a 50 ms poll would read 12 times
+    assert record["status"] == "completed"
+    assert reads.count("get") <= 5 and reads.count("describe_execution") <= 6, reads
+    reads.clear()
+    arn = runtime.start(workflow, {})
+    assert runtime.wait(arn)["status"] == "SUCCEEDED"
+    assert reads.count("describe_execution") <= 2, reads
