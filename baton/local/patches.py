@@ -24,6 +24,8 @@
   table grows.
 - Memory: moto keeps every model object it creates in a class-wide list for its dashboard;
   objects are not tracked offline, so what an execution replaces or ends is released.
+- Responses: DynamoDB attribute values are written as the JSON they are, not walked member by
+  member through the service model (baton.local.attribute_values).
 - Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
   seam adds it, as AWS reports it.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
@@ -58,6 +60,7 @@ from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
@@ -67,6 +70,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from baton.local.attribute_values import serialize_structure
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -638,6 +643,11 @@ def patched(
         (MotoTable, "query", PARTITION_QUERIES.wrap_query()),
         (MotoTable, "all_items", PARTITION_QUERIES.wrap_all_items()),
         (BaseModel, "__new__", staticmethod(_untracked)),
+        (
+            BaseJSONSerializer,
+            "_serialize_type_structure",
+            serialize_structure(BaseJSONSerializer._serialize_type_structure),
+        ),
         (LambdaSimpleBackend, "invoke", invoke),
         (moto_jsonata, "_eval_jsonata", _evaluate_jsonata),
         (jsonata.Jsonata, "evaluate_numeric_expression", _js_numeric),
