@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -565,6 +566,14 @@ def agent(
                 )
             return _recorded(ctx, log, incoming, response)
 
+        _at_init(log)
         return handler
 
     return wrap(fn) if fn is not None else wrap
+
+
+def _at_init(log: Callable[[], ExecutionLog]) -> None:
+    """In Lambda, make the DynamoDB client while the module loads (the init phase, before the
+    first request waits on it): every invocation records its step."""
+    if log is default_log and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        _dynamodb()

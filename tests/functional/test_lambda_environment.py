@@ -89,8 +89,18 @@ def test_every_lambda_module_imports_with_only_the_layer(site):
     assert json.loads(result.stdout.splitlines()[-1]) == []  # nor can it import them
 
 
-def test_an_agent_invocation_in_lambda_is_traced_and_answers(site):
-    # with AWS_LAMBDA_FUNCTION_NAME set, the runtime imports Powertools' Tracer (the X-Ray SDK)
+def test_an_agent_invocation_in_lambda_is_traced_only_when_asked(site):
+    # Lambda's own tracing needs no code; subsegments (the X-Ray SDK, 0.8 s of a cold start)
+    # only with BATON_TRACE_SUBSEGMENTS
+    plain = (
+        "import sys\n"
+        "from agents.log.handler import handler\n"
+        "handler({'agent': 'log', 'data': {'x': 1}, 'context': {}}, None)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk')))\n"
+    )
+    result = run_in_lambda(site, plain, POWERTOOLS_METRICS_DISABLED="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
     code = (
         "from agents.log.handler import handler\n"
         "from baton_agent import observability\n"
@@ -99,7 +109,21 @@ def test_an_agent_invocation_in_lambda_is_traced_and_answers(site):
         "print(json.dumps({'tracing': observability._tracing_wanted(), "
         "'tracer': type(observability._tracer()).__name__, 'accuracy': result['accuracy']}))\n"
     )
-    result = run_in_lambda(site, code, POWERTOOLS_METRICS_DISABLED="true")
+    result = run_in_lambda(
+        site, code, POWERTOOLS_METRICS_DISABLED="true", BATON_TRACE_SUBSEGMENTS="true"
+    )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert outcome == {"tracing": True, "tracer": "Tracer", "accuracy": 100}
+
+
+def test_in_lambda_the_dynamodb_client_is_made_while_the_module_loads(site):
+    code = (
+        "from baton_agent import runtime\n"
+        "made = runtime._dynamodb.cache_info().currsize\n"
+        "import agents.log.handler\n"
+        "print(made, runtime._dynamodb.cache_info().currsize)\n"
+    )
+    result = run_in_lambda(site, code, BATON_EXECUTIONS_TABLE="baton-executions")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 1"  # made by the import: Lambda's init phase
