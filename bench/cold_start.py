@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 
-from bench.common import ROOT, Result, report
+from bench.common import ROOT, Result, report, spread
 
 ROUNDS = 9
 BASELINE = "import boto3; boto3.client('dynamodb')"
@@ -130,6 +130,8 @@ def main(rounds: int = ROUNDS) -> bool:
                 f"{ratio:.2f}×",
                 "≤ 1.3×",
                 ratio <= 1.3,
+                f"{rounds} rounds, interpreter start subtracted; agent {spread(times['agent'])}; "
+                f"baseline {spread(times['baseline'])}; bare {spread(times['bare'])}",
             )
         ],
     )

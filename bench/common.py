@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -54,18 +56,72 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+ROUNDS = 5
+"""Rounds of every timed measurement, interleaved: the machine's noise falls on all alike."""
+
+
+def interleaved(
+    measures: dict[str, Callable[[], float]], rounds: int = ROUNDS
+) -> dict[str, list[float]]:
+    """Each measure (returning seconds) once per round, in turn, for `rounds` rounds."""
+    samples: dict[str, list[float]] = {label: [] for label in measures}
+    for _ in range(rounds):
+        for label, measure in measures.items():
+            samples[label].append(measure())
+    return samples
+
+
+def spread(samples: list[float], scale: float = 1000, unit: str = "ms") -> str:
+    """`median X, min Y` of timings, in ms by default."""
+    median = statistics.median(samples) * scale
+    return f"median {median:.1f} {unit}, min {min(samples) * scale:.1f} {unit}"
+
+
 @dataclass
 class Result:
     name: str
     measured: str
     target: str
     ok: bool
+    how: str = ""
+    """What was measured and how often (rounds, median/min), for BENCHMARKS.md."""
+
+
+RECORDED: list[tuple[str, list[Result]]] = []
+"""Every report of this process, for BENCHMARKS.md."""
 
 
 def report(title: str, results: list[Result]) -> bool:
+    RECORDED.append((title, results))
     print(f"\n{title}")
     width = max(len(r.name) for r in results)
     for r in results:
         mark = "ok " if r.ok else "MISS"
         print(f"  [{mark}] {r.name:<{width}}  {r.measured:<28} target {r.target}")
+        if r.how:
+            print(f"         {'':<{width}}  {r.how}")
     return all(r.ok for r in results)
+
+
+def machine() -> str:
+    """The machine the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )

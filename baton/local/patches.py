@@ -24,6 +24,7 @@
   table grows.
 - Memory: moto keeps every model object it creates in a class-wide list for its dashboard;
   objects are not tracked offline, so what an execution replaces or ends is released.
+- EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
 - Responses: DynamoDB attribute values are written as the JSON they are, not walked member by
   member through the service model (baton.local.attribute_values).
 - Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
@@ -49,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import jsonata
+import jsonpath_ng.ext as jsonpath_ext
 import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
 import moto.stepfunctions.parser.asl.component.common.string.string_expression as string_module
@@ -529,6 +531,17 @@ def _serialized(name: str) -> Any:
     return write
 
 
+_JSONPATH_PARSE = jsonpath_ext.parse  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=256)
+def _jsonpath(expression: str) -> Any:
+    """jsonpath_ng's parse, once per expression: moto's EventBridge parses the eight default
+    input paths of every event it delivers to a target, each parse building a new parser
+    (a yacc table), 1 ms apiece; a parsed path is only read (`find`) afterwards."""
+    return _JSONPATH_PARSE(expression)
+
+
 def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
     """BaseModel.__new__ without moto's instance tracking: moto appends every model object it
     ever creates (each DynamoDB item written, each table backup of a transaction, each S3
@@ -643,6 +656,7 @@ def patched(
         (MotoTable, "query", PARTITION_QUERIES.wrap_query()),
         (MotoTable, "all_items", PARTITION_QUERIES.wrap_all_items()),
         (BaseModel, "__new__", staticmethod(_untracked)),
+        (jsonpath_ext, "parse", _jsonpath),
         (
             BaseJSONSerializer,
             "_serialize_type_structure",

@@ -125,3 +125,22 @@ def test_waiting_for_a_run_is_woken_by_its_end_not_by_polling(runtime_factory, m
     arn = runtime.start(workflow, {})
     assert runtime.wait(arn)["status"] == "SUCCEEDED"
     assert reads.count("describe_execution") <= 2, reads
+
+
+def test_eventbridge_parses_each_input_path_once_not_per_event(runtime_factory, monkeypatch):
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+
+    parses: list[str] = []
+    original = ExtendedJsonPathParser.parse
+    monkeypatch.setattr(
+        ExtendedJsonPathParser, "parse", lambda self, e: parses.append(e) or original(self, e)
+    )
+    patches._jsonpath.cache_clear()
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
+    workflow = compiled({"id": "paths", "name": "Paths", "agents": ["a", "b"]}, REGISTRY)
+    for _ in range(3):
+        assert runtime.execute(workflow)["status"] == "completed"
+    delivered = runtime.services.events()
+    assert len(delivered) >= 12  # each went through the tap rule's input paths...
+    assert len(parses) == len(set(parses)) <= 8, parses  # ...each path parsed once
