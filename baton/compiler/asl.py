@@ -5,7 +5,10 @@ Shape of every state machine:
     Start (Pass: workflow data into $data, execution context into $ctx)
       → Resume router (Choice: straight on, or jump to the checkpointed step)
       → one Task per agent step / one Map per parallel group / one Choice per condition
-      → Completed (Succeed: outputs {"data": $data})
+      → the last of them ends the run, its output {"data": ...}; only a Choice (which cannot
+        end a run) goes on to Completed (Succeed: outputs {"data": $data})
+
+So a run costs two fixed state transitions (Start, Resume router), plus its steps.
 
 The workflow data lives in the JSONata variable `$data`; each Task merges its agent's `data` into
 it with `Assign`, so a sequential step costs one state transition. Lambda ARNs are placeholders
@@ -558,12 +561,13 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         naming.ROUTER: builder.router(first),
         naming.RECOVERY_BACKOFF: dict(RECOVERY_BACKOFF_STATE),
     }
-    states.update(_in_reading_order(body, first))
-    states[naming.COMPLETED] = {
-        "Type": "Succeed",
-        "Comment": "Every step is done",
-        "Output": "{% {'data': $data} %}",
-    }
+    states.update(_in_reading_order(_ending_where_done(body), first))
+    if naming.COMPLETED in _targets(states):  # a Choice at the end, or a resume after the last step
+        states[naming.COMPLETED] = {
+            "Type": "Succeed",
+            "Comment": "Every step is done",
+            "Output": "{% {'data': $data} %}",
+        }
     asl = {
         "Comment": f"Baton workflow {workflow.id} ({workflow.name}){description}",
         "QueryLanguage": "JSONata",
@@ -575,6 +579,29 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
     if problems:
         raise DefinitionError(problems)
     return CompiledWorkflow(workflow, asl, builder.info, builder.resume_points)
+
+
+def _ending_where_done(states: dict[str, Any]) -> dict[str, Any]:
+    """A Task or Map that would go on to Completed ends the run itself, with the output
+    Completed would give: one state transition less per run. Its output is computed from its
+    result, since the variables it assigns are not visible in its own Output."""
+    for state in states.values():
+        if state.get("Next") != naming.COMPLETED or state["Type"] not in ("Task", "Map", "Pass"):
+            continue
+        merged = state.pop("Assign", {}).get("data", "{% $data %}")
+        del state["Next"]
+        state["Output"] = "{% {'data': " + merged.removeprefix("{% ").removesuffix(" %}") + "} %}"
+        state["End"] = True
+    return states
+
+
+def _targets(states: dict[str, Any]) -> set[str]:
+    """Every state a transition of these states can go to."""
+    targets = set()
+    for state in states.values():
+        targets |= {state.get("Next"), state.get("Default")}
+        targets |= {c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])}
+    return {t for t in targets if t}
 
 
 def _in_reading_order(states: dict[str, Any], first: str) -> dict[str, Any]:

@@ -4,9 +4,11 @@ Step Functions ends a standard execution at 25,000 history events, with an error
 and bills every state transition (a retry counts as one). Counted per piece, as the history
 records it (measured on moto, as AWS records it):
 
-- a run: ExecutionStarted and its end, `Start` and the `Resume router` (2 each), `Completed`
-  (2): 8 events, 3 transitions; a run started by auto-recovery adds its `Recovery backoff`
-  Wait and the router again (4 events, 2 transitions);
+- a run: ExecutionStarted and its end, `Start` and the `Resume router` (2 each): 6 events, 2
+  transitions; the last step ends the run itself, and only a Choice (a condition's empty
+  branch, a fan-out's tolerance check) at the end goes on to `Completed` (2 events, 1
+  transition); a run started by auto-recovery adds its `Recovery backoff` Wait and the router
+  again (4 events, 2 transitions);
 - an agent Task: entered and exited (2), and 3 events per attempt (scheduled, started, and
   succeeded or failed): 5 without failures; with its R retries all spent, 3R + 5;
 - its fallback once they are spent: `skip` writes the skipped handoff (a DynamoDB Task: 5),
@@ -36,7 +38,8 @@ from baton.compiler.plan import Node, build_plan
 from baton.definition.resolved import ResolvedWorkflow
 
 MAX_HISTORY_EVENTS = 25_000
-RUN = (8, 3)
+RUN = (6, 2)
+COMPLETED = (2, 1)
 RECOVERED_RUN_EXTRA = (4, 2)
 TASK = 5
 ATTEMPT = 3
@@ -131,12 +134,19 @@ def _fan_out(workflow: ResolvedWorkflow, agent: str, items: int) -> Costs:
     return total + _same(Cost(MAP, 1) + Cost(CHOICE, 1))
 
 
-def _nodes(workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int]) -> Costs:
-    total = Costs()
-    for node in nodes:
+def _nodes(
+    workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int], *, last: bool = False
+) -> Costs:
+    """The cost of a sequence; `last` when it ends the run (then a Choice at its end goes on to
+    Completed, while any other state ends the run itself)."""
+    total = _same(Cost(*COMPLETED)) if last and not nodes else Costs()
+    for position, node in enumerate(nodes):
+        ends = last and position == len(nodes) - 1
         agent = node.agents[0]
         if agent in workflow.for_each:
             total += _fan_out(workflow, agent, items.get(agent, workflow.for_each[agent].max_items))
+            if ends and not node.branching:  # its tolerance Choice goes on to Completed
+                total += _same(Cost(*COMPLETED))
         elif node.is_group:
             total += _same(Cost(MAP, 1))
             for member in node.agents:
@@ -144,8 +154,8 @@ def _nodes(workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, in
         else:
             total += _task(workflow, node.agents[0])
         if node.branching:
-            then = _nodes(workflow, node.branching.then, items)
-            else_ = _nodes(workflow, node.branching.else_, items)
+            then = _nodes(workflow, node.branching.then, items, last=ends)
+            else_ = _nodes(workflow, node.branching.else_, items, last=ends)
             total += _same(Cost(CHOICE, 1)) + _longer(then, else_)
     return total
 
@@ -179,5 +189,5 @@ def history_budget(
     workflow: ResolvedWorkflow, items: Mapping[str, int] | None = None
 ) -> HistoryBudget:
     """The budget of one run; a fan-out counts `items[agent]` items, else its maxItems."""
-    costs = _same(Cost(*RUN)) + _nodes(workflow, build_plan(workflow), items or {})
+    costs = _same(Cost(*RUN)) + _nodes(workflow, build_plan(workflow), items or {}, last=True)
     return HistoryBudget(costs.failure_free, costs.worst, costs.with_lambda_faults)

@@ -124,20 +124,20 @@ def test_a_workflow_that_fits_only_when_nothing_fails_is_refused_with_what_to_ch
     config = {"maxRetries": 10}
     workflow = resolve({"id": "long", "name": "Long", "agents": many, "config": config}, registry)
     budget = history_budget(workflow)
-    assert budget.failure_free.events == 8 + 5 * 800 < 25_000
-    assert budget.worst.events == 8 + (5 + 3 * 10) * 800 > 25_000
+    assert budget.failure_free.events == 6 + 5 * 800 < 25_000
+    assert budget.worst.events == 6 + (5 + 3 * 10) * 800 > 25_000
     with pytest.raises(DefinitionError) as caught:
         compile_workflow(workflow)
     [problem] = caught.value.problems
     assert problem.message == (
-        "a run could record 28,008 history events (every agent spending its retries, then its "
-        "fallback; 4,008 when nothing fails); Step Functions stops at 25,000: lower "
+        "a run could record 28,006 history events (every agent spending its retries, then its "
+        "fallback; 4,006 when nothing fails); Step Functions stops at 25,000: lower "
         "maxRetries, or split the workflow into smaller ones chained by triggers"
     )
     fewer_retries = resolve(
         {"id": "long", "name": "Long", "agents": many, "config": {"maxRetries": 5}}, registry
     )
-    compile_workflow(fewer_retries)  # 8 + 20 * 800 = 16,008 fits
+    compile_workflow(fewer_retries)  # 6 + 20 * 800 = 16,006 fits
 
 
 def test_initial_data_over_256_kib_is_refused():

@@ -30,7 +30,7 @@ def test_sequential_steps_are_one_task_each():
         "a1",
         "a2",
         "a3",
-        "Completed",
+        "Completed",  # where a resume after the last step goes
     ]
     assert asl["QueryLanguage"] == "JSONata"
     assert asl["TimeoutSeconds"] == 300
@@ -44,8 +44,12 @@ def test_sequential_steps_are_one_task_each():
     )
     # the Task outlasts the agent's Lambda timeout (45 s), so it never abandons a running one
     assert task["TimeoutSeconds"] == 45 + TASK_TIMEOUT_MARGIN_SECONDS
-    assert task["Assign"] == {"data": "{% $merge([$data, $states.result.Payload.data]) %}"}
-    assert task["Next"] == "Completed"
+    assert asl["States"]["a2"]["Assign"] == {
+        "data": "{% $merge([$data, $states.result.Payload.data]) %}"
+    }
+    # the last step ends the run with Completed's output: no transition to Completed
+    assert "Assign" not in task and "Next" not in task and task["End"] is True
+    assert task["Output"] == "{% {'data': $merge([$data, $states.result.Payload.data])} %}"
     assert task["Comment"] == "Agent #3 (standard): accuracy ≥ 80; retries 2s, 4s, 8s; then fail"
 
 
@@ -140,7 +144,7 @@ def test_condition_is_a_choice_whose_branches_rejoin():
     assert states["a2"]["Next"] == "a3"
     assert states["a3"]["Next"] == "a5"
     assert states["a4"]["Next"] == "a5"
-    assert states["a5"]["Next"] == "Completed"
+    assert states["a5"]["End"] is True
 
 
 def test_checkpoint_positions_grow_along_every_path():
@@ -331,8 +335,9 @@ def test_checks_find_states_all_not_last_or_not_alone():
 
 def test_checks_find_a_scope_without_terminal_state():
     asl = _sound()
-    del asl["States"]["Completed"]
-    asl["States"]["Parallel: a2 + a3"]["Next"] = "a1"
+    group = asl["States"]["Parallel: a2 + a3"]
+    del group["End"]
+    group["Next"] = "a1"
     assert "no terminal state (Succeed, Fail or End: true)" in structural_problems(asl)
 
 
