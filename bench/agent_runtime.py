@@ -49,7 +49,7 @@ def cold_import() -> Result:
         f"{ratio:.2f}×",
         "≤ 1.5×",
         ratio <= 1.5,
-        f"7 rounds, interpreter start subtracted; handler {spread(samples['handler'])}; "
+        f"7 rounds; whole processes (start included): handler {spread(samples['handler'])}; "
         f"boto3 {spread(samples['boto3'])}; bare {spread(samples['bare'])}",
     )
 

@@ -130,7 +130,7 @@ def main(rounds: int = ROUNDS) -> bool:
                 f"{ratio:.2f}×",
                 "≤ 1.3×",
                 ratio <= 1.3,
-                f"{rounds} rounds, interpreter start subtracted; agent {spread(times['agent'])}; "
+                f"{rounds} rounds; whole processes (start included): agent {spread(times['agent'])}; "
                 f"baseline {spread(times['baseline'])}; bare {spread(times['bare'])}",
             )
         ],
