@@ -24,6 +24,7 @@
   table grows.
 - Memory: moto keeps every model object it creates in a class-wide list for its dashboard;
   objects are not tracked offline, so what an execution replaces or ends is released.
+- Executions: found by ARN once, not by scanning every execution ever started (_ExecutionIndex).
 - EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
 - Responses: DynamoDB attribute values are written as the JSON they are, not walked member by
   member through the service model (baton.local.attribute_values).
@@ -65,6 +66,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
+from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
@@ -550,6 +552,32 @@ def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
     return object.__new__(cls)
 
 
+class _ExecutionIndex:
+    """moto finds an execution by scanning the list of every execution its state machine ever
+    started, for each DescribeExecution and GetExecutionHistory, so every lookup cost more as
+    executions accumulated. Found executions are kept by ARN (moto keeps them all anyway, as
+    AWS keeps them for 90 days) for as long as the seams are in."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str], Any] = {}
+
+    def wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def describe_execution(backend: Any, execution_arn: str) -> Any:
+            key = (id(backend), execution_arn)
+            found = self._found.get(key)
+            if found is None:
+                found = self._found[key] = original(backend, execution_arn)
+            return found
+
+        return describe_execution
+
+    def clear(self) -> None:
+        self._found.clear()
+
+
+EXECUTION_INDEX = _ExecutionIndex()
+
+
 class _Ends:
     """Wakes whoever waits for an execution when its worker ends (succeeded, failed, timed out
     or stopped: moto ends a stopped run once its current state returns). An event exists only
@@ -656,6 +684,11 @@ def patched(
         (MotoTable, "query", PARTITION_QUERIES.wrap_query()),
         (MotoTable, "all_items", PARTITION_QUERIES.wrap_all_items()),
         (BaseModel, "__new__", staticmethod(_untracked)),
+        (
+            StepFunctionBackend,
+            "describe_execution",
+            EXECUTION_INDEX.wrap(StepFunctionBackend.describe_execution),
+        ),
         (jsonpath_ext, "parse", _jsonpath),
         (
             BaseJSONSerializer,
@@ -687,4 +720,5 @@ def patched(
         for target, name, value in originals:
             setattr(target, name, value)
         WAITS.real, WAITS.listener = False, None
+        EXECUTION_INDEX.clear()
         _lock.release()

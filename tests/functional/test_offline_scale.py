@@ -144,3 +144,25 @@ def test_eventbridge_parses_each_input_path_once_not_per_event(runtime_factory, 
     delivered = runtime.services.events()
     assert len(delivered) >= 12  # each went through the tap rule's input paths...
     assert len(parses) == len(set(parses)) <= 8, parses  # ...each path parsed once
+
+
+def test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution(runtime_factory):
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
+    workflow = compiled({"id": "found", "name": "Found", "agents": ["a", "b"]}, REGISTRY)
+    arn = runtime.start(workflow, {})
+    assert runtime.wait(arn)["status"] == "SUCCEEDED"
+
+    class Scanned:
+        @property
+        def execution_arn(self):
+            raise AssertionError("moto scanned every execution to find one")
+
+    backend = stepfunctions_parser_backends[runtime.resources.account][runtime.resources.region]
+    machine = backend.describe_state_machine(runtime.deploy(workflow))
+    machine.executions[:0] = [Scanned() for _ in range(1000)]  # started before: scanned first
+    assert runtime.sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    events = runtime.history(arn)
+    assert events[-1]["type"] == "ExecutionSucceeded"
