@@ -24,6 +24,8 @@
   table grows.
 - Memory: moto keeps every model object it creates in a class-wide list for its dashboard;
   objects are not tracked offline, so what an execution replaces or ends is released.
+- Stops: a StopExecution that comes before the run's first state aborts the run, as in AWS
+  (moto let it go on).
 - Executions: found by ARN once, not by scanning every execution ever started (_ExecutionIndex).
 - EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
 - Responses: DynamoDB attribute values are written as the JSON they are, not walked member by
@@ -70,6 +72,8 @@ from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.utils import TMP_THREADS
@@ -552,6 +556,32 @@ def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
     return object.__new__(cls)
 
 
+def _stop_before_start(original: Callable[..., None]) -> Callable[..., None]:
+    """Environment.set_stop, also for a run whose program has not started yet: moto ignored a
+    StopExecution that came between the run's start and its first state (the run went on,
+    and its agents' writes were refused as the record was cancelled), where AWS aborts it."""
+
+    def set_stop(env: Any, stop_date: Any, cause: str | None, error: str | None) -> None:
+        with env._state_mutex:
+            if env._program_state is None:
+                env._program_state = ProgramRunning()  # type: ignore[no-untyped-call]
+        original(env, stop_date, cause, error)
+
+    return set_stop
+
+
+def _no_next_state_once_stopped(original: property) -> property:
+    """Environment.next_state_name, whose setter leaves a stopped run stopped: the program
+    sets its first state after a stop that came before it started, and then ends as aborted."""
+
+    def set_next(env: Any, name: str) -> None:
+        if isinstance(env._program_state, ProgramStopped):
+            return
+        original.fset(env, name)  # type: ignore[misc]
+
+    return property(original.fget, set_next)
+
+
 class _ExecutionIndex:
     """moto finds an execution by scanning the list of every execution its state machine ever
     started, for each DescribeExecution and GetExecutionHistory, so every lookup cost more as
@@ -684,6 +714,12 @@ def patched(
         (MotoTable, "query", PARTITION_QUERIES.wrap_query()),
         (MotoTable, "all_items", PARTITION_QUERIES.wrap_all_items()),
         (BaseModel, "__new__", staticmethod(_untracked)),
+        (Environment, "set_stop", _stop_before_start(Environment.set_stop)),
+        (
+            Environment,
+            "next_state_name",
+            _no_next_state_once_stopped(_current(Environment, "next_state_name")),
+        ),
         (
             StepFunctionBackend,
             "describe_execution",

@@ -166,3 +166,25 @@ def test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution(runtim
     assert runtime.sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
     events = runtime.history(arn)
     assert events[-1]["type"] == "ExecutionSucceeded"
+
+
+def test_a_run_stopped_before_its_first_state_is_aborted_as_in_aws(runtime_factory, monkeypatch):
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    reached, go = threading.Event(), threading.Event()
+    original = Program.eval
+
+    def held(self, env):  # the run has started; its program has not taken its first state
+        reached.set()
+        go.wait(10)
+        return original(self, env)
+
+    monkeypatch.setattr(Program, "eval", held)
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
+    arn = runtime.start(compiled({"id": "early", "name": "E", "agents": ["a", "b"]}, REGISTRY))
+    assert reached.wait(10)
+    runtime.sfn.stop_execution(executionArn=arn, cause="cancelled at once")
+    go.set()
+    assert runtime.wait(arn, timeout=10)["status"] == "ABORTED"
+    assert calls.agents() == []  # no step ran
