@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from baton.compiler import naming
+from baton.compiler.checks import targets
 from baton.compiler.limits import limit_problems
 from baton.compiler.plan import Node, build_plan, walk
 from baton.compiler.retry import (
@@ -562,7 +563,8 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         naming.RECOVERY_BACKOFF: dict(RECOVERY_BACKOFF_STATE),
     }
     states.update(_in_reading_order(_ending_where_done(body), first))
-    if naming.COMPLETED in _targets(states):  # a Choice at the end, or a resume after the last step
+    # a Choice at the end, or a resume after the last step, still goes on to Completed
+    if any(naming.COMPLETED in targets(state) for state in states.values()):
         states[naming.COMPLETED] = {
             "Type": "Succeed",
             "Comment": "Every step is done",
@@ -595,15 +597,6 @@ def _ending_where_done(states: dict[str, Any]) -> dict[str, Any]:
     return states
 
 
-def _targets(states: dict[str, Any]) -> set[str]:
-    """Every state a transition of these states can go to."""
-    targets = set()
-    for state in states.values():
-        targets |= {state.get("Next"), state.get("Default")}
-        targets |= {c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])}
-    return {t for t in targets if t}
-
-
 def _in_reading_order(states: dict[str, Any], first: str) -> dict[str, Any]:
     """States ordered as a person reads the flow (depth first from `first`), not as emitted."""
     ordered: dict[str, Any] = {}
@@ -614,9 +607,6 @@ def _in_reading_order(states: dict[str, Any], first: str) -> dict[str, Any]:
             continue
         state = states[name]
         ordered[name] = state
-        targets = [state.get("Next"), state.get("Default")]
-        targets += [c["Next"] for c in state.get("Choices", [])]
-        targets += [c["Next"] for c in state.get("Catch", [])]
-        stack.extend(t for t in reversed(targets) if t)
+        stack.extend(reversed(list(targets(state))))
     ordered.update({k: v for k, v in states.items() if k not in ordered})
     return ordered

@@ -13,7 +13,8 @@ from typing import Any
 MAX_STATE_NAME = 80
 
 
-def _targets(state: dict[str, Any]) -> Iterator[str]:
+def targets(state: dict[str, Any]) -> Iterator[str]:
+    """Every state a transition of `state` can go to (Next, Default, Choices, Catch)."""
     if "Next" in state:
         yield state["Next"]
     if "Default" in state:
@@ -55,7 +56,7 @@ def _scope(states: dict[str, Any], start: str, where: str, seen_names: set[str])
             yield f"{where}{name}: neither Next nor End"
         if kind == "Choice" and not state.get("Choices"):
             yield f"{where}{name}: a Choice state without Choices"
-        for target in _targets(state):
+        for target in targets(state):
             if target not in states:
                 yield f"{where}{name}: goes to {target!r}, which is not a state of this scope"
         yield from _error_blocks(f"{where}{name}", state)
@@ -76,7 +77,7 @@ def _scope(states: dict[str, Any], start: str, where: str, seen_names: set[str])
         if name in reachable or name not in states:
             continue
         reachable.add(name)
-        stack.extend(_targets(states[name]))
+        stack.extend(targets(states[name]))
     for name in states:
         if name not in reachable:
             yield f"{where}{name}: not reachable from {start!r}"
