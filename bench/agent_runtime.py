@@ -14,21 +14,28 @@
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
 
 from baton.definition.registry import AgentRegistry
-from bench.common import ROOT, ROUNDS, Result, interleaved, registry, report, spread, workflow
+from bench.common import (
+    ROOT,
+    ROUNDS,
+    Result,
+    interleaved,
+    process_seconds,
+    registry,
+    report,
+    spread,
+    workflow,
+)
 
-FUNCTIONS = str(ROOT / "functions")
+FUNCTIONS = ROOT / "functions"
 
 
 def _cold(statement: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", statement], cwd=FUNCTIONS, check=True)
-    return time.perf_counter() - started
+    return process_seconds([sys.executable, "-c", statement], cwd=FUNCTIONS)
 
 
 def cold_import() -> Result:

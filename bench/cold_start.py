@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 
-from bench.common import ROOT, Result, report, spread
+from bench.common import ROOT, Result, interleaved, process_seconds, report, spread
 
 ROUNDS = 9
 BASELINE = "import boto3; boto3.client('dynamodb')"
@@ -58,15 +57,9 @@ def _event() -> str:
 
 
 def _seconds(code: str, environment: dict[str, str], *args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=ROOT / "functions",
-        env=environment,
-        check=True,
-        stdout=subprocess.DEVNULL,
+    return process_seconds(
+        [sys.executable, "-c", code, *args], cwd=ROOT / "functions", env=environment
     )
-    return time.perf_counter() - started
 
 
 def _deployment(endpoint: str) -> dict[str, str]:
@@ -109,11 +102,14 @@ def main(rounds: int = ROUNDS) -> bool:
             "PYTHONPATH": str(ROOT / "functions"),
             **_deployment(endpoint),
         }
-        times: dict[str, list[float]] = {"bare": [], "baseline": [], "agent": []}
-        for _ in range(rounds):
-            times["bare"].append(_seconds("pass", environment))
-            times["baseline"].append(_seconds(BASELINE, environment))
-            times["agent"].append(_seconds(AGENT, environment, _event()))
+        times = interleaved(
+            {
+                "bare": lambda: _seconds("pass", environment),
+                "baseline": lambda: _seconds(BASELINE, environment),
+                "agent": lambda: _seconds(AGENT, environment, _event()),
+            },
+            rounds,
+        )
     finally:
         server.stop()
     bare = statistics.median(times["bare"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -69,6 +70,27 @@ def interleaved(
         for label, measure in measures.items():
             samples[label].append(measure())
     return samples
+
+
+def process_seconds(
+    command: list[str],
+    *,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    quiet_errors: bool = False,
+) -> float:
+    """Wall time of a whole process, launch to exit; it must succeed, its output is dropped
+    (and its error output too when `quiet_errors`)."""
+    started = time.perf_counter()
+    subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if quiet_errors else None,
+    )
+    return time.perf_counter() - started
 
 
 def spread(samples: list[float], scale: float = 1000, unit: str = "ms") -> str:

@@ -9,43 +9,29 @@ step of the shipped `log` agent. Target (issue 10): the run costs at most 4x the
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench.common import ROOT, Result, report, spread
+from bench.common import ROUNDS, Result, interleaved, process_seconds, report, spread
 
-ROUNDS = 5
 WORKFLOW = "id: one-step\nname: One step\nagents: [log]\n"
 
 
-def _timed(*args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [str(Path(sys.executable).with_name("baton")), *args],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
+def _baton(*args: str) -> float:
+    return process_seconds([str(Path(sys.executable).with_name("baton")), *args], quiet_errors=True)
 
 
 def main(rounds: int = ROUNDS) -> bool:
-    times: dict[str, list[float]] = {"validate": [], "run": []}
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "one-step.yaml"
         path.write_text(WORKFLOW)
-        for _ in range(rounds):
-            for command in times:
-                times[command].append(_timed(command, str(path)))
-    for command, measured in times.items():
-        print(
-            f"  baton {command:<8} median {statistics.median(measured):.2f} s, "
-            f"min {min(measured):.2f} s"
+        times = interleaved(
+            {command: (lambda c=command: _baton(c, str(path))) for command in ("validate", "run")},
+            rounds,
         )
+    for command, measured in times.items():
+        print(f"  baton {command:<8} {spread(measured, 1, 's')}")
     ratio = statistics.median(times["run"]) / statistics.median(times["validate"])
     return report(
         "offline start-up (whole processes)",
