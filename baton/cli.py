@@ -234,6 +234,93 @@ def compile_command(
     out.print(table)
 
 
+@app.command()
+def cost(
+    path: Annotated[Path, typer.Argument(help="Workflow file.")],
+    agent_seconds: Annotated[
+        float,
+        typer.Option("--agent-seconds", min=0.001, help="How long each agent invocation runs."),
+    ] = 1.0,
+    items: Annotated[
+        list[str] | None,
+        typer.Option("--items", help="AGENT=N: a fan-out's items (default: its maxItems)."),
+    ] = None,
+    measure: Annotated[
+        bool,
+        typer.Option("--measure", help="Also run it offline and compare the counts."),
+    ] = False,
+    input_: Annotated[
+        str | None, typer.Option("--input", help="Input data of the --measure run.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    registry: RegistryOption = None,
+) -> None:
+    """What one execution costs in AWS: transitions, Lambda, DynamoDB, S3, events, per
+    execution at published prices, Standard against Express."""
+    from baton.cost_view import comparison, print_comparison, print_cost
+    from baton.deploy.cost import Assumptions, cost_report
+
+    agents = _registry(registry)
+    compiled = _compiled(path, agents, to_run=measure)
+    workflow = compiled.workflow
+    counts = _item_counts(items or [], workflow)
+    data = _input(input_)
+    measured = None
+    if measure:
+        start = {**workflow.initial_data, **data}
+        for agent, spec in workflow.for_each.items():
+            listed = start.get(spec.items)
+            if agent not in counts and isinstance(listed, list):
+                counts[agent] = len(listed)
+        measured = _measured(compiled, agents, data)
+    report = cost_report(workflow, counts, Assumptions(agent_seconds=agent_seconds))
+    if as_json:
+        document = report.to_json()
+        if measured is not None:
+            document["offlineRun"] = {
+                "status": measured.status,
+                "failedAttempts": measured.failed_attempts,
+                "counts": [
+                    {"what": name, "model": model, "offline": offline}
+                    for name, model, offline in comparison(report.usage, measured)
+                ],
+                "agentsOwn": dict(measured.meter.agents_own),
+            }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    print_cost(out, report)
+    if measured is not None:
+        out.print()
+        print_comparison(out, report.usage, measured)
+
+
+def _item_counts(given: list[str], workflow: ResolvedWorkflow) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for text in given:
+        agent, _, number = text.partition("=")
+        if agent not in workflow.for_each:
+            fan_outs = ", ".join(workflow.for_each) or "none"
+            _setup_error(
+                f"--items {text}: {agent!r} is not a fan-out of this workflow ({fan_outs})"
+            )
+        if not number.isdigit() or int(number) < 1:
+            _setup_error(f"--items {text}: give a whole number of items, at least 1 (AGENT=N)")
+        counts[agent] = int(number)
+    return counts
+
+
+def _measured(compiled: CompiledWorkflow, agents: AgentRegistry, data: dict[str, Any]) -> Any:
+    """The workflow run once offline, its billed requests counted (baton.local.metering)."""
+    from baton.local.metering import measure
+    from baton.local.runtime import LocalRuntime
+
+    _started_up()
+    _quiet_offline_logs()
+    with _demo_site_for([compiled]) as site, LocalRuntime(agents) as rt:
+        rt.put_secrets(offline_secrets())
+        return measure(rt, _at_site(compiled, site), data)
+
+
 @app.command("compile-all")
 def compile_all(
     folder: Annotated[Path | None, typer.Argument(help="Folder of workflow files.")] = None,

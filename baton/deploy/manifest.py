@@ -36,6 +36,8 @@ WARM_ALIAS = "live"
 EVENTS_HANDLER = "events.handler.handler"
 API_HANDLER = "api.handler.handler"
 SCHEDULER_HANDLER = "schedules.handler.handler"
+SERVICE_MEMORY_MB = 512
+"""Memory of Baton's own functions (the API, the events handler, the scheduler)."""
 API_TIMEOUT_SECONDS = 29
 """API Gateway waits at most 29 s for its integration."""
 LIFECYCLE_TABLE_ACTIONS = (
@@ -291,7 +293,7 @@ class Manifest:
             key=key,
             function_name=name,
             handler=handler,
-            memory=512,
+            memory=SERVICE_MEMORY_MB,
             timeout_seconds=timeout_seconds,
             environment={
                 **self.shared_environment(),

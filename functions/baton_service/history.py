@@ -54,6 +54,8 @@ class RunHistory:
         """Each failed agent attempt: {agent, step, error, message, timestamp}."""
         self.handoffs: list[dict[str, Any]] = []
         self.transitions = 0
+        """State transitions as billed: every state entered, and every retry of a Task (its
+        TaskScheduled after the first)."""
         self.last_state: str | None = None
         """The state entered last (where a run that failed outside any agent stopped)."""
         self._open: dict[int, dict[str, Any]] = {}
@@ -70,8 +72,9 @@ class RunHistory:
     def _read(self, event: Mapping[str, Any]) -> None:
         kind = event["type"]
         if kind.endswith("StateEntered"):
-            self.transitions += 1
+            self.transitions += kind != "TaskStateEntered"  # a Task's counts at TaskScheduled
             self.last_state = details(event).get("name") or self.last_state
+        self.transitions += kind == "TaskScheduled"
         if kind != "TaskScheduled" and kind not in AGENT_TASK_ENDS:
             return
         scheduled = self._scheduled(event)

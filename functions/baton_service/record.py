@@ -85,6 +85,7 @@ class Metrics(RecordModel):
     failed_handoffs: int = 0
     """Agent attempts that failed (each retry's failure counts), as the history shows them."""
     state_transitions: int = 0
+    """As Step Functions bills them: every state entered, and every retry of a Task."""
 
 
 class ExecutionRecord(RecordModel):

@@ -290,3 +290,46 @@ def test_compile_report_gives_the_history_budget_of_one_run():
     assert worst == [str(budget["worst"]["events"]), str(budget["worst"]["transitions"])]
     free = rows["without failures"]
     assert free == [str(budget["failureFree"]["events"]), str(budget["failureFree"]["transitions"])]
+
+
+def test_cost_prices_one_execution_standard_against_express():
+    result = baton("cost", "statemachines/competitor-monitoring.yaml", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    budget = json.loads(
+        baton("compile", "statemachines/competitor-monitoring.yaml", "--report", "--json").stdout
+    )["historyBudget"]
+    assert report["usage"]["transitions"] == budget["failureFree"]["transitions"]
+    [transitions] = report["standard"]["lines"]
+    assert transitions["dollars"] == pytest.approx(transitions["quantity"] * 0.025 / 1000)
+    shared = sum(line["dollars"] for line in report["shared"])
+    assert report["standard"]["perExecution"] == pytest.approx(shared + transitions["dollars"])
+    assert report["express"]["fits"] is False  # its worst case runs past 5 minutes
+    human = baton("cost", "statemachines/competitor-monitoring.yaml", "--agent-seconds", "2")
+    assert "each agent invocation assumed to run 2 s" in human.stdout
+    total = next(line for line in human.stdout.splitlines() if line.startswith("total on Standard"))
+    per_execution = float(total.split()[3].lstrip("$"))
+    assert per_execution > report["standard"]["perExecution"]  # longer agents cost more
+
+
+def test_cost_measure_runs_it_offline_and_every_count_agrees():
+    result = baton("cost", "statemachines/sequential-data-extraction.json", "--measure")
+    assert result.returncode == 0, result.stderr
+    assert "Checked against an offline run (completed, 0 failed attempts):" in result.stdout
+    assert re.search(r"all \d+ counts agree", result.stdout)
+    assert "the agents' own requests (not in the model): dynamodb.GetItem ×2" in result.stdout
+
+
+def test_cost_refuses_items_of_an_agent_that_is_no_fan_out():
+    result = baton("cost", "statemachines/catalog-sweep.yaml", "--items", "aggregator=3")
+    assert result.returncode == 2
+    assert "--items aggregator=3: 'aggregator' is not a fan-out of this workflow" in result.stderr
+    result = baton("cost", "statemachines/catalog-sweep.yaml", "--items", "site-scraper=x")
+    assert result.returncode == 2
+    assert "give a whole number of items" in result.stderr
+    counted = json.loads(
+        baton(
+            "cost", "statemachines/catalog-sweep.yaml", "--items", "site-scraper=7", "--json"
+        ).stdout
+    )
+    assert counted["usage"]["agentInvocations"] == {"site-scraper": 7, "aggregator": 1}

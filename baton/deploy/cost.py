@@ -1,0 +1,349 @@
+"""What one execution of a workflow costs in AWS: the billed requests it makes, priced.
+
+Counted from the workflow's plan for a run that starts through the API and has no failures:
+every agent succeeds on its first try and finds nothing in the cache, a condition takes its
+costlier branch, a fan-out gets its `maxItems` (or the items given). What makes each request:
+
+- the API's start (baton_service.lifecycle.start): an API request and an invocation of the API
+  function; the record's PutItem, 2 UpdateItems (the run named, then running), and the reads of
+  the record it answers with (the record and the checkpoint: 2 GetItems; the handoffs: a Query;
+  the resume points: DescribeStateMachine) and StartExecution;
+- each agent invocation (baton_agent.runtime): a Lambda invocation; its handoff (and, for a
+  step, not a group member or a fan-out item, the checkpoint) in one TransactWriteItems with
+  the run's condition check (3 items, or 2); with a cache policy, a GetItem and, on a miss, a
+  PutItem in the cache table; at most one GetSecretValue per secret its registry entry
+  declares (a warm container reads fewer);
+- the events function (baton_service.events), invoked for two status changes: RUNNING reads
+  the record (GetItem), marks it announced (UpdateItem) and publishes "Workflow Started";
+  SUCCEEDED reads the record, the handoffs and the run's history (GetItem, Query, a
+  GetExecutionHistory per 1,000 events), writes the outcome and marks it
+  counted, published, notified and settled (5 UpdateItems), adds each handoff to its agent's
+  statistics (an UpdateItem each), publishes an "Agent Completed" per handoff and "Workflow
+  Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
+
+Step Functions bills a Standard run by its state transitions (baton.compiler.budget) and an
+Express run by its duration and memory. Large values moved to S3 (baton_agent.payloads) and
+the executions a workflow's triggers start are not counted here: both depend on the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from baton.compiler.budget import history_budget
+from baton.compiler.plan import Node, build_plan
+from baton.definition.resolved import ResolvedWorkflow
+from baton.deploy.manifest import SERVICE_MEMORY_MB
+from baton.deploy.prices import PUBLISHED, Prices
+
+EXPRESS_LIMIT_SECONDS = 300
+"""An Express execution runs at most 5 minutes."""
+EVENTS_PER_REQUEST = 10
+"""PutEvents takes at most 10 entries."""
+START = Counter(
+    {
+        "dynamodb.PutItem": 1,
+        "dynamodb.UpdateItem": 2,
+        "dynamodb.GetItem": 2,
+        "dynamodb.Query": 1,
+        "sfn.StartExecution": 1,
+        "sfn.DescribeStateMachine": 1,
+    }
+)
+RUNNING = Counter({"dynamodb.GetItem": 1, "dynamodb.UpdateItem": 1, "eventbridge.PutEvents": 1})
+SUCCEEDED = Counter(
+    {
+        "dynamodb.GetItem": 1,
+        "dynamodb.Query": 1,
+        "dynamodb.UpdateItem": 5,
+        "sns.Publish": 1,
+        "s3.PutObject": 1,
+    }
+)
+HISTORY_PAGE = 1000
+"""The events function reads the run's history in pages of 1,000 events."""
+STATUS_CHANGES = 2
+"""The events function's invocations per run: RUNNING and the end."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one execution uses, as AWS bills it."""
+
+    transitions: int
+    requests: Counter[str]
+    """Billed requests by `service.Operation` (`lambda.Invoke`: the agents' invocations)."""
+    transaction_items: int
+    event_entries: int
+    agent_invocations: Counter[str]
+    """By agent: each is billed at its own function's memory."""
+    service_invocations: int = 1 + STATUS_CHANGES
+    """The API function's (the start) and the events function's."""
+
+    @property
+    def write_units(self) -> int:
+        """DynamoDB write request units, items of up to 1 KB: 1 per write, 2 per transaction item."""
+        plain = sum(self.requests[f"dynamodb.{op}"] for op in ("PutItem", "UpdateItem"))
+        return plain + 2 * self.transaction_items
+
+    @property
+    def read_units(self) -> int:
+        """DynamoDB read request units, strongly consistent reads of up to 4 KB."""
+        return self.requests["dynamodb.GetItem"] + self.requests["dynamodb.Query"]
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    agent_seconds: float = 1.0
+    """How long an agent invocation runs (Lambda bills the time at the function's memory)."""
+    service_seconds: float = 0.1
+    """How long an invocation of Baton's API or events function runs."""
+
+
+@dataclass(frozen=True)
+class Line:
+    what: str
+    quantity: float
+    unit: str
+    price: float
+    """Dollars per unit."""
+
+    @property
+    def dollars(self) -> float:
+        return self.quantity * self.price
+
+
+@dataclass(frozen=True)
+class CostReport:
+    workflow_id: str
+    usage: Usage
+    assumptions: Assumptions
+    shared: list[Line]
+    """Lines of both types: Lambda, DynamoDB, S3, events, notifications, secrets, the API."""
+    standard: list[Line]
+    express: list[Line]
+    run_seconds: float
+    """The run's duration at the assumed agent times (what Express bills)."""
+    worst_seconds: float
+    """The longest a run can take: every attempt to its timeout, every backoff waited."""
+    prices: Prices = field(default=PUBLISHED)
+
+    @property
+    def fits_express(self) -> bool:
+        return self.worst_seconds <= EXPRESS_LIMIT_SECONDS
+
+    def total(self, kind: str) -> float:
+        own = self.standard if kind == "standard" else self.express
+        return sum(line.dollars for line in (*self.shared, *own))
+
+    def to_json(self) -> dict[str, object]:
+        def lines(items: list[Line]) -> list[dict[str, object]]:
+            return [
+                {
+                    "what": line.what,
+                    "quantity": line.quantity,
+                    "unit": line.unit,
+                    "price": line.price,
+                    "dollars": line.dollars,
+                }
+                for line in items
+            ]
+
+        return {
+            "workflowId": self.workflow_id,
+            "region": self.prices.region,
+            "assumptions": {
+                "agentSeconds": self.assumptions.agent_seconds,
+                "serviceSeconds": self.assumptions.service_seconds,
+            },
+            "usage": {
+                "transitions": self.usage.transitions,
+                "requests": dict(sorted(self.usage.requests.items())),
+                "transactionItems": self.usage.transaction_items,
+                "eventEntries": self.usage.event_entries,
+                "writeUnits": self.usage.write_units,
+                "readUnits": self.usage.read_units,
+                "agentInvocations": dict(self.usage.agent_invocations),
+                "serviceInvocations": self.usage.service_invocations,
+            },
+            "shared": lines(self.shared),
+            "standard": {"lines": lines(self.standard), "perExecution": self.total("standard")},
+            "express": {
+                "lines": lines(self.express),
+                "perExecution": self.total("express"),
+                "runSeconds": self.run_seconds,
+                "worstSeconds": self.worst_seconds,
+                "fits": self.fits_express,
+            },
+        }
+
+
+@dataclass
+class _Path:
+    """The agent invocations of a run, and how many agent times it lasts end to end."""
+
+    calls: list[tuple[str, bool]] = field(default_factory=list)
+    """(agent, whether it writes a checkpoint)."""
+    slots: int = 0
+
+    def __iadd__(self, other: _Path) -> _Path:
+        self.calls += other.calls
+        self.slots += other.slots
+        return self
+
+
+def _path(workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int]) -> _Path:
+    path = _Path()
+    for node in nodes:
+        agent = node.agents[0]
+        spec = workflow.for_each.get(agent)
+        if spec is not None:
+            count = items.get(agent, spec.max_items)
+            path += _Path([(agent, False)] * count, math.ceil(count / spec.max_concurrency))
+        elif node.is_group:
+            path += _Path([(member, False) for member in node.agents], 1)
+        else:
+            path += _Path([(agent, True)], 1)
+        if node.branching:
+            then = _path(workflow, node.branching.then, items)
+            else_ = _path(workflow, node.branching.else_, items)
+            path += max(then, else_, key=lambda p: (len(p.calls), p.slots))
+    return path
+
+
+def _worst_seconds(
+    workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int]
+) -> float:
+    """Every attempt runs to its Task's timeout and every backoff is waited in full; a fallback
+    agent runs to its timeout too. Capped by the workflow's own timeout."""
+
+    def agent_worst(agent: str) -> float:
+        policy = workflow.policy(agent)
+        attempts = policy.retry.max_attempts + 1
+        seconds = attempts * workflow.agent(agent).task_timeout_seconds + sum(policy.retry.waits())
+        if policy.strategy == "alternative" and policy.alternative:
+            seconds += workflow.agent(policy.alternative).task_timeout_seconds
+        return seconds
+
+    total = 0.0
+    for node in nodes:
+        agent = node.agents[0]
+        spec = workflow.for_each.get(agent)
+        if spec is not None:
+            rounds = math.ceil(items.get(agent, spec.max_items) / spec.max_concurrency)
+            total += rounds * agent_worst(agent)
+        else:
+            total += max(agent_worst(member) for member in node.agents)
+        if node.branching:
+            total += max(
+                _worst_seconds(workflow, node.branching.then, items),
+                _worst_seconds(workflow, node.branching.else_, items),
+            )
+    return total
+
+
+def usage(workflow: ResolvedWorkflow, items: Mapping[str, int] | None = None) -> Usage:
+    """The billed requests of one run without failures (see the module's description)."""
+    items = items or {}
+    return _usage(workflow, _path(workflow, build_plan(workflow), items), items)
+
+
+def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) -> Usage:
+    requests = START + RUNNING + SUCCEEDED
+    transaction_items = 0
+    for agent, checkpointed in path.calls:
+        requests["lambda.Invoke"] += 1
+        requests["dynamodb.TransactWriteItems"] += 1
+        transaction_items += 3 if checkpointed else 2
+        if agent in workflow.caches:
+            requests["dynamodb.GetItem"] += 1
+            requests["dynamodb.PutItem"] += 1
+        requests["secrets-manager.GetSecretValue"] += len(workflow.agent(agent).secrets)
+    handoffs = len(path.calls)
+    requests["dynamodb.UpdateItem"] += handoffs  # each handoff into its agent's statistics
+    final_entries = handoffs + 1
+    requests["eventbridge.PutEvents"] += math.ceil(final_entries / EVENTS_PER_REQUEST)
+    budget = history_budget(workflow, items).failure_free
+    requests["sfn.GetExecutionHistory"] += math.ceil(budget.events / HISTORY_PAGE)
+    return Usage(
+        transitions=budget.transitions,
+        requests=+requests,
+        transaction_items=transaction_items,
+        event_entries=1 + final_entries,
+        agent_invocations=Counter(agent for agent, _ in path.calls),
+    )
+
+
+def cost_report(
+    workflow: ResolvedWorkflow,
+    items: Mapping[str, int] | None = None,
+    assumptions: Assumptions = Assumptions(),
+    prices: Prices = PUBLISHED,
+) -> CostReport:
+    """One execution's cost, Standard against Express, at the assumed agent times."""
+    items = items or {}
+    plan = build_plan(workflow)
+    path = _path(workflow, plan, items)
+    used = _usage(workflow, path, items)
+    agent_gb_seconds = sum(
+        count * workflow.agent(agent).memory / 1024 * assumptions.agent_seconds
+        for agent, count in used.agent_invocations.items()
+    )
+    service_gb_seconds = used.service_invocations * SERVICE_MEMORY_MB / 1024
+    service_gb_seconds *= assumptions.service_seconds
+    invocations = used.requests["lambda.Invoke"] + used.service_invocations
+    s3_puts = used.requests["s3.PutObject"]
+    shared = [
+        Line("API requests", 1, "request", prices.api_request),
+        Line("Lambda invocations", invocations, "invocation", prices.lambda_request),
+        Line(
+            "Lambda compute", agent_gb_seconds + service_gb_seconds, "GB-s", prices.lambda_gb_second
+        ),
+        Line("DynamoDB writes", used.write_units, "WRU", prices.dynamodb_write_unit),
+        Line("DynamoDB reads", used.read_units, "RRU", prices.dynamodb_read_unit),
+        Line("S3 PUTs (archive)", s3_puts, "PUT", prices.s3_put),
+        Line("EventBridge events", used.event_entries, "event", prices.event),
+        Line("SNS publishes", used.requests["sns.Publish"], "publish", prices.sns_publish),
+        Line(
+            "Secrets Manager calls",
+            used.requests["secrets-manager.GetSecretValue"],
+            "call",
+            prices.secrets_call,
+        ),
+    ]
+    run_seconds = path.slots * assumptions.agent_seconds
+    increments = math.ceil(round(run_seconds * 1000 / prices.express_increment_ms, 6))
+    billed_seconds = increments * prices.express_increment_ms / 1000
+    return CostReport(
+        workflow_id=workflow.id,
+        usage=used,
+        assumptions=assumptions,
+        shared=[line for line in shared if line.quantity],
+        standard=[
+            Line(
+                "Standard transitions",
+                used.transitions,
+                "transition",
+                prices.standard_transition,
+            )
+        ],
+        express=[
+            Line("Express executions", 1, "execution", prices.express_request),
+            Line(
+                "Express duration",
+                billed_seconds * prices.express_memory_mb / 1024,
+                "GB-s",
+                prices.express_gb_second,
+            ),
+        ],
+        run_seconds=run_seconds,
+        worst_seconds=_capped(workflow, _worst_seconds(workflow, plan, items)),
+        prices=prices,
+    )
+
+
+def _capped(workflow: ResolvedWorkflow, seconds: float) -> float:
+    return min(seconds, workflow.timeout_seconds) if workflow.timeout_seconds else seconds

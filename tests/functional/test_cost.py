@@ -1,0 +1,111 @@
+"""`baton cost` checked against offline runs: the model counts exactly the billed requests an
+execution makes (metered at moto's request hook), and the meter counts only those."""
+
+from __future__ import annotations
+
+import pytest
+
+from baton.compiler.asl import compile_workflow
+from baton.cost_view import comparison
+from baton.definition.loader import load_workflow, offline_secrets
+from baton.deploy.cost import usage
+from baton.local.metering import measure, metered
+from baton_agent import AgentResult, agent
+from tests.conftest import STATEMACHINES, resolve
+from tests.functional.agents import Calls, echo
+from tests.unit.test_cost import COSTED, ITEMS, REGISTRY
+
+pytestmark = pytest.mark.xdist_group("offline")
+
+
+def differing(workflow, measured, items=None):
+    return [row for row in comparison(usage(workflow, items), measured) if row[1] != row[2]]
+
+
+def handlers(calls: Calls, **special):
+    found = {spec.name: echo(calls, spec.name) for spec in REGISTRY}
+
+    @agent
+    def login(data, context):
+        calls.add(agent="login")
+        context.secret("token")
+        return AgentResult(data={"session": "ok"})
+
+    return {**found, "login": login, **special}
+
+
+def test_a_run_with_a_group_a_condition_a_fan_out_a_cache_and_a_secret_counts_as_modelled(
+    runtime_factory,
+):
+    """Every count agrees: requests by operation, transaction items, events, transitions."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, handlers(calls))
+    runtime.put_secrets({"token": "t0k3n"})
+    workflow = compile_workflow(load_costed())
+    measured = measure(runtime, workflow)
+    assert measured.status == "completed"
+    assert sorted(calls.agents()) == sorted(
+        ["login", "left", "right", "check", "alert", "sweep", "sweep", "sweep", "tail"]
+    )
+    assert differing(workflow.workflow, measured, ITEMS) == []
+    assert measured.meter.requests["lambda.Invoke"] == 9  # the check compares real counts
+    assert measured.meter.transaction_items == 22
+
+
+def load_costed():
+    return resolve(COSTED, REGISTRY)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sequential-data-extraction.json",
+        "parallel-multi-site-scraping.json",
+        "price-change-alert.json",
+    ],
+)
+def test_the_shipped_workflows_with_their_real_agents_count_as_modelled(
+    name, shipped_registry, runtime_factory, demo_site
+):
+    """Their agents really sign in, fetch and post (on 127.0.0.1); what they keep in their
+    stash is theirs, counted apart."""
+    workflow = demo_site.point(load_workflow(STATEMACHINES / name, shipped_registry))
+    runtime = runtime_factory(shipped_registry)
+    runtime.put_secrets(offline_secrets())
+    measured = measure(runtime, compile_workflow(workflow))
+    assert measured.status == "completed"
+    assert measured.failed_attempts == 0
+    assert differing(workflow, measured) == []
+    if name.startswith("sequential"):  # login keeps the session, navigate and extract take it
+        assert measured.meter.agents_own == {"dynamodb.PutItem": 2, "dynamodb.GetItem": 2}
+
+
+def test_a_retried_attempt_shows_as_a_difference(runtime_factory):
+    """The model counts a run without failures: a failed attempt is one more invocation."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, handlers(calls, check=echo(calls, "check", fail_times=1)))
+    runtime.put_secrets({"token": "t0k3n"})
+    workflow = compile_workflow(load_costed())
+    measured = measure(runtime, workflow)
+    assert measured.status == "completed"
+    assert measured.failed_attempts == 1
+    rows = {
+        name: (model, offline)
+        for name, model, offline in differing(workflow.workflow, measured, ITEMS)
+    }
+    assert rows["lambda.Invoke"] == (9, 10)
+    assert rows["state transitions"][1] == rows["state transitions"][0] + 1  # the retry
+
+
+def test_the_harness_own_calls_are_not_counted(runtime_factory):
+    """Reading a record or a run's status offline stands in for nothing AWS bills."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, handlers(calls))
+    runtime.put_secrets({"token": "t0k3n"})
+    workflow = compile_workflow(load_costed())
+    record = runtime.execute(workflow)
+    with metered() as meter:
+        runtime.services.lifecycle.get(record["tenant"], record["executionId"])
+        runtime.sfn.describe_execution(executionArn=record["currentRun"])
+    assert meter.requests == {}
+    assert meter.agents_own == {}
