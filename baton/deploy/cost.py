@@ -17,8 +17,8 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   the record (GetItem), marks it announced (UpdateItem) and publishes "Workflow Started";
   SUCCEEDED reads the record, the handoffs and the run's history (GetItem, Query, a
   GetExecutionHistory per 1,000 events), writes the outcome and marks it
-  counted, published, notified and settled (5 UpdateItems), adds each handoff to its agent's
-  statistics (an UpdateItem each), publishes an "Agent Completed" per handoff and "Workflow
+  counted, published, notified and settled (5 UpdateItems), adds the handoffs to their agents'
+  statistics (an UpdateItem per agent), publishes an "Agent Completed" per handoff and "Workflow
   Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
 
 Step Functions bills a Standard run by its state transitions (baton.compiler.budget) and an
@@ -263,7 +263,7 @@ def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) ->
             requests["dynamodb.PutItem"] += 1
         requests["secrets-manager.GetSecretValue"] += len(workflow.agent(agent).secrets)
     handoffs = len(path.calls)
-    requests["dynamodb.UpdateItem"] += handoffs  # each handoff into its agent's statistics
+    requests["dynamodb.UpdateItem"] += len({agent for agent, _ in path.calls})  # statistics
     final_entries = handoffs + 1
     requests["eventbridge.PutEvents"] += math.ceil(final_entries / EVENTS_PER_REQUEST)
     budget = history_budget(workflow, items).failure_free

@@ -151,14 +151,16 @@ class DynamoExecutionLog:
         ) from err
 
 
-def accuracy_update(table: str, agent: str, accuracy: float) -> dict[str, Any]:
-    """The agent-stats update: ADD one call and the accuracy, SET the last accuracy."""
+def accuracy_update(table: str, agent: str, *accuracies: float) -> dict[str, Any]:
+    """The agent-stats update: ADD the calls and their accuracies, SET the last accuracy (one
+    write for all of a run's calls of the agent: a fan-out's items too)."""
     return {
         "TableName": table,
         "Key": {"pk": {"S": f"AGENT#{agent}"}},
-        "UpdateExpression": "ADD calls :one, accuracySum :accuracy SET lastAccuracy = :accuracy",
+        "UpdateExpression": "ADD calls :calls, accuracySum :sum SET lastAccuracy = :last",
         "ExpressionAttributeValues": {
-            ":one": {"N": "1"},
-            ":accuracy": {"N": repr(float(accuracy))},
+            ":calls": {"N": str(len(accuracies))},
+            ":sum": {"N": repr(float(sum(accuracies)))},
+            ":last": {"N": repr(float(accuracies[-1]))},
         },
     }

@@ -12,7 +12,8 @@ from baton_agent.records import accuracy_update
 
 
 class AccuracyStats(Protocol):
-    def record(self, agent: str, accuracy: float) -> None: ...
+    def record(self, agent: str, *accuracies: float) -> None:
+        """Add calls of `agent` with these accuracies, the last one last."""
 
 
 class DynamoAccuracyStats:
@@ -22,8 +23,8 @@ class DynamoAccuracyStats:
         self.table = table
         self.client = client
 
-    def record(self, agent: str, accuracy: float) -> None:
-        self.client.update_item(**accuracy_update(self.table, agent, accuracy))
+    def record(self, agent: str, *accuracies: float) -> None:
+        self.client.update_item(**accuracy_update(self.table, agent, *accuracies))
 
     def rolling_accuracy(self, agent: str) -> float | None:
         item = self.client.get_item(TableName=self.table, Key={"pk": {"S": f"AGENT#{agent}"}}).get(

@@ -331,9 +331,14 @@ class StatusChangeHandler:
                 return False
             record = current  # applied by a delivery that failed after: settle it now
         if self.store.mark_once(tenant, execution_id, COUNTED_RUN, run):  # counted once
-            for handoff in handoffs:
+            accuracies: dict[str, list[float]] = {}
+            for handoff in handoffs:  # in the order they finished
                 if not handoff.get("cached") and not handoff.get("skipped"):
-                    self.stats.record(str(handoff["agent"]), float(handoff["accuracy"]))
+                    accuracies.setdefault(str(handoff["agent"]), []).append(
+                        float(handoff["accuracy"])
+                    )
+            for agent, values in accuracies.items():  # one write per agent, not per call
+                self.stats.record(agent, *values)
         final = ExecutionRecord.model_validate(
             {**shown(record), **changes, FINISHED_RUN: run, "handoffs": every_run}
         ).to_json()

@@ -50,6 +50,8 @@ def test_a_run_with_a_group_a_condition_a_fan_out_a_cache_and_a_secret_counts_as
     assert differing(workflow.workflow, measured, ITEMS) == []
     assert measured.meter.requests["lambda.Invoke"] == 9  # the check compares real counts
     assert measured.meter.transaction_items == 22
+    # the sweep's 3 items went into its statistics in one write
+    assert runtime.services.stats.summaries(["sweep"])["sweep"]["calls"] == 3
 
 
 def load_costed():

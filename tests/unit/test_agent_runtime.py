@@ -102,3 +102,16 @@ def test_accuracies_at_and_inside_the_bounds_pass(accuracy):
         return AgentResult(data={"x": 1}, accuracy=accuracy)
 
     assert fine({"agent": "fine", "data": {}, "context": {}})["accuracy"] == accuracy
+
+
+def test_one_statistics_write_adds_every_call_of_an_agent():
+    """A run's calls of one agent (a fan-out's items) are added in one UpdateItem."""
+    from baton_agent.records import accuracy_update
+
+    update = accuracy_update("stats", "sweep", 90.0, 70.5, 80.0)
+    assert update["Key"] == {"pk": {"S": "AGENT#sweep"}}
+    assert update["ExpressionAttributeValues"] == {
+        ":calls": {"N": "3"},
+        ":sum": {"N": "240.5"},
+        ":last": {"N": "80.0"},
+    }
