@@ -30,6 +30,7 @@ from baton.compiler.retry import (
     dynamodb_retriers,
     retriers,
     service_retriers,
+    share_one_task,
 )
 from baton.compiler.safe_text import escape_substitutions, single_line_expressions
 from baton.definition.exceptions import DefinitionError
@@ -80,24 +81,30 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _plain(value: float) -> int | float:
+    """A number as JSON writes it best: integers without a fraction."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def _jsonata_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
 def _skipped_handoff_item(agent: str, step: str) -> str:
-    """JSONata for the executions-table item of a skipped step (see baton_agent.keys).
+    """JSONata for the executions-table item of a skipped step (see baton_agent.keys); `agent`
+    and `step` are JSONata expressions.
 
     `$states.input` is the error output the Catch passed on ({Error, Cause}).
     """
     handoff = (
-        f"{{'step': {_jsonata_string(step)}, 'agent': {_jsonata_string(agent)}, "
+        f"{{'step': {step}, 'agent': {agent}, "
         "'finishedAt': $now(), 'skipped': true, 'accuracy': 0, "
         "'validatedBy': ['fallback-skip'], 'cached': false, 'run': $ctx.run, "
         "'error': $states.input.Error, 'cause': $states.input.Cause}"
     )
     return (
         "{'pk': {'S': 'EXEC#' & $ctx.tenant & '#' & $ctx.executionId}, "
-        f"'sk': {{'S': 'HANDOFF#' & $now() & '#' & {_jsonata_string(step)}}}, "
+        f"'sk': {{'S': 'HANDOFF#' & $now() & '#' & {step}}}, "
         f"'handoff': {{'S': $string({handoff})}}, 'expiresAt': {{'N': $string($ctx.expiresAt)}}}}"
     )
 
@@ -139,7 +146,12 @@ class _Builder:
             if node.is_group:
                 node.group_name = self.names.take(naming.group_name(node.agents))
                 self.group_sizes[node.group_name] = len(node.agents)
-                node.router_name = self.names.take(naming.member_router_name(node.agents))
+                inner = (
+                    naming.member_task_name
+                    if share_one_task(self.wf, node.agents)
+                    else naming.member_router_name
+                )
+                node.router_name = self.names.take(inner(node.agents))
             for agent in node.agents:
                 node.task_names[agent] = self.names.take(agent)
                 self.positions[node.task_names[agent]] = position
@@ -213,24 +225,29 @@ class _Builder:
             "context": context,
             **(extra or {}),
         }
-        if spec.config:
-            fields["config"] = json.dumps(spec.config, separators=(",", ":"), ensure_ascii=False)
-        if spec.secrets:  # what it may read, and where it may send it (baton_agent.hosts)
-            hosts = sorted({*spec.allowed_hosts, *self.wf.allowed_hosts})
-            fields["secrets"] = json.dumps(spec.secrets, separators=(",", ":"))
-            fields["allowedHosts"] = json.dumps(hosts, separators=(",", ":"))
-        cache = self.wf.caches.get(agent)
-        if cache is not None:
-            fields["cache"] = json.dumps(
-                {
-                    "ttl": cache.ttl_seconds,
-                    "key": list(cache.key) if cache.key else None,
-                    "version": cache.version,
-                },
-                separators=(",", ":"),
-            )
+        for key, value in self._agent_fields(agent).items():
+            fields[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         payload = "{% {" + ",".join(f'"{key}":{value}' for key, value in fields.items()) + "} %}"
         return {"FunctionName": naming.function_placeholder(agent), "Payload": payload}
+
+    def _agent_fields(self, agent: str) -> dict[str, Any]:
+        """What the invocation tells the runtime about the agent beyond its name: its config,
+        the secrets it may read and where it may send them (baton_agent.hosts), its cache."""
+        spec = self.wf.agent(agent)
+        fields: dict[str, Any] = {}
+        if spec.config:
+            fields["config"] = spec.config
+        if spec.secrets:
+            fields["secrets"] = spec.secrets
+            fields["allowedHosts"] = sorted({*spec.allowed_hosts, *self.wf.allowed_hosts})
+        cache = self.wf.caches.get(agent)
+        if cache is not None:
+            fields["cache"] = {
+                "ttl": cache.ttl_seconds,
+                "key": list(cache.key) if cache.key else None,
+                "version": cache.version,
+            }
+        return fields
 
     def _agent_comment(self, agent: str) -> str:
         spec = self.wf.agent(agent)
@@ -267,7 +284,9 @@ class _Builder:
                 "Resource": DYNAMODB_PUT_ITEM,
                 "Arguments": {
                     "TableName": naming.EXECUTIONS_TABLE_PLACEHOLDER,
-                    "Item": "{% " + _skipped_handoff_item(agent, task_name) + " %}",
+                    "Item": "{% "
+                    + _skipped_handoff_item(_jsonata_string(agent), _jsonata_string(task_name))
+                    + " %}",
                 },
                 "Retry": dynamodb_retriers(),
             }
@@ -345,6 +364,146 @@ class _Builder:
         return entry
 
     def group(self, node: Node, next_name: str) -> dict[str, Any]:
+        """A Map over the group's members, their results merged into the data in group order.
+        Members that retry, fall back and time out alike share one Task (one transition each),
+        which reads the member's function and fields from its item; otherwise a Choice routes
+        each member to its own Task."""
+        if share_one_task(self.wf, node.agents):
+            return self.shared_group(node, next_name)
+        return self.routed_group(node, next_name)
+
+    def _group_map(
+        self,
+        node: Node,
+        next_name: str,
+        items: list[dict[str, Any]],
+        states: dict[str, Any],
+        start: str,
+    ) -> dict[str, Any]:
+        return {
+            "Type": "Map",
+            "Comment": f"Runs {', '.join(node.agents)} at the same time; their data merge in this order",
+            "Items": items,
+            "MaxConcurrency": len(node.agents),
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": start,
+                "States": states,
+            },
+            "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
+            "Next": next_name,
+        }
+
+    def shared_group(self, node: Node, next_name: str) -> dict[str, Any]:
+        group, members = node.group_name, len(node.agents)
+        name = node.router_name
+        first = node.agents[0]
+        policy = self.wf.policy(first)
+        task: dict[str, Any] = {
+            "Type": "Task",
+            "Comment": f"Each member of the group ({', '.join(node.agents)}): "
+            + self._agent_comment(first).split(": ", 1)[1].split("; then")[0],
+            "Resource": LAMBDA_INVOKE,
+            "Arguments": {
+                "FunctionName": "{% $states.input.function %}",
+                "Payload": "{% $merge([$states.input.payload, {'attempt': "
+                "$states.context.State.RetryCount+1, 'data': $data, 'context': $ctx}]) %}",
+            },
+            "TimeoutSeconds": self.wf.agent(first).task_timeout_seconds,
+            "Retry": retriers(policy.retry),
+            "Output": "{% $states.result.Payload.data %}",
+            "End": True,
+        }
+        inner: dict[str, Any] = {name: task}
+        items = []
+        for agent in node.agents:
+            step = node.task_names[agent]
+            self.info[step] = StateInfo("task", agent=agent)
+            items.append(self._member(agent, step, group, members))
+        if policy.strategy == "skip" or (policy.strategy == "alternative" and policy.alternative):
+            self.shared_fallback(node, task, inner, items)
+        self.info[name] = StateInfo("task", members=node.agents)
+        return self._group_map(node, next_name, items, inner, name)
+
+    def _member(self, agent: str, step: str, group: str, members: int) -> dict[str, Any]:
+        """A member's item: the function the shared Task invokes, and the payload's fixed
+        fields."""
+        spec = self.wf.agent(agent)
+        payload = {
+            "agent": agent,
+            "step": step,
+            "group": group,
+            "members": members,
+            "requiredAccuracy": _plain(spec.required_accuracy),
+            **self._agent_fields(agent),
+        }
+        return {"function": naming.function_placeholder(agent), "payload": payload}
+
+    def shared_fallback(
+        self, node: Node, task: dict[str, Any], states: dict[str, Any], items: list[dict[str, Any]]
+    ) -> None:
+        """The shared Task's Catch: the failed member's item goes on with the error, so one
+        skip (or one alternative) state serves every member."""
+        policy = self.wf.policy(node.agents[0])
+        member = "$states.input.member"
+        if policy.strategy == "skip":
+            target = self.names.take(naming.skip_name(" + ".join(node.agents)))
+            states[target] = {
+                "Type": "Task",
+                "Comment": "The member failed after its retries: record its skipped handoff",
+                "Resource": DYNAMODB_PUT_ITEM,
+                "Arguments": {
+                    "TableName": naming.EXECUTIONS_TABLE_PLACEHOLDER,
+                    "Item": "{% "
+                    + _skipped_handoff_item(f"{member}.payload.agent", f"{member}.payload.step")
+                    + " %}",
+                },
+                "Retry": dynamodb_retriers(),
+                "Output": {},
+                "End": True,
+            }
+            self.info[target] = StateInfo("skip")
+        else:
+            alternatives = []
+            for item, agent in zip(items, node.agents, strict=True):
+                alt = self.wf.policy(agent).alternative
+                assert alt is not None
+                step = self.names.take(naming.alternative_name(alt, agent))
+                self.info[step] = StateInfo("alternative", agent=alt, replaces=agent)
+                alternatives.append(alt)
+                item["alternative"] = self._member(alt, step, node.group_name, len(node.agents))
+                item["alternative"]["payload"]["replaces"] = agent
+            target = self.names.take(naming.alternative_name("the alternative", "a member"))
+            states[target] = {
+                "Type": "Task",
+                "Comment": "Runs once the member's own alternative when it has failed after its "
+                "retries",
+                "Resource": LAMBDA_INVOKE,
+                "Arguments": {
+                    "FunctionName": f"{{% {member}.alternative.function %}}",
+                    "Payload": f"{{% $merge([{member}.alternative.payload, {{'attempt': "
+                    "$states.context.State.RetryCount+1, 'data': $data, 'context': $ctx, "
+                    "'failure': {'Error': $states.input.Error, 'Cause': $states.input.Cause}}]) %}",
+                },
+                "TimeoutSeconds": self.wf.agent(alternatives[0]).task_timeout_seconds,
+                "Retry": service_retriers(),
+                "Output": "{% $states.result.Payload.data %}",
+                "End": True,
+            }
+            self.info[target] = StateInfo("alternative", members=tuple(alternatives))
+        budget_spent = self.names.take(naming.BUDGET_SPENT)
+        states[budget_spent] = dict(BUDGET_SPENT_STATE)
+        task["Catch"] = [
+            {"ErrorEquals": [BUDGET_SPENT_ERROR], "Next": budget_spent},
+            {
+                "ErrorEquals": ["States.ALL"],
+                "Output": "{% {'Error': $states.errorOutput.Error, 'Cause': "
+                "$states.errorOutput.Cause, 'member': $states.input} %}",
+                "Next": target,
+            },
+        ]
+
+    def routed_group(self, node: Node, next_name: str) -> dict[str, Any]:
         inner: dict[str, Any] = {}
         router = node.router_name
         choices = []
@@ -358,24 +517,11 @@ class _Builder:
                 }
             )
         processor_states = {
-            router: {"Type": "Choice", "Choices": choices[:-1], "Default": choices[-1]["Next"]}
-            if len(choices) > 1
-            else {"Type": "Pass", "Next": choices[0]["Next"]},
+            router: {"Type": "Choice", "Choices": choices[:-1], "Default": choices[-1]["Next"]},
             **inner,
         }
-        return {
-            "Type": "Map",
-            "Comment": f"Runs {', '.join(node.agents)} at the same time; their data merge in this order",
-            "Items": [{"agent": agent} for agent in node.agents],
-            "MaxConcurrency": len(node.agents),
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "INLINE"},
-                "StartAt": router,
-                "States": processor_states,
-            },
-            "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
-            "Next": next_name,
-        }
+        items = [{"agent": agent} for agent in node.agents]
+        return self._group_map(node, next_name, items, processor_states, router)
 
     def fan_out(self, node: Node, next_name: str, states: dict[str, Any]) -> str:
         """A Map over a list in the data: the agent once per item (its retries per item), a

@@ -57,6 +57,10 @@ def alternative_name(alternative: str, agent: str) -> str:
     return f"{alternative} (instead of {agent})"
 
 
+def member_task_name(agents: tuple[str, ...]) -> str:
+    return "Run " + " + ".join(agents)
+
+
 def member_router_name(agents: tuple[str, ...]) -> str:
     return "Route " + " + ".join(agents)
 

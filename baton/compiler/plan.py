@@ -31,6 +31,8 @@ class Node:
     task_names: dict[str, str] = field(default_factory=dict)
     group_name: str = ""
     router_name: str = ""
+    """A group's first state inside its Map: the Task its members share, or the Choice that
+    routes each member to its own."""
     condition_name: str = ""
 
     @property

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from baton.definition.resolved import RetryPolicy
+from baton.definition.resolved import ResolvedWorkflow, RetryPolicy
 
 LAMBDA_SERVICE_FAULTS = [
     "Lambda.ServiceException",
@@ -70,3 +71,22 @@ def dynamodb_retriers() -> list[dict[str, Any]]:
             "JitterStrategy": "FULL",
         }
     ]
+
+
+def share_one_task(workflow: ResolvedWorkflow, agents: tuple[str, ...]) -> bool:
+    """Whether a group's members can share one Task: the same Retry block, the same kind of
+    fallback and the same timeouts (the Task reads each member's function and fields from its
+    Map item; a timeout stays a number, which every ASL checker accepts)."""
+    shapes = set()
+    for agent in agents:
+        policy = workflow.policy(agent)
+        kind = policy.strategy if policy.strategy in ("skip", "alternative") else ""
+        alternative = None
+        if kind == "alternative":
+            if policy.alternative:
+                alternative = workflow.agent(policy.alternative).task_timeout_seconds
+            else:
+                kind = ""
+        timeout = workflow.agent(agent).task_timeout_seconds
+        shapes.add(json.dumps([retriers(policy.retry), kind, timeout, alternative]))
+    return len(shapes) == 1

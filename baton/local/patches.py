@@ -119,9 +119,15 @@ class _Waits:
 
 
 def _where(env: Any) -> tuple[str, str]:
+    """The execution and the step a wait belongs to: the state, or for a Task that group
+    members share, the member's step (its item's payload names it)."""
     try:
         data = env.states.context_object.context_object_data
-        return data["Execution"]["Id"], data["State"]["Name"]
+        state = data["State"]["Name"]
+        item = env.states.get_input()
+        if isinstance(item, dict) and isinstance(item.get("payload"), dict) and "function" in item:
+            state = str(item["payload"].get("step", state))
+        return data["Execution"]["Id"], state
     except (AttributeError, KeyError, TypeError):
         return "", ""
 

@@ -115,3 +115,26 @@ def test_the_checks_bite_on_unescaped_text(tmp_path):
     }
     result = asl_validator({"multi": json.dumps(multi_line)}, tmp_path)
     assert result.returncode != 0
+
+
+@pytest.mark.parametrize("strategy", ["skip", "alternative"])
+def test_asl_validator_accepts_a_task_that_group_members_share(tmp_path, strategy):
+    """Its function and payload come from each member's item (JSONata), and one skip or
+    alternative state serves every member."""
+    from tests.functional.test_groups import REGISTRY, group
+
+    fallback = {"strategy": strategy, "maxRetries": 1}
+    fallbacks = {
+        m: {**fallback, "alternative": "x"} if strategy == "alternative" else fallback
+        for m in "bcd"
+    }
+    workflow = compile_workflow(resolve(group(**fallbacks), REGISTRY))
+    inner = workflow.asl["States"]["Parallel: b + c + d"]["ItemProcessor"]["States"]
+    assert inner["Run b + c + d"]["Arguments"]["FunctionName"] == "{% $states.input.function %}"
+    assert len(inner) == 3  # the shared Task, its fallback, the spent-budget Fail
+    manifest = build_manifest(REGISTRY, [workflow])
+    resources = LocalResources(manifest, "us-east-1", "123456789012")
+    text = manifest.workflows["grouped"].substituted(resources.resolve)
+    assert "${" not in text
+    result = asl_validator({"grouped": text}, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

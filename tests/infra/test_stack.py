@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from baton.definition.registry import TASK_TIMEOUT_MARGIN_SECONDS
+from tests.asl_walk import invocations
 
 SERVICE_WIDE_ACTIONS = {
     "xray:PutTraceSegments",
@@ -196,11 +197,11 @@ def test_every_lambda_timeout_is_shorter_than_the_task_waiting_for_it(synthesize
     checked = 0
     for machine in synthesized.resources("AWS::StepFunctions::StateMachine").values():
         props = machine["Properties"]
-        for state in _tasks(json.loads(props["DefinitionString"])):
-            value = props["DefinitionSubstitutions"][state["Arguments"]["FunctionName"][2:-1]]
+        for placeholder, timeout in invocations(json.loads(props["DefinitionString"])):
+            value = props["DefinitionSubstitutions"][placeholder[2:-1]]
             target = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
             function = alias_function.get(target, target)
-            assert state["TimeoutSeconds"] == timeouts[function] + TASK_TIMEOUT_MARGIN_SECONDS
+            assert timeout == timeouts[function] + TASK_TIMEOUT_MARGIN_SECONDS
             checked += 1
     assert checked >= 15
 
@@ -355,14 +356,6 @@ def test_cdk_nag_finds_nothing_unacknowledged_and_every_acknowledgement_has_a_re
         assert finding["ruleName"] in ACKNOWLEDGED or finding["ruleName"].startswith(
             "AwsSolutions-IAM5[Resource::"
         ), finding["ruleName"]
-
-
-def _tasks(asl):
-    for state in asl["States"].values():
-        if state.get("Resource") == "arn:aws:states:::lambda:invoke":
-            yield state
-        if state["Type"] == "Map":
-            yield from _tasks(state["ItemProcessor"])
 
 
 def test_every_api_route_is_a_method_behind_cognito_and_an_api_key(synthesized):

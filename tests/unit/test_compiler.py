@@ -15,6 +15,7 @@ from baton.definition.exceptions import DefinitionError
 from baton.definition.expressions import fields_read
 from baton.definition.loader import load_workflow, workflow_files
 from baton.definition.registry import TASK_TIMEOUT_MARGIN_SECONDS
+from tests.asl_walk import invocations
 from tests.conftest import STATEMACHINES, compiled, make_registry, resolve
 
 AGENTS = [f"a{i}" for i in range(1, 13)]
@@ -98,8 +99,8 @@ def test_parallel_group_is_a_map_at_its_first_members_place():
     definition = {
         "id": "p",
         "name": "P",
-        "agents": ["a1", "a2", "a3", "a4", "a5"],
-        "config": {"parallelGroups": [["a2", "a4", "a3"]]},
+        "agents": ["a1", "a2", "a3", "a4", "a5", "a6"],
+        "config": {"parallelGroups": [["a2", "a4", "a5"]]},
     }
     states = compiled(definition, REGISTRY).asl["States"]
     assert list(states) == [
@@ -107,23 +108,56 @@ def test_parallel_group_is_a_map_at_its_first_members_place():
         "Resume router",
         "Recovery backoff",
         "a1",
-        "Parallel: a2 + a4 + a3",
-        "a5",
+        "Parallel: a2 + a4 + a5",
+        "a3",
+        "a6",
         "Completed",
     ]
-    group = states["Parallel: a2 + a4 + a3"]
+    group = states["Parallel: a2 + a4 + a5"]
     assert group["Type"] == "Map"
-    assert group["Items"] == [{"agent": "a2"}, {"agent": "a4"}, {"agent": "a3"}]
     assert group["MaxConcurrency"] == 3
     assert group["Assign"] == {"data": "{% $merge($append([$data], $states.result)) %}"}
+    # members that retry and fall back alike share one Task: one transition each, no router
     inner = group["ItemProcessor"]["States"]
-    assert set(inner) == {"Route a2 + a4 + a3", "a2", "a4", "a3"}
+    assert list(inner) == ["Run a2 + a4 + a5"] == [group["ItemProcessor"]["StartAt"]]
+    task = inner["Run a2 + a4 + a5"]
+    assert task["Arguments"]["FunctionName"] == "{% $states.input.function %}"
+    assert task["TimeoutSeconds"] == 60 + TASK_TIMEOUT_MARGIN_SECONDS
+    assert task["Output"] == "{% $states.result.Payload.data %}" and task["End"] is True
+    # each item names its member's function and payload fields
+    assert [(i["function"], i["payload"]["step"]) for i in group["Items"]] == [
+        ("${AgentFn_a2}", "a2"),
+        ("${AgentFn_a4}", "a4"),
+        ("${AgentFn_a5}", "a5"),
+    ]
+    assert group["Items"][0]["payload"] == {
+        "agent": "a2",
+        "step": "a2",
+        "group": "Parallel: a2 + a4 + a5",
+        "members": 3,
+        "requiredAccuracy": 0,
+    }
+    assert states["a1"]["Next"] == "Parallel: a2 + a4 + a5"
+    assert group["Next"] == "a3"
+
+
+def test_group_members_that_retry_differently_are_routed_to_their_own_tasks():
+    definition = {
+        "id": "p",
+        "name": "P",
+        "agents": ["a1", "a2", "a3"],
+        "config": {"parallelGroups": [["a1", "a2", "a3"]]},
+        "fallbacks": {"a2": {"strategy": "skip", "maxRetries": 1}},
+    }
+    group = compiled(definition, REGISTRY).asl["States"]["Parallel: a1 + a2 + a3"]
+    assert group["Items"] == [{"agent": "a1"}, {"agent": "a2"}, {"agent": "a3"}]
+    inner = group["ItemProcessor"]["States"]
+    assert {"Route a1 + a2 + a3", "a1", "a2", "a3", "Skip a2"} <= set(inner)
+    assert inner["a2"]["Retry"][-1]["MaxAttempts"] == 1
     assert all(
         inner[m]["End"] is True and inner[m]["Output"] == "{% $states.result.Payload.data %}"
-        for m in ("a2", "a3", "a4")
+        for m in ("a1", "a2", "a3")
     )
-    assert states["a1"]["Next"] == "Parallel: a2 + a4 + a3"
-    assert group["Next"] == "a5"
 
 
 def test_condition_is_a_choice_whose_branches_rejoin():
@@ -397,22 +431,9 @@ def random_workflows(draw: st.DrawFn) -> dict:
 def test_random_workflows_compile_to_sound_asl(definition):
     result = compiled(definition, REGISTRY)
     assert structural_problems(result.asl) == []
-    invoked = {
-        state["Arguments"]["FunctionName"]
-        for state in _all_states(result.asl)
-        if state.get("Resource") == "arn:aws:states:::lambda:invoke"
-    }
+    invoked = {function for function, _ in invocations(result.asl)}
     assert {f"${{AgentFn_{a}}}" for a in definition["agents"]} <= invoked
     assert len(json.dumps(result.asl)) < 1_000_000
-
-
-def _all_states(asl: dict) -> list[dict]:
-    states = []
-    for state in asl["States"].values():
-        states.append(state)
-        if state["Type"] == "Map":
-            states += _all_states(state["ItemProcessor"])
-    return states
 
 
 def test_definitions_over_one_megabyte_are_refused():
@@ -437,9 +458,15 @@ def test_agent_names_never_clash_with_generated_state_names():
     }
     asl = compiled(definition, reg).asl
     assert structural_problems(asl) == []
-    inner = asl["States"]["Parallel: group + router"]["ItemProcessor"]["States"]
-    assert {"group", "router"} <= set(inner)
-    assert asl["States"]["Parallel: group + router"]["Next"] == "If after router"
+    group = asl["States"]["Parallel: group + router"]
+    assert [item["payload"]["step"] for item in group["Items"]] == ["group", "router"]
+    assert group["Next"] == "If after router"
+    routed = compiled(
+        {**definition, "fallbacks": {"router": {"strategy": "skip"}}}, reg
+    ).asl  # members that do not share a Task: each its own, a router in front
+    assert structural_problems(routed) == []
+    inner = routed["States"]["Parallel: group + router"]["ItemProcessor"]["States"]
+    assert {"group", "router", "Route group + router"} <= set(inner)
 
 
 @pytest.mark.parametrize(

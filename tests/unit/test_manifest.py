@@ -20,6 +20,7 @@ from baton.deploy.manifest import (
     recovery_delays,
     resolve_value,
 )
+from tests.asl_walk import invocations
 from tests.conftest import compiled, make_registry
 
 
@@ -51,17 +52,11 @@ def test_one_function_per_agent_with_the_registry_settings(shipped, shipped_regi
 def test_every_task_outlasts_the_function_it_invokes(shipped):
     for workflow in shipped.workflows.values():
         asl = json.loads(workflow.definition)
-        tasks = [
-            state
-            for scope in _scopes(asl)
-            for state in scope.values()
-            if state.get("Resource") == "arn:aws:states:::lambda:invoke"
-        ]
-        assert tasks
-        for task in tasks:
-            placeholder = task["Arguments"]["FunctionName"][2:-1]
-            agent = workflow.substitutions[placeholder].key
-            assert task["TimeoutSeconds"] > shipped.agents[agent].timeout_seconds
+        found = list(invocations(asl))
+        assert found
+        for function, timeout in found:
+            agent = workflow.substitutions[function[2:-1]].key
+            assert timeout > shipped.agents[agent].timeout_seconds
 
 
 def test_substitutions_fill_every_placeholder_and_warm_agents_go_through_their_alias(shipped):
@@ -149,17 +144,9 @@ def test_the_events_function_reaches_every_state_machine_and_its_executions(ship
 
 def test_the_definition_size_is_checked_with_real_arns():
     # just under 1 MB with placeholders, over it once each becomes a full alias ARN
-    names = [f"a{i}" for i in range(1, 911)]
+    names = [f"a{i}" for i in range(1, 1001)]
     registry = make_registry(*names, **{n: {"pool": {"warm": 1}} for n in names})
-    workflow = compiled(
-        {
-            "id": "wide",
-            "name": "Wide",
-            "agents": names,
-            "config": {"parallelGroups": [names[i : i + 20] for i in range(0, 910, 20)]},
-        },
-        registry,
-    )
+    workflow = compiled({"id": "wide", "name": "Wide", "agents": names}, registry)
     unsubstituted = len(workflow.to_json(indent=None).encode())
     assert unsubstituted < 1_048_576
     with pytest.raises(DefinitionError) as caught:
@@ -173,13 +160,6 @@ def test_the_definition_size_is_checked_with_real_arns():
 def test_a_bad_prefix_is_refused(shipped_registry, prefix):
     with pytest.raises(ValueError, match="1 to 15 lowercase letters"):
         build_manifest(shipped_registry, prefix=prefix)
-
-
-def _scopes(asl):
-    yield asl["States"]
-    for state in asl["States"].values():
-        if state.get("Type") == "Map":
-            yield from _scopes(state["ItemProcessor"])
 
 
 def test_a_deployment_with_a_cycle_of_triggers_is_refused():
