@@ -146,12 +146,8 @@ class _Builder:
             if node.is_group:
                 node.group_name = self.names.take(naming.group_name(node.agents))
                 self.group_sizes[node.group_name] = len(node.agents)
-                inner = (
-                    naming.member_task_name
-                    if share_one_task(self.wf, node.agents)
-                    else naming.member_router_name
-                )
-                node.router_name = self.names.take(inner(node.agents))
+                if share_one_task(self.wf, node.agents):
+                    node.shared_task = self.names.take(naming.member_task_name(node.agents))
             for agent in node.agents:
                 node.task_names[agent] = self.names.take(agent)
                 self.positions[node.task_names[agent]] = position
@@ -364,13 +360,13 @@ class _Builder:
         return entry
 
     def group(self, node: Node, next_name: str) -> dict[str, Any]:
-        """A Map over the group's members, their results merged into the data in group order.
-        Members that retry, fall back and time out alike share one Task (one transition each),
-        which reads the member's function and fields from its item; otherwise a Choice routes
-        each member to its own Task."""
+        """The group's members at the same time, their results merged into the data in group
+        order, one state transition per member: members that retry, fall back and time out
+        alike share one Task in a Map, which reads each member's function and fields from its
+        item; members that differ each have their own Task in a branch of a Parallel state."""
         if share_one_task(self.wf, node.agents):
             return self.shared_group(node, next_name)
-        return self.routed_group(node, next_name)
+        return self.branched_group(node, next_name)
 
     def _group_map(
         self,
@@ -396,7 +392,7 @@ class _Builder:
 
     def shared_group(self, node: Node, next_name: str) -> dict[str, Any]:
         group, members = node.group_name, len(node.agents)
-        name = node.router_name
+        name = node.shared_task
         first = node.agents[0]
         policy = self.wf.policy(first)
         task: dict[str, Any] = {
@@ -503,25 +499,23 @@ class _Builder:
             },
         ]
 
-    def routed_group(self, node: Node, next_name: str) -> dict[str, Any]:
-        inner: dict[str, Any] = {}
-        router = node.router_name
-        choices = []
+    def branched_group(self, node: Node, next_name: str) -> dict[str, Any]:
+        """A Parallel state, a branch per member with its own Task (and fallback): a Map would
+        need a Choice routing each member to its Task, a second transition per member."""
+        branches = []
         for agent in node.agents:
             name = node.task_names[agent]
-            self.step(agent, name, inner, after=None, group=node.group_name)
-            choices.append(
-                {
-                    "Condition": f"{{% $states.input.agent = {_jsonata_string(agent)} %}}",
-                    "Next": name,
-                }
-            )
-        processor_states = {
-            router: {"Type": "Choice", "Choices": choices[:-1], "Default": choices[-1]["Next"]},
-            **inner,
+            states: dict[str, Any] = {}
+            self.step(agent, name, states, after=None, group=node.group_name)
+            branches.append({"StartAt": name, "States": states})
+        return {
+            "Type": "Parallel",
+            "Comment": f"Runs {', '.join(node.agents)} at the same time (each retries and falls "
+            "back its own way); their data merge in this order",
+            "Branches": branches,
+            "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
+            "Next": next_name,
         }
-        items = [{"agent": agent} for agent in node.agents]
-        return self._group_map(node, next_name, items, processor_states, router)
 
     def fan_out(self, node: Node, next_name: str, states: dict[str, Any]) -> str:
         """A Map over a list in the data: the agent once per item (its retries per item), a
@@ -730,11 +724,16 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
 
 
 def _ending_where_done(states: dict[str, Any]) -> dict[str, Any]:
-    """A Task or Map that would go on to Completed ends the run itself, with the output
+    """A Task, Map or Parallel that would go on to Completed ends the run itself, with the output
     Completed would give: one state transition less per run. Its output is computed from its
     result, since the variables it assigns are not visible in its own Output."""
     for state in states.values():
-        if state.get("Next") != naming.COMPLETED or state["Type"] not in ("Task", "Map", "Pass"):
+        if state.get("Next") != naming.COMPLETED or state["Type"] not in (
+            "Task",
+            "Map",
+            "Parallel",
+            "Pass",
+        ):
             continue
         merged = state.pop("Assign", {}).get("data", "{% $data %}")
         del state["Next"]

@@ -13,9 +13,9 @@ records it (measured on moto, as AWS records it):
   succeeded or failed): 5 without failures; with its R retries all spent, 3R + 5;
 - its fallback once they are spent: `skip` writes the skipped handoff (a DynamoDB Task: 5),
   `alternative` runs its agent once (a Task: 5);
-- a parallel group: its Map (4), and per member the iteration (2) around the member's Task;
-  members that do not share one Task (their retries or fallbacks differ) add their router (2
-  events, 1 transition);
+- a parallel group: members that share one Task, its Map (4) and per member the iteration (2)
+  around the member's Task; members that do not (their retries, fallbacks or timeouts differ),
+  a Parallel state (4) around each member's own Task;
 - a condition: its Choice (2), then the longer of its branches;
 - a fan-out (forEach) over n items (its `maxItems` unless told): inline, its Map (4), per item
   the iteration (2) around the agent's Task, a failed item's Pass (2), then the tolerance
@@ -46,8 +46,8 @@ RECOVERED_RUN_EXTRA = (4, 2)
 TASK = 5
 ATTEMPT = 3
 MAP = 4
-MEMBER = 2  # MapIterationStarted/Succeeded
-ROUTER = 2  # the member router's entered/exited, when the members do not share one Task
+MEMBER = 2  # MapIterationStarted/Succeeded, when the members share one Task in a Map
+PARALLEL = 4  # ParallelStateEntered/Started/Succeeded/Exited, when they do not
 CHOICE = 2
 ITEM = 2  # MapIterationStarted/Succeeded
 ITEM_FAILED = 2  # the failed item's Pass
@@ -151,10 +151,10 @@ def _nodes(
             if ends and not node.branching:  # its tolerance Choice goes on to Completed
                 total += _same(Cost(*COMPLETED))
         elif node.is_group:
-            total += _same(Cost(MAP, 1))
-            routed = Cost() if share_one_task(workflow, node.agents) else Cost(ROUTER, 1)
+            shared = share_one_task(workflow, node.agents)
+            total += _same(Cost(MAP if shared else PARALLEL, 1))
             for member in node.agents:
-                total += _same(Cost(MEMBER, 0) + routed) + _task(workflow, member)
+                total += _same(Cost(MEMBER if shared else 0, 0)) + _task(workflow, member)
         else:
             total += _task(workflow, node.agents[0])
         if node.branching:

@@ -1,6 +1,7 @@
 """Structural checks of an ASL document, run on every compiled workflow.
 
-Every Next/Default/Catch target exists in its scope, every state is reachable from StartAt, each
+Every Next/Default/Catch target exists in its scope (a Map's item processor and each branch of a
+Parallel are scopes of their own), every state is reachable from StartAt, each
 scope has a terminal state, state names are unique and short enough, and in every Retry and Catch
 block `States.ALL` appears last and alone.
 """
@@ -23,6 +24,15 @@ def targets(state: dict[str, Any]) -> Iterator[str]:
         yield choice["Next"]
     for catch in state.get("Catch", []):
         yield catch["Next"]
+
+
+def inner_scopes(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scopes a state runs inside it: a Map's item processor, a Parallel's branches."""
+    if state.get("Type") == "Map":
+        return [state.get("ItemProcessor", {})]
+    if state.get("Type") == "Parallel":
+        return list(state.get("Branches", []))
+    return []
 
 
 def _error_blocks(name: str, state: dict[str, Any]) -> Iterator[str]:
@@ -60,13 +70,10 @@ def _scope(states: dict[str, Any], start: str, where: str, seen_names: set[str])
             if target not in states:
                 yield f"{where}{name}: goes to {target!r}, which is not a state of this scope"
         yield from _error_blocks(f"{where}{name}", state)
-        if kind == "Map":
-            processor = state.get("ItemProcessor", {})
+        for index, inner in enumerate(inner_scopes(state)):
+            label = f"{name} › " if kind == "Map" else f"{name} › branch {index + 1} › "
             yield from _scope(
-                processor.get("States", {}),
-                processor.get("StartAt", ""),
-                f"{where}{name} › ",
-                seen_names,
+                inner.get("States", {}), inner.get("StartAt", ""), f"{where}{label}", seen_names
             )
     if not terminal:
         yield f"{where}no terminal state (Succeed, Fail or End: true)"

@@ -9,6 +9,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from baton.compiler.checks import inner_scopes
+
 GraphFormat = Literal["mermaid", "dot"]
 
 
@@ -49,10 +51,10 @@ def to_mermaid(asl: dict[str, Any]) -> str:
         lines.append(f"{indent}{ids('__start__' + start)}(( )) --> {ids(start)}")
         for name, state in states.items():
             shape = _mermaid_shape(state["Type"], _mermaid_label(name))
-            if state["Type"] == "Map":
+            if inner_scopes(state):
                 lines.append(f'{indent}subgraph {ids(name)}["{_mermaid_label(name)}"]')
-                processor = state["ItemProcessor"]
-                scope(processor["States"], processor["StartAt"], indent + "  ")
+                for inner in inner_scopes(state):
+                    scope(inner["States"], inner["StartAt"], indent + "  ")
                 lines.append(f"{indent}end")
             else:
                 lines.append(f"{indent}{ids(name)}{shape}")
@@ -93,11 +95,11 @@ def to_dot(asl: dict[str, Any]) -> str:
                 state["Type"], "box"
             )
             lines.append(f"{indent}{ids(name)} [label={json.dumps(name)}, shape={shape}];")
-            if state["Type"] == "Map":
+            if inner_scopes(state):
                 lines.append(f"{indent}subgraph cluster_{ids(name)} {{")
                 lines.append(f'{indent}  label="at the same time";')
-                processor = state["ItemProcessor"]
-                scope(processor["States"], processor["StartAt"], indent + "  ", ids(name))
+                for inner in inner_scopes(state):
+                    scope(inner["States"], inner["StartAt"], indent + "  ", ids(name))
                 lines.append(f"{indent}}}")
             for target, label in _edges(state):
                 attrs = f" [label={json.dumps(label)}]" if label else ""

@@ -61,10 +61,6 @@ def member_task_name(agents: tuple[str, ...]) -> str:
     return "Run " + " + ".join(agents)
 
 
-def member_router_name(agents: tuple[str, ...]) -> str:
-    return "Route " + " + ".join(agents)
-
-
 def fan_out_name(agent: str, items: str) -> str:
     return f"{agent} for each of {items}"
 

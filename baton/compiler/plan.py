@@ -30,9 +30,8 @@ class Node:
     branching: Branching | None = None
     task_names: dict[str, str] = field(default_factory=dict)
     group_name: str = ""
-    router_name: str = ""
-    """A group's first state inside its Map: the Task its members share, or the Choice that
-    routes each member to its own."""
+    shared_task: str = ""
+    """The Task a group's members share, when they retry, fall back and time out alike."""
     condition_name: str = ""
 
     @property

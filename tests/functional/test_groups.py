@@ -48,12 +48,14 @@ def test_members_that_share_a_task_cost_one_transition_each(runtime_factory):
     # Start, Resume router, a, the Map, 3 members, e
     assert budget.transitions == 2 + 1 + 1 + 3 + 1
 
-    # the same group with one member retrying differently: a router before each member
-    routed = {**group(c={"strategy": "retry", "maxRetries": 2}), "id": "routed"}
-    workflow, record, history = run(runtime_factory, routed, handlers, runtime)
+    # the same group with one member retrying differently: a Parallel state, a branch each
+    branched = {**group(c={"strategy": "retry", "maxRetries": 2}), "id": "branched"}
+    workflow, record, history = run(runtime_factory, branched, handlers, runtime)
     assert record.status == "completed"
+    assert record.output["trail"][-1] == "e" and {"b", "c", "d"} <= set(record.output)
     budget = history_budget(workflow.workflow).failure_free
-    assert RunHistory(history).transitions == budget.transitions == 2 + 1 + 1 + 2 * 3 + 1
+    assert (len(history), RunHistory(history).transitions) == (budget.events, budget.transitions)
+    assert budget.transitions == 2 + 1 + 1 + 3 + 1  # Start, router, a, Parallel, 3 members, e
 
 
 def test_the_shared_task_skips_the_member_that_failed_as_itself(runtime_factory):

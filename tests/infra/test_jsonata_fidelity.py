@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from baton.compiler.asl import compile_workflow
+from baton.compiler.checks import inner_scopes
 from baton.definition.expressions import on_data
 from baton.definition.loader import load_workflow, workflow_files
 from tests.conftest import ROOT, compiled, make_registry
@@ -77,7 +78,8 @@ def workflows():
 
 
 def expressions(states: dict[str, Any], where: str = ""):
-    """(location, state type, expression) for every {% %} string of a scope and its Maps."""
+    """(location, state type, expression) for every {% %} string of a scope, its Maps and its
+    Parallels' branches."""
 
     def strings(node: Any):
         if isinstance(node, dict):
@@ -90,11 +92,11 @@ def expressions(states: dict[str, Any], where: str = ""):
             yield node[2:-2].strip()
 
     for name, state in states.items():
-        body = {k: v for k, v in state.items() if k != "ItemProcessor"}
+        body = {k: v for k, v in state.items() if k not in ("ItemProcessor", "Branches")}
         for expression in strings(body):
             yield f"{where}{name}", state["Type"], expression
-        if state["Type"] == "Map":
-            yield from expressions(state["ItemProcessor"]["States"], f"{where}{name} › ")
+        for inner in inner_scopes(state):
+            yield from expressions(inner["States"], f"{where}{name} › ")
 
 
 def bindings(data: dict[str, Any], kind: str) -> dict[str, Any]:

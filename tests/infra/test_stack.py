@@ -74,9 +74,9 @@ def test_one_state_machine_per_workflow_file(synthesized):
         assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     competitor = json.loads(by_name["baton-competitor-monitoring"]["DefinitionString"])
     kinds = {state["Type"] for state in competitor["States"].values()}
-    assert {"Map", "Choice", "Task", "Pass", "Succeed"} <= kinds
+    assert {"Parallel", "Choice", "Task", "Pass", "Succeed"} <= kinds
     scrapers = competitor["States"]["Parallel: scraper-1 + scraper-2 + scraper-3"]
-    retry = scrapers["ItemProcessor"]["States"]["scraper-1"]["Retry"]
+    retry = scrapers["Branches"][0]["States"]["scraper-1"]["Retry"]
     assert retry[-1] == {
         "ErrorEquals": ["States.ALL"],
         "IntervalSeconds": 2,

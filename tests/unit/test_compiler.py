@@ -141,23 +141,34 @@ def test_parallel_group_is_a_map_at_its_first_members_place():
     assert group["Next"] == "a3"
 
 
-def test_group_members_that_retry_differently_are_routed_to_their_own_tasks():
+@pytest.mark.parametrize(
+    ("fallbacks", "registry"),
+    [
+        ({"a2": {"strategy": "skip", "maxRetries": 1}}, REGISTRY),  # retries differ
+        ({"a2": {"strategy": "skip"}}, REGISTRY),  # fallbacks differ
+        ({}, make_registry(*AGENTS, a2={"timeout": "5s"})),  # timeouts differ
+    ],
+)
+def test_group_members_that_differ_each_get_a_branch_of_a_parallel_state(fallbacks, registry):
+    """No Map: it would route each member to its own Task through a Choice, two transitions
+    per member; a branch runs the member's Task at once."""
     definition = {
         "id": "p",
         "name": "P",
-        "agents": ["a1", "a2", "a3"],
-        "config": {"parallelGroups": [["a1", "a2", "a3"]]},
-        "fallbacks": {"a2": {"strategy": "skip", "maxRetries": 1}},
+        "agents": ["a1", "a2", "a4", "a5"],
+        "config": {"parallelGroups": [["a1", "a2", "a4"]]},
+        "fallbacks": fallbacks,
     }
-    group = compiled(definition, REGISTRY).asl["States"]["Parallel: a1 + a2 + a3"]
-    assert group["Items"] == [{"agent": "a1"}, {"agent": "a2"}, {"agent": "a3"}]
-    inner = group["ItemProcessor"]["States"]
-    assert {"Route a1 + a2 + a3", "a1", "a2", "a3", "Skip a2"} <= set(inner)
-    assert inner["a2"]["Retry"][-1]["MaxAttempts"] == 1
-    assert all(
-        inner[m]["End"] is True and inner[m]["Output"] == "{% $states.result.Payload.data %}"
-        for m in ("a1", "a2", "a3")
-    )
+    asl = compiled(definition, registry).asl
+    group = asl["States"]["Parallel: a1 + a2 + a4"]
+    assert group["Type"] == "Parallel" and group["Next"] == "a5"
+    assert group["Assign"] == {"data": "{% $merge($append([$data], $states.result)) %}"}
+    assert [b["StartAt"] for b in group["Branches"]] == ["a1", "a2", "a4"]  # in group order
+    for member, branch in zip(("a1", "a2", "a4"), group["Branches"], strict=True):
+        task = branch["States"][member]
+        assert task["End"] is True and task["Output"] == "{% $states.result.Payload.data %}"
+        assert task["Arguments"]["FunctionName"] == f"${{AgentFn_{member}}}"
+    assert structural_problems(asl) == []
 
 
 def test_condition_is_a_choice_whose_branches_rejoin():
@@ -262,16 +273,29 @@ def test_a_spent_time_budget_fails_the_run_past_any_fallback_inside_groups_too()
         "fallbacks": {"a1": {"strategy": "skip"}, "a2": {"strategy": "skip"}},
     }
     asl = compiled(definition, REGISTRY).asl
-    processor = asl["States"]["Parallel: a1 + a2 + a3"]["ItemProcessor"]["States"]
-    failures = [n for n, s in processor.items() if s["Type"] == "Fail"]
-    assert len(failures) == 1  # one per scope, shared by the members
-    assert processor[failures[0]]["Error"] == "BudgetSpentError"
-    for member in ("a1", "a2"):
-        assert processor[member]["Catch"][0] == {
-            "ErrorEquals": ["BudgetSpentError"],
-            "Next": failures[0],
-        }
-    assert structural_problems(asl) == []
+    branches = asl["States"]["Parallel: a1 + a2 + a3"]["Branches"]
+    for member, branch in zip(("a1", "a2"), branches, strict=False):
+        states = branch["States"]
+        [failure] = [n for n, s in states.items() if s["Type"] == "Fail"]  # one per branch
+        assert states[failure]["Error"] == "BudgetSpentError"
+        assert states[member]["Catch"][0] == {"ErrorEquals": ["BudgetSpentError"], "Next": failure}
+    # members that share a Task share its skip state and the one Fail past it
+    shared = compiled(
+        {
+            **definition,
+            "fallbacks": {a: {"strategy": "skip"} for a in ("a1", "a2")},
+            "agents": ["a1", "a2"],
+            "config": {"parallelGroups": [["a1", "a2"]]},
+        },
+        REGISTRY,
+    ).asl
+    processor = shared["States"]["Parallel: a1 + a2"]["ItemProcessor"]["States"]
+    [failure] = [n for n, s in processor.items() if s["Type"] == "Fail"]
+    assert processor["Run a1 + a2"]["Catch"][0] == {
+        "ErrorEquals": ["BudgetSpentError"],
+        "Next": failure,
+    }
+    assert structural_problems(asl) == structural_problems(shared) == []
 
 
 def test_workflow_timeout_from_config():
@@ -375,14 +399,30 @@ def test_checks_find_a_scope_without_terminal_state():
     assert "no terminal state (Succeed, Fail or End: true)" in structural_problems(asl)
 
 
-def test_checks_look_inside_map_states():
+def test_checks_look_inside_map_and_parallel_states():
     asl = _sound()
-    inner = asl["States"]["Parallel: a2 + a3"]["ItemProcessor"]["States"]
-    inner["a2"]["Next"] = "a1"
-    del inner["a2"]["End"]
+    branch = asl["States"]["Parallel: a2 + a3"]["Branches"][0]["States"]
+    branch["a2"]["Next"] = "a1"
+    del branch["a2"]["End"]
     assert (
-        "Parallel: a2 + a3 › a2: goes to 'a1', which is not a state of this scope"
+        "Parallel: a2 + a3 › branch 1 › a2: goes to 'a1', which is not a state of this scope"
         in structural_problems(asl)
+    )
+    shared = compiled(
+        {
+            "id": "m",
+            "name": "M",
+            "agents": ["a1", "a2"],
+            "config": {"parallelGroups": [["a1", "a2"]]},
+        },
+        REGISTRY,
+    ).asl
+    inner = shared["States"]["Parallel: a1 + a2"]["ItemProcessor"]["States"]
+    inner["Run a1 + a2"]["Next"] = "Start"
+    del inner["Run a1 + a2"]["End"]
+    assert (
+        "Parallel: a1 + a2 › Run a1 + a2: goes to 'Start', which is not a state of this scope"
+        in structural_problems(shared)
     )
 
 
@@ -461,12 +501,12 @@ def test_agent_names_never_clash_with_generated_state_names():
     group = asl["States"]["Parallel: group + router"]
     assert [item["payload"]["step"] for item in group["Items"]] == ["group", "router"]
     assert group["Next"] == "If after router"
-    routed = compiled(
+    branched = compiled(
         {**definition, "fallbacks": {"router": {"strategy": "skip"}}}, reg
-    ).asl  # members that do not share a Task: each its own, a router in front
-    assert structural_problems(routed) == []
-    inner = routed["States"]["Parallel: group + router"]["ItemProcessor"]["States"]
-    assert {"group", "router", "Route group + router"} <= set(inner)
+    ).asl  # members that do not share a Task: each its own, in a branch
+    assert structural_problems(branched) == []
+    branches = branched["States"]["Parallel: group + router"]["Branches"]
+    assert [b["StartAt"] for b in branches] == ["group", "router"]
 
 
 @pytest.mark.parametrize(
