@@ -1,11 +1,19 @@
-"""DynamoDB responses offline, written without moto's model walker for attribute values.
+"""moto's JSON responses offline, written without walking every member of every shape.
 
-moto writes every response by walking the service model: for each attribute value of each item
-it asks for all ten members of the AttributeValue shape (S, N, B, SS, NS, BS, M, L, NULL,
-BOOL), each through a chain of name aliases. Items carry the DynamoDB JSON already, so the walk
-produced the same dict at about half the cost of a GetItem. `attribute_value` writes that dict
-directly, exactly as the walker would (checked against it by a test); a value holding a binary
-(B, BS) is left to moto, whose encoding of binaries this does not repeat.
+moto writes every response by walking the service model: for each structure it asks for every
+member of its shape, each through a chain of name aliases, whether the value holds it or not.
+
+- DynamoDB attribute values: for each of each item it asked for all ten members of the
+  AttributeValue shape (S, N, B, SS, NS, BS, M, L, NULL, BOOL). Items carry the DynamoDB JSON
+  already, so the walk produced the same dict at about half the cost of a GetItem.
+  `attribute_value` writes that dict directly; a value holding a binary (B, BS) is left to
+  moto, whose encoding of binaries this does not repeat.
+- Any other structure given as a dict whose keys are all members of its shape (a Step
+  Functions history event: 1 of its 60 members set, each visited): only the members it holds
+  are written, each as moto writes it. A value found through the aliases or a service's
+  response transformers is left to moto.
+
+Both are checked equal to moto's own output by tests.
 """
 
 from __future__ import annotations
@@ -51,9 +59,20 @@ def attribute_value(value: Any) -> dict[str, Any] | None:
     return written
 
 
+def _members_only(serializer: Any, value: Any, shape: Any) -> bool:
+    """Whether moto's walk of `shape` would find in `value` exactly its own keys: a dict of
+    member names, no document type, no response transformer."""
+    if type(value) is not dict or getattr(shape, "is_document_type", False):
+        return False
+    if getattr(serializer._value_picker, "response_transformers", None):
+        return False
+    members = shape.members
+    return all(name in members for name in value)
+
+
 def serialize_structure(original: Any) -> Any:
-    """moto's JSON serializer's structure method, with attribute values of DynamoDB written
-    directly."""
+    """moto's JSON serializer's structure method, with attribute values of DynamoDB and
+    structures given as dicts of their members written directly."""
 
     def serialize(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
         if key and shape.name == "AttributeValue":
@@ -61,6 +80,16 @@ def serialize_structure(original: Any) -> Any:
             if written is not None:
                 serialized[self.get_serialized_name(shape, key)] = written
                 return
+        if _members_only(self, value, shape):
+            wrapper = self.MAP_TYPE() if key else serialized
+            for name, member_shape in shape.members.items():  # in moto's order
+                if value.get(name) is not None:
+                    member_shape.parent = shape  # as moto does: its pickers read it
+                    self._serialize(wrapper, value[name], member_shape, name)
+            if key:
+                self._default_serialize(serialized, wrapper, shape, key)
+            return
         original(self, serialized, value, shape, key)
 
+    serialize.original = original  # type: ignore[attr-defined]
     return serialize
