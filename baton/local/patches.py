@@ -28,6 +28,8 @@
   (moto let it go on).
 - Executions: found by ARN once, not by scanning every execution ever started (_ExecutionIndex).
 - EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
+- SQS: receiving a message checks its retention by the queue's retention period alone, not by
+  rebuilding all the queue's attributes per message (_within_retention).
 - Responses: DynamoDB attribute values are written as the JSON they are, not walked member by
   member through the service model (baton.local.attribute_values).
 - Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
@@ -66,8 +68,10 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.serialize import BaseJSONSerializer
+from moto.core.utils import unix_time
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
+from moto.sqs.models import SQSBackend
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
@@ -554,6 +558,14 @@ def _jsonpath(expression: str) -> Any:
     return _JSONPATH_PARSE(expression)
 
 
+def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
+    """moto's retention check of a received message, reading the one attribute it needs: moto
+    rebuilt every attribute of the queue (counting its messages) for each message it received,
+    so draining a queue cost the square of its length."""
+    period = backend.get_queue(queue_name).message_retention_period
+    return bool(int(period) + message.sent_timestamp / 1000 > unix_time())
+
+
 def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
     """BaseModel.__new__ without moto's instance tracking: moto appends every model object it
     ever creates (each DynamoDB item written, each table backup of a transaction, each S3
@@ -732,6 +744,7 @@ def patched(
             EXECUTION_INDEX.wrap(StepFunctionBackend.describe_execution),
         ),
         (jsonpath_ext, "parse", _jsonpath),
+        (SQSBackend, "is_message_valid_based_on_retention_period", _within_retention),
         (
             BaseJSONSerializer,
             "_serialize_type_structure",

@@ -188,3 +188,34 @@ def test_a_run_stopped_before_its_first_state_is_aborted_as_in_aws(runtime_facto
     go.set()
     assert runtime.wait(arn, timeout=10)["status"] == "ABORTED"
     assert calls.agents() == []  # no step ran
+
+
+def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtime_factory):
+    """moto rebuilt every attribute of the queue (counting its messages) per message received;
+    the seam reads the retention period, and an expired message is still not delivered."""
+    from moto.sqs.models import Queue, sqs_backends
+
+    runtime = runtime_factory(make_registry("a"))
+    sqs = runtime.services.sqs
+    backend = sqs_backends[runtime.resources.account][runtime.resources.region]
+    urls = {
+        name: sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "60"})[
+            "QueueUrl"
+        ]
+        for name in ("fresh", "expired")
+    }
+    for n in range(20):
+        sqs.send_message(QueueUrl=urls["fresh"], MessageBody=str(n))
+    sqs.send_message(QueueUrl=urls["expired"], MessageBody="old")
+    backend.get_queue("expired")._messages[0].sent_timestamp -= 61_000  # past its 60 s
+    rebuilt = []
+    original = Queue.attributes
+    try:
+        Queue.attributes = property(lambda q: rebuilt.append(q) or original.fget(q))
+        fresh = sqs.receive_message(QueueUrl=urls["fresh"], MaxNumberOfMessages=10)
+        expired = sqs.receive_message(QueueUrl=urls["expired"], MaxNumberOfMessages=10)
+    finally:
+        Queue.attributes = original
+    assert [m["Body"] for m in fresh["Messages"]] == [str(n) for n in range(10)]
+    assert "Messages" not in expired
+    assert rebuilt == []
