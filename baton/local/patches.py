@@ -28,6 +28,7 @@
   (moto let it go on).
 - Executions: found by ARN once, not by scanning every execution ever started (_ExecutionIndex).
 - EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
+- DynamoDB conditions: an expression's text is lexed once (_lexed_once), not at every parse.
 - SQS: receiving a message checks its retention by the queue's retention period alone, not by
   rebuilding all the queue's attributes per message (_within_retention).
 - Responses: DynamoDB attribute values are written as the JSON they are, not walked member by
@@ -48,7 +49,7 @@ import math
 import threading
 import time
 import traceback
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.serialize import BaseJSONSerializer
 from moto.core.utils import unix_time
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.sqs.models import SQSBackend
@@ -558,6 +560,25 @@ def _jsonpath(expression: str) -> Any:
     return _JSONPATH_PARSE(expression)
 
 
+def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto's DynamoDB condition lexer, once per expression text: moto lexes a condition with a
+    dozen regular expressions per token each time it parses it, several times per write (a
+    step's fenced transaction has two conditions). The tokens depend on the text alone; each
+    parse gets fresh ones (the parser builds its tree from them)."""
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def lex(parser: Any) -> Any:
+        text = parser.condition_expression
+        tokens = lexed.get(text)
+        if tokens is None:
+            tokens = tuple(original(parser))
+            if len(lexed) < 1024:
+                lexed[text] = tokens
+        return deque(token._replace(children=list(token.children)) for token in tokens)
+
+    return lex
+
+
 def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
     """moto's retention check of a received message, reading the one attribute it needs: moto
     rebuilt every attribute of the queue (counting its messages) for each message it received,
@@ -745,6 +766,11 @@ def patched(
         ),
         (jsonpath_ext, "parse", _jsonpath),
         (SQSBackend, "is_message_valid_based_on_retention_period", _within_retention),
+        (
+            ConditionExpressionParser,
+            "_lex_condition_expression",
+            _lexed_once(ConditionExpressionParser._lex_condition_expression),
+        ),
         (
             BaseJSONSerializer,
             "_serialize_type_structure",

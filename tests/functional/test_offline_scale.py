@@ -219,3 +219,45 @@ def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtim
     assert [m["Body"] for m in fresh["Messages"]] == [str(n) for n in range(10)]
     assert "Messages" not in expired
     assert rebuilt == []
+
+
+def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factory):
+    """moto lexed a condition token by token with a dozen regular expressions at every parse;
+    the tokens of a text are kept, and each write still judges its own values."""
+    import pytest
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    runtime = runtime_factory(make_registry("a"))
+    db = runtime.dynamodb
+    db.create_table(
+        TableName="conditions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def put(run: int) -> None:
+        db.put_item(
+            TableName="conditions",
+            Item={"pk": {"S": "k"}, "run": {"N": str(run)}},
+            ConditionExpression="attribute_not_exists(pk) OR #run < :run",
+            ExpressionAttributeNames={"#run": "run"},
+            ExpressionAttributeValues={":run": {"N": str(run)}},
+        )
+
+    lexed = []
+    original = ConditionExpressionParser._lex_one_node
+    ConditionExpressionParser._lex_one_node = lambda self, text: (
+        lexed.append(text) or original(self, text)
+    )
+    try:
+        put(1)
+        first = len(lexed)
+        put(2)
+        with pytest.raises(db.exceptions.ConditionalCheckFailedException):
+            put(2)  # not a later run: refused
+    finally:
+        ConditionExpressionParser._lex_one_node = original
+    assert first > 0 and len(lexed) == first  # lexed at the first write only
+    item = db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]
+    assert item["run"] == {"N": "2"}
