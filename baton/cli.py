@@ -316,7 +316,7 @@ def _measured(compiled: CompiledWorkflow, agents: AgentRegistry, data: dict[str,
 
     _started_up()
     _quiet_offline_logs()
-    with _demo_site_for([compiled]) as site, LocalRuntime(agents) as rt:
+    with _demo_site_for([compiled]) as site, LocalRuntime(agents, observe_events=False) as rt:
         rt.put_secrets(offline_secrets())
         return measure(rt, _at_site(compiled, site), data)
 
@@ -400,7 +400,7 @@ def run(
     printer = ProgressPrinter(console, real_waits=real_waits)
     with (
         _demo_site_for([compiled]) as site,
-        LocalRuntime(agents, real_waits=real_waits, listener=printer) as rt,
+        LocalRuntime(agents, real_waits=real_waits, listener=printer, observe_events=False) as rt,
     ):
         if site is not None:
             console.print(f"demo site: {site.base_url}")

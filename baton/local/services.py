@@ -35,7 +35,16 @@ KEPT_EVENTS = 10_000
 
 
 class LocalServices:
-    def __init__(self, session: Any, manifest: Manifest, resources: LocalResources) -> None:
+    def __init__(
+        self,
+        session: Any,
+        manifest: Manifest,
+        resources: LocalResources,
+        *,
+        observed: bool = True,
+    ) -> None:
+        """`observed`: read what Baton publishes and notifies through an SQS tap and inbox (the
+        inbox's subscription costs moto an RSA key at the first notification)."""
         region = resources.region
         self.sfn = session.client("stepfunctions", region_name=region)
         dynamodb = session.client("dynamodb", region_name=region)
@@ -50,8 +59,8 @@ class LocalServices:
         topic_arn = sns.create_topic(Name=manifest.topic)["TopicArn"]
         s3.create_bucket(Bucket=manifest.archive_bucket)
         s3.create_bucket(Bucket=manifest.payload_bucket)
-        self.tap_url = self._tap(events)
-        self.inbox_url = self._inbox(sns, topic_arn, manifest.topic)
+        self.tap_url = self._tap(events) if observed else None
+        self.inbox_url = self._inbox(sns, topic_arn, manifest.topic) if observed else None
         self.s3 = s3
         self.catalog = StaticCatalog(agents=list(manifest.agent_catalog))
         self.store = ExecutionStore(
@@ -122,7 +131,8 @@ class LocalServices:
         try:
             self.handler.handle(event)
         finally:
-            self._published.extend(self._drain(self.tap_url))
+            if self.tap_url:
+                self._published.extend(self._drain(self.tap_url))
         return event
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
@@ -145,14 +155,23 @@ class LocalServices:
 
     def events(self) -> list[dict[str, Any]]:
         """Every Baton event published since the last call (the latest KEPT_EVENTS)."""
-        self._published.extend(self._drain(self.tap_url))
+        self._published.extend(self._drain(self._observing(self.tap_url)))
         taken = list(self._published)
         self._published.clear()
         return taken
 
     def notifications(self) -> list[dict[str, Any]]:
         """Every SNS notification sent so far (Subject, Message...; drains the inbox queue)."""
-        return self._drain(self.inbox_url)
+        return self._drain(self._observing(self.inbox_url))
+
+    @staticmethod
+    def _observing(url: str | None) -> str:
+        if url is None:
+            raise RuntimeError(
+                "this offline runtime does not observe Baton's events and notifications "
+                "(LocalRuntime(observe_events=False))"
+            )
+        return url
 
     def _drain(self, url: str) -> list[dict[str, Any]]:
         received: list[dict[str, Any]] = []

@@ -261,3 +261,20 @@ def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factor
     assert first > 0 and len(lexed) == first  # lexed at the first write only
     item = db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]
     assert item["run"] == {"N": "2"}
+
+
+def test_a_runtime_that_reads_no_events_creates_no_tap_and_says_so(runtime_factory):
+    """`baton run` reads neither the events nor the notifications: nothing is set up to read
+    them (an SQS tap, an inbox whose subscription costs moto an RSA key), the run publishes
+    them all the same, and asking for them is a clear error, not an empty list."""
+    import pytest
+
+    registry = make_registry("a")
+    runtime = runtime_factory(registry, {"a": echo(Calls(), "a")}, observe_events=False)
+    record = runtime.execute(compiled({"id": "quiet", "name": "Quiet", "agents": ["a"]}, registry))
+    assert record["status"] == "completed"
+    assert runtime.services.sqs.list_queues().get("QueueUrls", []) == []
+    with pytest.raises(RuntimeError, match="does not observe Baton's events"):
+        runtime.services.events()
+    with pytest.raises(RuntimeError, match="does not observe"):
+        runtime.services.notifications()
