@@ -247,6 +247,14 @@ class _Builder:
 
     def _agent_comment(self, agent: str) -> str:
         spec = self.wf.agent(agent)
+        return (
+            f"Agent #{spec.id} ({spec.tier}): accuracy ≥ {spec.required_accuracy:g}; "
+            f"{self._policy_comment(agent)}"
+        )
+
+    def _policy_comment(self, agent: str, *, shared: bool = False) -> str:
+        """How the agent's step retries and what it does once its retries are spent (`shared`:
+        said of every member of a group, each with its own alternative)."""
         policy = self.wf.policy(agent)
         waits = policy.retry.waits()
         retries = f"retries {', '.join(f'{w:g}s' for w in waits)}" if waits else "no retries"
@@ -254,12 +262,9 @@ class _Builder:
             "retry": "then fail",
             "abort": "abort on first error",
             "skip": "then skip",
-            "alternative": f"then {policy.alternative}",
+            "alternative": "then its alternative" if shared else f"then {policy.alternative}",
         }[policy.strategy]
-        return (
-            f"Agent #{spec.id} ({spec.tier}): accuracy ≥ {spec.required_accuracy:g}; "
-            f"{retries}; {fallback}"
-        )
+        return f"{retries}; {fallback}"
 
     def fallback(
         self,
@@ -397,8 +402,8 @@ class _Builder:
         policy = self.wf.policy(first)
         task: dict[str, Any] = {
             "Type": "Task",
-            "Comment": f"Each member of the group ({', '.join(node.agents)}): "
-            + self._agent_comment(first).split(": ", 1)[1].split("; then")[0],
+            "Comment": f"Each member of the group ({', '.join(node.agents)}), as its item "
+            f"says: {self._policy_comment(first, shared=True)}",
             "Resource": LAMBDA_INVOKE,
             "Arguments": {
                 "FunctionName": "{% $states.input.function %}",
