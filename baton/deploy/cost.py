@@ -218,7 +218,7 @@ def _worst_seconds(
     workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int]
 ) -> float:
     """Every attempt runs to its Task's timeout and every backoff is waited in full; a fallback
-    agent runs to its timeout too. Capped by the workflow's own timeout."""
+    agent runs to its timeout too (the workflow's own timeout may end the run sooner: _capped)."""
 
     def agent_worst(agent: str) -> float:
         policy = workflow.policy(agent)
