@@ -28,6 +28,8 @@
   (moto let it go on).
 - Executions: found by ARN once, not by scanning every execution ever started (_ExecutionIndex).
 - EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
+- Requests: a response class's functions are listed once, not at every request it answers
+  (_method_names).
 - DynamoDB conditions: an expression's text is lexed once (_lexed_once), not at every parse.
 - SQS: receiving a message checks its retention by the queue's retention period alone, not by
   rebuilding all the queue's attributes per message (_within_retention).
@@ -57,6 +59,7 @@ from typing import Any, cast
 
 import jsonata
 import jsonpath_ng.ext as jsonpath_ext
+import moto.core.responses as moto_responses
 import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
 import moto.stepfunctions.parser.asl.component.common.string.string_expression as string_module
@@ -579,6 +582,14 @@ def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lex
 
 
+@functools.lru_cache(maxsize=512)
+def _method_names(cls: type) -> frozenset[str]:
+    """The functions of a moto response class, once per class: moto lists them with
+    `inspect.getmembers` at every request it answers, only to test that the requested action
+    is one of them."""
+    return frozenset(name for name, _ in inspect.getmembers(cls, predicate=inspect.isfunction))
+
+
 def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
     """moto's retention check of a received message, reading the one attribute it needs: moto
     rebuilt every attribute of the queue (counting its messages) for each message it received,
@@ -766,6 +777,7 @@ def patched(
         ),
         (jsonpath_ext, "parse", _jsonpath),
         (SQSBackend, "is_message_valid_based_on_retention_period", _within_retention),
+        (moto_responses, "method_names_from_class", _method_names),
         (
             ConditionExpressionParser,
             "_lex_condition_expression",

@@ -278,3 +278,27 @@ def test_a_runtime_that_reads_no_events_creates_no_tap_and_says_so(runtime_facto
         runtime.services.events()
     with pytest.raises(RuntimeError, match="does not observe"):
         runtime.services.notifications()
+
+
+def test_a_response_class_is_inspected_once_not_at_every_request(runtime_factory, monkeypatch):
+    """moto listed a response class's functions with inspect.getmembers at every request it
+    answered; offline they are listed once per class, the same names."""
+    import inspect
+
+    from moto.core import utils as moto_utils
+    from moto.dynamodb.responses import DynamoHandler
+
+    runtime = runtime_factory(make_registry("a"))
+    runtime.dynamodb.list_tables()  # the class is listed at its first request
+    listed = []
+    original = inspect.getmembers
+    monkeypatch.setattr(
+        inspect, "getmembers", lambda *a, **k: listed.append(a) or original(*a, **k)
+    )
+    for _ in range(5):
+        runtime.dynamodb.list_tables()
+    monkeypatch.undo()
+    assert listed == []
+    names = patches._method_names(DynamoHandler)
+    assert names == frozenset(moto_utils.method_names_from_class(DynamoHandler))
+    assert "transact_write_items" in names
