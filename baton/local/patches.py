@@ -28,6 +28,8 @@
   (moto let it go on).
 - Executions: found by ARN once, not by scanning every execution ever started (_ExecutionIndex).
 - EventBridge: a JSONPath is parsed once, not once per delivered event (_jsonpath).
+- JSONata results: a string result is taken as it is; moto evaluated the expression again inside
+  `$type(...)`, the workflow data pasted into its text (_string_output_is_valid).
 - Requests: a response class's functions are listed once, not at every request it answers
   (_method_names).
 - DynamoDB conditions: an expression's text is lexed once (_lexed_once), not at every parse.
@@ -67,6 +69,7 @@ import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval
 import moto.stepfunctions.parser.asl.eval.states as states_module
 import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
+import moto.stepfunctions.parser.asl.jsonata.validations as jsonata_validations
 from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_models import BaseModel
@@ -590,6 +593,12 @@ def _method_names(cls: type) -> frozenset[str]:
     return frozenset(name for name, _ in inspect.getmembers(cls, predicate=inspect.isfunction))
 
 
+def _string_output_is_valid(env: Any, expression: str, rich_expression: str) -> None:
+    """A JSONata result that is a string is of a supported type, as AWS takes it. moto checked
+    by evaluating `$type(...)` around the expression again, its variables pasted into the text
+    (the whole workflow data parsed anew, for every string an expression returned)."""
+
+
 def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
     """moto's retention check of a received message, reading the one attribute it needs: moto
     rebuilt every attribute of the queue (counting its messages) for each message it received,
@@ -778,6 +787,7 @@ def patched(
         (jsonpath_ext, "parse", _jsonpath),
         (SQSBackend, "is_message_valid_based_on_retention_period", _within_retention),
         (moto_responses, "method_names_from_class", _method_names),
+        (jsonata_validations, "_validate_string_output", _string_output_is_valid),
         (
             ConditionExpressionParser,
             "_lex_condition_expression",

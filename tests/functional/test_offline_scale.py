@@ -302,3 +302,36 @@ def test_a_response_class_is_inspected_once_not_at_every_request(runtime_factory
     names = patches._method_names(DynamoHandler)
     assert names == frozenset(moto_utils.method_names_from_class(DynamoHandler))
     assert "transact_write_items" in names
+
+
+def test_a_string_result_is_not_evaluated_again(runtime_factory, monkeypatch):
+    """moto checked every string a JSONata expression returned by evaluating `$type(...)`
+    around it again, the whole workflow data pasted into its text; a string is taken as it
+    is (here the function a group's shared Task reads from each member's item), also when the
+    data holds quotes and backslashes."""
+    import jsonata
+
+    registry = make_registry("a", "b", "c")
+    handlers = {n: echo(Calls(), n) for n in "abc"}
+    runtime = runtime_factory(registry, handlers)
+    definition = {
+        "id": "strings",
+        "name": "Strings",
+        "agents": ["a", "b", "c"],
+        "initialData": {"quote": 'say "hi" \\ back\\slash', "big": "x" * 20_000},
+        "config": {"parallelGroups": [["b", "c"]]},
+    }
+    workflow = compiled(definition, registry)
+    parsed = []
+    original = jsonata.Jsonata.__init__
+
+    def parsing(self, expression, *args, **kwargs):
+        parsed.append(expression)
+        original(self, expression, *args, **kwargs)
+
+    monkeypatch.setattr(jsonata.Jsonata, "__init__", parsing)
+    record = runtime.run(workflow)
+    monkeypatch.undo()
+    assert record.status == "completed", record.error
+    assert record.output["quote"] == 'say "hi" \\ back\\slash'
+    assert not [text for text in parsed if text.startswith("$type(")]
