@@ -79,8 +79,9 @@ def print_cost(console: Console, report: CostReport) -> None:
         Text(
             "Not counted: values moved to S3 (large data), what agents do themselves (their "
             "stash, their own AWS calls), executions started by triggers, CloudWatch logs and "
-            "metrics. Baton deploys standard workflows; the Express lines price the same run "
-            "on an Express state machine.",
+            "metrics. DynamoDB units assume items of up to 1 KB written and 4 KB read (larger "
+            "ones cost a unit per KB written, per 4 KB read). Baton deploys standard "
+            "workflows; the Express lines price the same run on an Express state machine.",
             style="dim",
         )
     )
