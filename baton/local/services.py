@@ -119,15 +119,21 @@ class LocalServices:
         self.catalog.register(WorkflowInfo.from_entry(entry, prefix))
 
     # emulated delivery -----------------------------------------------------------------
-    def status_change_event(self, execution_arn: str) -> dict[str, Any]:
-        """The EventBridge event Step Functions sends for a run's current status."""
-        return status_change_event(self.sfn.describe_execution(executionArn=execution_arn))
+    def status_change_event(self, execution_arn: str, *, started: bool = False) -> dict[str, Any]:
+        """The EventBridge event Step Functions sends for a run's current status, or with
+        `started` the one it sent when the run started (RUNNING, no end, output or error)."""
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        if started:
+            ended = ("stopDate", "output", "error", "cause")
+            described = {**described, "status": "RUNNING", **dict.fromkeys(ended)}
+        return status_change_event(described)
 
-    def deliver(self, execution_arn: str) -> dict[str, Any]:
-        """Hand the events handler the status-change event of a run's current status; return
-        the event. As EventBridge delivers at least once, a status may come more than once (the
-        handler applies each once); a failed delivery is delivered again by the next call."""
-        event = self.status_change_event(execution_arn)
+    def deliver(self, execution_arn: str, *, started: bool = False) -> dict[str, Any]:
+        """Hand the events handler the status-change event of a run's current status (with
+        `started`: of its start); return the event. As EventBridge delivers at least once, a
+        status may come more than once (the handler applies each once); a failed delivery is
+        delivered again by the next call."""
+        event = self.status_change_event(execution_arn, started=started)
         try:
             self.handler.handle(event)
         finally:
@@ -140,11 +146,17 @@ class LocalServices:
         has ended (a paused or cancelled run ends once its current step returns) and its end
         started no recovery run. Each wait is woken by the run's end, never by a poll."""
         deadline = time.monotonic() + timeout
+        started = None
         while (run := self._current_run(tenant, execution_id)) and time.monotonic() < deadline:
+            if run != started:  # AWS announces every run's start, however soon it ends
+                self.deliver(run, started=True)
+                started = run
             with patches.ENDS.watch(run) as ended:
-                if self.deliver(run)["detail"]["status"] == "RUNNING":
+                status = self.sfn.describe_execution(executionArn=run)["status"]
+                if status == "RUNNING":
                     ended.wait(max(0.0, deadline - time.monotonic()))
                     continue  # deliver the end
+                self.deliver(run)
             if self._current_run(tenant, execution_id) == run:
                 break  # no recovery started another run
         return self.lifecycle.get(tenant, execution_id)

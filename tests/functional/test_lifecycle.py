@@ -579,6 +579,19 @@ def test_running_is_announced_once_and_never_after_the_end(runtime_factory):
     assert runtime.services.lifecycle.get("default", done["executionId"])["status"] == "completed"
 
 
+def test_a_run_that_ended_before_any_delivery_is_still_announced_first(runtime_factory):
+    """Step Functions sends RUNNING when a run starts, however soon it ends; the offline
+    delivery sends it too, before the end, for a run that had ended before it was settled."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    started = runtime.execute(compiled(five_steps(), REGISTRY), {}, settle=False)
+    assert runtime.wait(started["currentRun"])["status"] == "SUCCEEDED"  # nothing delivered yet
+    done = runtime.services.settle("default", started["executionId"])
+    assert done["status"] == "completed"
+    kinds = [e["detail-type"] for e in runtime.services.events()]
+    assert kinds[0] == "Workflow Started" and kinds[-1] == "Workflow Completed"
+    assert kinds.count("Workflow Started") == 1
+
+
 def test_a_replayed_running_event_announces_the_run_once(runtime_factory):
     calls = Calls()
     handlers = {n: echo(calls, n, sleep=0.3 if n == "a" else 0) for n in NAMES}
