@@ -25,6 +25,7 @@ from bench.common import (
     Result,
     interleaved,
     process_seconds,
+    ratio_result,
     registry,
     report,
     spread,
@@ -51,11 +52,10 @@ def cold_import() -> Result:
     boto3, handler = (statistics.median(samples[k]) - bare for k in ("boto3", "handler"))
     print(f"  cold import: boto3 {boto3 * 1000:.0f} ms, agent handler {handler * 1000:.0f} ms")
     ratio = handler / boto3
-    return Result(
+    return ratio_result(
         "cold import: handler / boto3",
-        f"{ratio:.2f}×",
-        "≤ 1.5×",
-        ratio <= 1.5,
+        ratio,
+        1.5,
         f"7 rounds; whole processes (start included): handler {spread(samples['handler'])}; "
         f"boto3 {spread(samples['boto3'])}; bare {spread(samples['bare'])}",
     )
@@ -91,12 +91,13 @@ def cache_hit() -> Result:
     miss, hit = (statistics.median(durations[k]) for k in ("miss", "hit"))
     print(f"  cache: miss {spread(durations['miss'])}, hit {spread(durations['hit'])}")
     ratio = miss / max(hit, 0.001)
-    return Result(
+    return ratio_result(
         "cache: miss / hit (0.5 s agent)",
-        f"{ratio:.0f}×",
-        "≥ 10×",
-        ratio >= 10,
+        ratio,
+        10,
         f"{ROUNDS} rounds; miss {spread(durations['miss'])}; hit {spread(durations['hit'])}",
+        at_least=True,
+        digits=0,
     )
 
 
@@ -127,11 +128,10 @@ def step_overhead() -> Result:
         f"  per step: bare handler {spread(timings['bare'])}, agent runtime {spread(timings['runtime'])}"
     )
     ratio = runtime_step / bare_step
-    return Result(
+    return ratio_result(
         "per step: runtime / bare",
-        f"{ratio:.2f}×",
-        "≤ 1.5×",
-        ratio <= 1.5,
+        ratio,
+        1.5,
         f"{ROUNDS} rounds, 20 steps, each after one untimed run; runtime "
         f"{spread(timings['runtime'])}/step; bare {spread(timings['bare'])}/step",
     )

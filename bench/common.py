@@ -109,6 +109,15 @@ class Result:
     """What was measured and how often (rounds, median/min), for BENCHMARKS.md."""
 
 
+def ratio_result(
+    name: str, ratio: float, limit: float, how: str, *, at_least: bool = False, digits: int = 2
+) -> Result:
+    """A ratio against its bound: the target text and the check from one limit."""
+    met = ratio >= limit if at_least else ratio <= limit
+    target = f"{'≥' if at_least else '≤'} {limit:g}×"
+    return Result(name, f"{ratio:.{digits}f}×", target, met, how)
+
+
 RECORDED: list[tuple[str, list[Result]]] = []
 """Every report of this process, for BENCHMARKS.md."""
 

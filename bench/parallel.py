@@ -11,7 +11,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.common import ROUNDS, Result, interleaved, registry, report, spread, workflow
+from bench.common import ROUNDS, interleaved, ratio_result, registry, report, spread, workflow
 
 AGENT_SECONDS = 0.2
 
@@ -47,13 +47,14 @@ def main() -> bool:
     return report(
         "parallel group speed-up",
         [
-            Result(
+            ratio_result(
                 "10 agents: sequence / group",
-                f"{speedup:.1f}×",
-                "≥ 6×",
-                speedup >= 6,
+                speedup,
+                6,
                 f"{ROUNDS} rounds; sequence {spread(times['sequence'])}; "
                 f"group {spread(times['parallel group'])}",
+                at_least=True,
+                digits=1,
             )
         ],
     )

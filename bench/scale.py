@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import ROUNDS, Result, registry, report, spread, workflow
+from bench.common import ROUNDS, ratio_result, registry, report, spread, workflow
 
 SIZES = (20, 80, 50, 200)
 
@@ -65,8 +65,8 @@ def main(rounds: int = ROUNDS) -> bool:
     return report(
         "offline scale (lifecycle + agent runtime)",
         [
-            Result("80 / 20 executions", f"{r80:.2f}×", "≤ 4.4×", r80 <= 4.4, how(80, 20)),
-            Result("200 / 50 executions", f"{r200:.2f}×", "≤ 4.4×", r200 <= 4.4, how(200, 50)),
+            ratio_result("80 / 20 executions", r80, 4.4, how(80, 20)),
+            ratio_result("200 / 50 executions", r200, 4.4, how(200, 50)),
         ],
     )
 

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import ROUNDS, Result, interleaved, process_seconds, report, spread
+from bench.common import ROUNDS, interleaved, process_seconds, ratio_result, report, spread
 
 WORKFLOW = "id: one-step\nname: One step\nagents: [log]\n"
 
@@ -36,11 +36,10 @@ def main(rounds: int = ROUNDS) -> bool:
     return report(
         "offline start-up (whole processes)",
         [
-            Result(
+            ratio_result(
                 "one-step run / validate",
-                f"{ratio:.2f}×",
-                "≤ 4×",
-                ratio <= 4,
+                ratio,
+                4,
                 f"{rounds} rounds, whole processes; run {spread(times['run'], 1, 's')}; "
                 f"validate {spread(times['validate'], 1, 's')}",
             )
