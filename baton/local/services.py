@@ -122,18 +122,16 @@ class LocalServices:
     def status_change_event(self, execution_arn: str, *, started: bool = False) -> dict[str, Any]:
         """The EventBridge event Step Functions sends for a run's current status, or with
         `started` the one it sent when the run started (RUNNING, no end, output or error)."""
-        described = self.sfn.describe_execution(executionArn=execution_arn)
-        if started:
-            ended = ("stopDate", "output", "error", "cause")
-            described = {**described, "status": "RUNNING", **dict.fromkeys(ended)}
-        return status_change_event(described)
+        return _event(self.sfn.describe_execution(executionArn=execution_arn), started=started)
 
     def deliver(self, execution_arn: str, *, started: bool = False) -> dict[str, Any]:
         """Hand the events handler the status-change event of a run's current status (with
         `started`: of its start); return the event. As EventBridge delivers at least once, a
         status may come more than once (the handler applies each once); a failed delivery is
         delivered again by the next call."""
-        event = self.status_change_event(execution_arn, started=started)
+        return self._handled(self.status_change_event(execution_arn, started=started))
+
+    def _handled(self, event: dict[str, Any]) -> dict[str, Any]:
         try:
             self.handler.handle(event)
         finally:
@@ -152,11 +150,11 @@ class LocalServices:
                 self.deliver(run, started=True)
                 started = run
             with patches.ENDS.watch(run) as ended:
-                status = self.sfn.describe_execution(executionArn=run)["status"]
-                if status == "RUNNING":
+                described = self.sfn.describe_execution(executionArn=run)
+                if described["status"] == "RUNNING":
                     ended.wait(max(0.0, deadline - time.monotonic()))
                     continue  # deliver the end
-                self.deliver(run)
+                self._handled(_event(described))
             if self._current_run(tenant, execution_id) == run:
                 break  # no recovery started another run
         return self.lifecycle.get(tenant, execution_id)
@@ -200,3 +198,11 @@ class LocalServices:
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
                 ],
             )
+
+
+def _event(described: dict[str, Any], *, started: bool = False) -> dict[str, Any]:
+    """The status-change event of a run as DescribeExecution gave it (`started`: of its start)."""
+    if started:
+        ended = ("stopDate", "output", "error", "cause")
+        described = {**described, "status": "RUNNING", **dict.fromkeys(ended)}
+    return status_change_event(described)
