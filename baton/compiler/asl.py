@@ -369,7 +369,7 @@ class _Builder:
         order, one state transition per member: members that retry, fall back and time out
         alike share one Task in a Map, which reads each member's function and fields from its
         item; members that differ each have their own Task in a branch of a Parallel state."""
-        if share_one_task(self.wf, node.agents):
+        if node.shared_task:  # named when the members can share one (name_nodes)
             return self.shared_group(node, next_name)
         return self.branched_group(node, next_name)
 
