@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -36,6 +36,9 @@ from baton.definition.registry import AgentRegistry
 from baton.definition.resolved import ResolvedWorkflow
 from baton.definition.schema import workflow_schema
 from baton.definition.triggers import trigger_cycle_problems
+
+if TYPE_CHECKING:  # the offline runtime is imported only by the commands that run one
+    from baton.local.metering import MeasuredRun
 
 app = typer.Typer(
     help="Baton: automation workflows compiled to AWS Step Functions, run offline on moto.",
@@ -309,7 +312,9 @@ def _item_counts(given: list[str], workflow: ResolvedWorkflow) -> dict[str, int]
     return counts
 
 
-def _measured(compiled: CompiledWorkflow, agents: AgentRegistry, data: dict[str, Any]) -> Any:
+def _measured(
+    compiled: CompiledWorkflow, agents: AgentRegistry, data: dict[str, Any]
+) -> MeasuredRun:
     """The workflow run once offline, its billed requests counted (baton.local.metering)."""
     from baton.local.metering import measure
     from baton.local.runtime import LocalRuntime

@@ -4,7 +4,7 @@ an offline run next to the model's."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.text import Text
 
 from baton.definition.durations import format_duration
 from baton.deploy.cost import EXPRESS_LIMIT_SECONDS, CostReport, Line, Usage
+
+if TYPE_CHECKING:  # the offline runtime is imported only when a run is measured
+    from baton.local.metering import MeasuredRun
 
 MILLION = 1_000_000
 
@@ -87,7 +90,7 @@ def print_cost(console: Console, report: CostReport) -> None:
     )
 
 
-def comparison(usage: Usage, measured: Any) -> list[tuple[str, int, int]]:
+def comparison(usage: Usage, measured: MeasuredRun) -> list[tuple[str, int, int]]:
     """(what, the model's count, the offline run's) for every count either has."""
     rows = [
         ("state transitions", usage.transitions, measured.transitions),
@@ -100,7 +103,7 @@ def comparison(usage: Usage, measured: Any) -> list[tuple[str, int, int]]:
     return rows
 
 
-def print_comparison(console: Console, usage: Usage, measured: Any) -> bool:
+def print_comparison(console: Console, usage: Usage, measured: MeasuredRun) -> bool:
     """Print the model's counts against the offline run's; True when they all agree."""
     rows = comparison(usage, measured)
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
