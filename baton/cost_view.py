@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from baton.definition.durations import format_duration
-from baton.deploy.cost import EXPRESS_LIMIT_SECONDS, CostReport, Line, Usage
+from baton.deploy.cost import CostReport, Line, Usage
 
 if TYPE_CHECKING:  # the offline runtime is imported only when a run is measured
     from baton.local.metering import MeasuredRun
@@ -70,21 +70,21 @@ def print_cost(console: Console, report: CostReport) -> None:
         else format_duration(report.worst_seconds * 1000)
     )
     if report.fits_express:
-        verdict = Text(f"fits Express: its worst case, {worst}, is within 5 minutes", "green")
-    else:
         verdict = Text(
-            f"does not fit Express: its worst case (every attempt to its timeout, every backoff) "
-            f"is {worst}, over {EXPRESS_LIMIT_SECONDS // 60} minutes",
-            "yellow",
+            f"fits Express (type: express): its worst case, {worst}, and its reports end within "
+            "5 minutes",
+            "green",
         )
+    else:
+        verdict = Text("does not fit Express: " + "; ".join(report.express_problems), "yellow")
     console.print(verdict)
     console.print(
         Text(
             "Not counted: values moved to S3 (large data), what agents do themselves (their "
             "stash, their own AWS calls), executions started by triggers, CloudWatch logs and "
             "metrics. DynamoDB units assume items of up to 1 KB written and 4 KB read (larger "
-            "ones cost a unit per KB written, per 4 KB read). Baton deploys standard "
-            "workflows; the Express lines price the same run on an Express state machine.",
+            "ones cost a unit per KB written, per 4 KB read). Both columns price the same run: "
+            "a workflow is deployed as Express with `type: express`.",
             style="dim",
         )
     )

@@ -37,6 +37,8 @@ class References:
             return table.table_name if by_name else table.table_arn
         if ref.kind == "function":
             return self.functions[ref.key].function_arn
+        if ref.kind == "function_named":  # by name: the function may come later in the stack
+            return self._arn("lambda", "function", self.manifest.function_named(ref.key))
         if ref.kind == "alias":
             return self.aliases[ref.key].function_arn
         if ref.kind == "bus" and self.bus is not None:

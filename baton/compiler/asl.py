@@ -21,12 +21,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from baton.compiler import naming
+from baton.compiler import express, naming
 from baton.compiler.checks import targets
+from baton.compiler.express import EXPRESS_LIMIT_SECONDS
 from baton.compiler.limits import limit_problems
 from baton.compiler.plan import Node, build_plan, walk
 from baton.compiler.retry import (
-    BUDGET_SPENT_ERROR,
+    ENDS_RUN,
     dynamodb_retriers,
     retriers,
     service_retriers,
@@ -109,13 +110,16 @@ def _skipped_handoff_item(agent: str, step: str) -> str:
     )
 
 
-BUDGET_SPENT_STATE: dict[str, Any] = {
+RUN_STOPPED_STATE: dict[str, Any] = {
     "Type": "Fail",
-    "Comment": "A resumed run found the execution's time budget spent (the workflow timeout "
-    "counts across all its runs): the run fails without a fallback",
-    "Error": BUDGET_SPENT_ERROR,
-    "Cause": "the execution's time budget ran out before the step started",
+    "Comment": "The execution's time budget is spent (the workflow timeout counts across all "
+    "its runs), or an Express run's execution was cancelled or paused: the run ends with that "
+    "error, without a fallback",
+    "Error": "{% $states.input.Error %}",
+    "Cause": "{% $states.input.Cause %}",
 }
+EXPRESS_FIELD = "'express': true, "
+"""In $ctx of an Express run: its agents check for a stop and record failures themselves."""
 RECOVERING = "{% $exists($states.input.recoveryDelay) ? $states.input.recoveryDelay > 0 : false %}"
 """A run started by auto-recovery carries its backoff (seconds) as `recoveryDelay`."""
 RECOVERY_BACKOFF_STATE: dict[str, Any] = {
@@ -320,14 +324,14 @@ class _Builder:
             self.info[target] = StateInfo("alternative", agent=alt, replaces=agent)
         else:
             return None
-        # a spent time budget ends the run: neither a skip nor an alternative may hide it
-        budget_spent = next(
-            (n for n, st in states.items() if st == BUDGET_SPENT_STATE),
-            naming.BUDGET_SPENT if group is None else self.names.take(naming.BUDGET_SPENT),
+        # a spent time budget or a stop ends the run: neither a skip nor an alternative may hide it
+        stopped = next(
+            (n for n, st in states.items() if st == RUN_STOPPED_STATE),
+            naming.RUN_STOPPED if group is None else self.names.take(naming.RUN_STOPPED),
         )
-        states[budget_spent] = dict(BUDGET_SPENT_STATE)
+        states[stopped] = dict(RUN_STOPPED_STATE)
         task["Catch"] = [
-            {"ErrorEquals": [BUDGET_SPENT_ERROR], "Next": budget_spent},
+            {"ErrorEquals": list(ENDS_RUN), "Next": stopped},
             {"ErrorEquals": ["States.ALL"], "Next": target},
         ]
         return target
@@ -492,10 +496,10 @@ class _Builder:
                 "End": True,
             }
             self.info[target] = StateInfo("alternative", members=tuple(alternatives))
-        budget_spent = self.names.take(naming.BUDGET_SPENT)
-        states[budget_spent] = dict(BUDGET_SPENT_STATE)
+        stopped = self.names.take(naming.RUN_STOPPED)
+        states[stopped] = dict(RUN_STOPPED_STATE)
         task["Catch"] = [
-            {"ErrorEquals": [BUDGET_SPENT_ERROR], "Next": budget_spent},
+            {"ErrorEquals": list(ENDS_RUN), "Next": stopped},
             {
                 "ErrorEquals": ["States.ALL"],
                 "Output": "{% {'Error': $states.errorOutput.Error, 'Cause': "
@@ -542,10 +546,10 @@ class _Builder:
         }
         task = inner[task_name]
         task.setdefault("Catch", [])
-        if not any(c["ErrorEquals"] == [BUDGET_SPENT_ERROR] for c in task["Catch"]):
-            spent = self.names.take(naming.BUDGET_SPENT)
-            inner[spent] = dict(BUDGET_SPENT_STATE)
-            task["Catch"].append({"ErrorEquals": [BUDGET_SPENT_ERROR], "Next": spent})
+        if not any(c["ErrorEquals"] == ENDS_RUN for c in task["Catch"]):
+            stopped = self.names.take(naming.RUN_STOPPED)
+            inner[stopped] = dict(RUN_STOPPED_STATE)
+            task["Catch"].append({"ErrorEquals": list(ENDS_RUN), "Next": stopped})
         task["Catch"].append(
             {
                 "ErrorEquals": ["States.ALL"],
@@ -645,6 +649,7 @@ class _Builder:
             "'deadline': $states.input.deadline, "
             f"'retentionDays': {retention_days(self.wf.retention_seconds)}, "
             f"{self._inline_fields()}"
+            f"{EXPRESS_FIELD if self.wf.type == 'express' else ''}"
             f"'expiresAt': $floor($millis() / 1000) + {self.wf.retention_seconds}}}"
         )
         return {
@@ -715,13 +720,17 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
             "Comment": "Every step is done",
             "Output": "{% {'data': $data} %}",
         }
-    asl = {
+    asl: dict[str, Any] = {
         "Comment": f"Baton workflow {workflow.id} ({workflow.name}){description}",
         "QueryLanguage": "JSONata",
-        "StartAt": naming.START,
-        "TimeoutSeconds": workflow.timeout_seconds,
-        "States": single_line_expressions(states),
     }
+    if workflow.type == "express":  # it reports its own start and end (see express.py)
+        body = {"StartAt": naming.START, "States": states}
+        asl |= {"StartAt": express.REPORT_START, "TimeoutSeconds": EXPRESS_LIMIT_SECONDS}
+        states = express.reporting(body)
+    else:
+        asl |= {"StartAt": naming.START, "TimeoutSeconds": workflow.timeout_seconds}
+    asl["States"] = single_line_expressions(states)
     problems = limit_problems(workflow, asl)
     if problems:
         raise DefinitionError(problems)

@@ -5,6 +5,7 @@
   agent spending its retries and taking its fallback, the longer branch of every condition)
   could pass it is refused (budget.py counts them).
 - At most 256 KiB pass between states: the initial data alone must fit.
+- An Express run lasts at most 5 minutes: the worst case must fit (express.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 from baton.compiler.budget import MAX_HISTORY_EVENTS, history_budget
+from baton.compiler.express import express_problems
 from baton.definition.exceptions import Problem
 from baton.definition.resolved import ResolvedWorkflow
 
@@ -49,6 +51,8 @@ def limit_problems(workflow: ResolvedWorkflow, asl: dict[str, Any]) -> list[Prob
                 "maxRetries, or split the workflow into smaller ones chained by triggers",
             )
         )
+    if workflow.type == "express":
+        problems += express_problems(workflow)
     data = len(json.dumps(workflow.initial_data, ensure_ascii=False).encode())
     if data > MAX_PAYLOAD_BYTES:
         problems.append(

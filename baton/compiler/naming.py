@@ -12,7 +12,9 @@ START = "Start"
 ROUTER = "Resume router"
 COMPLETED = "Completed"
 RECOVERY_BACKOFF = "Recovery backoff"
-BUDGET_SPENT = "Time budget spent"
+RUN_STOPPED = "Run stopped"
+EXPRESS = ("Report start", "Run", "Report success", "Report failure", "Failed")
+"""The states around an Express workflow (express.NAMES): no step may take these names."""
 
 
 def function_placeholder(agent: str) -> str:
@@ -28,7 +30,7 @@ class NameAllocator:
     """Hands out unique state names, shortening long ones and numbering repeats."""
 
     def __init__(self) -> None:
-        self.used: set[str] = {START, ROUTER, COMPLETED, RECOVERY_BACKOFF, BUDGET_SPENT}
+        self.used: set[str] = {START, ROUTER, COMPLETED, RECOVERY_BACKOFF, RUN_STOPPED, *EXPRESS}
 
     def take(self, wanted: str) -> str:
         base = wanted if len(wanted) <= MAX_NAME else wanted[: MAX_NAME - 1] + "…"

@@ -16,8 +16,12 @@ LAMBDA_SERVICE_FAULTS = [
 LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
 BUDGET_SPENT_ERROR = "BudgetSpentError"
 """The execution's time budget ran out before a step started: no retry, no fallback."""
-NOT_RETRIED = ["AgentInputError", BUDGET_SPENT_ERROR]
-"""Errors that another attempt cannot fix (bad input, a spent budget): never retried."""
+STOPPED_ERROR = "ExecutionStoppedError"
+"""An Express run's execution was cancelled or paused before a step started (cooperative)."""
+ENDS_RUN = [BUDGET_SPENT_ERROR, STOPPED_ERROR]
+"""Errors that end the run: neither a retry nor a fallback may hide them."""
+NOT_RETRIED = ["AgentInputError", *ENDS_RUN]
+"""Errors that another attempt cannot fix (bad input, a spent budget, a stop): never retried."""
 
 # ASL defaults (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0) are left implicit: every byte
 # counts in a 1,000-step definition, and Step Functions accepts at most 1 MB.

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 _BREAKS = {"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_PLACEHOLDER = re.compile(r'(?<!\\)"\$\{(?:AgentFn_\w+|ExecutionsTable)\}"')
+_PLACEHOLDER = re.compile(r'(?<!\\)"\$\{(?:AgentFn_\w+|ExecutionsTable|EventsFn)\}"')
 
 
 def single_line(expression: str) -> str:

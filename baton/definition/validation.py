@@ -47,12 +47,6 @@ MAX_RETRY_DELAY_MS = 31_622_401_000
 MAX_BACKOFF_RATE = 1_000.0
 """Past this every retry after the first waits maxDelay (or more than a year): a mistake."""
 MAX_RETENTION_MS = 10 * 365 * 86_400_000
-EXPRESS_REFUSED = (
-    "express workflows are not supported yet: Baton's records, events, cancel and pause rely "
-    "on what only standard workflows have (the execution history API, status-change events, "
-    "StopExecution); use type: standard"
-)
-
 _FRIENDLY = {
     "missing": "is required",
     "string_type": "must be text",
@@ -566,10 +560,6 @@ class _Checker:
         if not is_tenant(schedule.tenant):
             self.add(("schedule", "tenant"), f"{schedule.tenant!r}: a tenant is {TENANT_SYNTAX}")
 
-    def kind(self) -> None:
-        if self.wf.type == "express":
-            self.add(("type",), EXPRESS_REFUSED)
-
 
 def check_workflow(
     doc: Document, registry: AgentRegistry
@@ -602,7 +592,6 @@ def check_workflow(
     for_each = check.for_each(in_workflow | branch_agents, grouped, policies)
     timeout = check.timeout()
     retention = check.retention()
-    check.kind()
     check.schedule()
     problems = sorted(problems + check.problems, key=lambda p: p.line or 0)
     if problems:

@@ -34,13 +34,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from baton.compiler.budget import history_budget
+from baton.compiler.express import express_problems, worst_seconds
 from baton.compiler.plan import Node, build_plan
 from baton.definition.resolved import ResolvedWorkflow
 from baton.deploy.manifest import SERVICE_MEMORY_MB
 from baton.deploy.prices import PUBLISHED, Prices
 
-EXPRESS_LIMIT_SECONDS = 300
-"""An Express execution runs at most 5 minutes."""
 EVENTS_PER_REQUEST = 10
 """PutEvents takes at most 10 entries."""
 START = Counter(
@@ -129,11 +128,13 @@ class CostReport:
     """The run's duration at the assumed agent times (what Express bills)."""
     worst_seconds: float
     """The longest a run can take: every attempt to its timeout, every backoff waited."""
+    express_problems: tuple[str, ...] = ()
+    """Why the workflow cannot be `type: express` (baton.compiler.express); empty: it can."""
     prices: Prices = field(default=PUBLISHED)
 
     @property
     def fits_express(self) -> bool:
-        return self.worst_seconds <= EXPRESS_LIMIT_SECONDS
+        return not self.express_problems
 
     def total(self, kind: str) -> float:
         own = self.standard if kind == "standard" else self.express
@@ -212,37 +213,6 @@ def _path(workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int
             else_ = _path(workflow, node.branching.else_, items)
             path += max(then, else_, key=lambda p: (len(p.calls), p.slots))
     return path
-
-
-def _worst_seconds(
-    workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int]
-) -> float:
-    """Every attempt runs to its Task's timeout and every backoff is waited in full; a fallback
-    agent runs to its timeout too (the workflow's own timeout may end the run sooner: _capped)."""
-
-    def agent_worst(agent: str) -> float:
-        policy = workflow.policy(agent)
-        attempts = policy.retry.max_attempts + 1
-        seconds = attempts * workflow.agent(agent).task_timeout_seconds + sum(policy.retry.waits())
-        if policy.strategy == "alternative" and policy.alternative:
-            seconds += workflow.agent(policy.alternative).task_timeout_seconds
-        return seconds
-
-    total = 0.0
-    for node in nodes:
-        agent = node.agents[0]
-        spec = workflow.for_each.get(agent)
-        if spec is not None:
-            rounds = math.ceil(items.get(agent, spec.max_items) / spec.max_concurrency)
-            total += rounds * agent_worst(agent)
-        else:
-            total += max(agent_worst(member) for member in node.agents)
-        if node.branching:
-            total += max(
-                _worst_seconds(workflow, node.branching.then, items),
-                _worst_seconds(workflow, node.branching.else_, items),
-            )
-    return total
 
 
 def usage(workflow: ResolvedWorkflow, items: Mapping[str, int] | None = None) -> Usage:
@@ -340,7 +310,8 @@ def cost_report(
             ),
         ],
         run_seconds=run_seconds,
-        worst_seconds=_capped(workflow, _worst_seconds(workflow, plan, items)),
+        worst_seconds=_capped(workflow, worst_seconds(workflow, items)),
+        express_problems=tuple(p.message for p in express_problems(workflow)),
         prices=prices,
     )
 

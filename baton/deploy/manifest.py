@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from baton.compiler.asl import CompiledWorkflow
+from baton.compiler.express import EVENTS_FUNCTION_KEY, EVENTS_FUNCTION_PLACEHOLDER
 from baton.compiler.graph import draw
 from baton.compiler.limits import MAX_DEFINITION_BYTES
 from baton.compiler.naming import EXECUTIONS_TABLE_KEY, placeholder_key
@@ -39,6 +40,8 @@ SCHEDULER_HANDLER = "schedules.handler.handler"
 SERVICE_MEMORY_MB = 512
 """Memory of Baton's own functions (the API, the events handler, the scheduler)."""
 API_TIMEOUT_SECONDS = 29
+EVENTS_TIMEOUT_SECONDS = 20
+"""Shorter than an Express run's report Task timeout (express.REPORT_TIMEOUT_SECONDS)."""
 """API Gateway waits at most 29 s for its integration."""
 LIFECYCLE_TABLE_ACTIONS = (
     "dynamodb:GetItem",
@@ -56,6 +59,7 @@ environments hold at most 4 KB, too little for a catalog of many workflows."""
 RefKind = Literal[
     "table",
     "function",
+    "function_named",
     "alias",
     "bus",
     "topic",
@@ -77,7 +81,9 @@ class Ref:
     executions, `state_machine_named` its ARN built from its name (a state machine's own role
     cannot depend on the state machine); `secret` the ARN pattern of a secret name in every tenant's space;
     `service_secret` a secret of Baton's own (PAGE_TOKEN_KEY), which the stack generates;
-    `state_machine_arn_prefix` what a state machine's name completes into its ARN."""
+    `state_machine_arn_prefix` what a state machine's name completes into its ARN;
+    `function_named` the ARN of one of Baton's own functions built from its name (an Express
+    state machine invokes the events function, whose role depends on the state machines)."""
 
     kind: RefKind
     key: str
@@ -204,6 +210,7 @@ class WorkflowDeployment:
             "workflowId": self.workflow_id,
             "name": self.name,
             "stateMachineName": self.state_machine_name,
+            "type": self.type,
             "autoRecovery": self.auto_recovery,
             "maxRecoveries": self.max_recoveries,
             "recoveryDelaysSeconds": list(self.recovery_delays),
@@ -305,6 +312,12 @@ class Manifest:
             description=description,
         )
 
+    def function_named(self, key: str) -> str:
+        """The name of Baton's own function `key` (a Ref by name: no dependency in the stack)."""
+        if key == "events":
+            return self.events_function.function_name
+        raise KeyError(f"no function of Baton's is called {key!r}")
+
     @property
     def events_function(self) -> FunctionDeployment:
         """The events Lambda: status changes of every Baton state machine."""
@@ -327,7 +340,7 @@ class Manifest:
             grants,
             "Baton: Step Functions status changes → records, events, notifications, archive, "
             "triggers, auto-recovery",
-            60,
+            EVENTS_TIMEOUT_SECONDS,
             **{
                 env.EVENT_BUS: Ref("bus", "events", "name"),
                 env.TOPIC_ARN: Ref("topic", "notifications"),
@@ -411,6 +424,10 @@ class Manifest:
         if "${" + EXECUTIONS_TABLE_KEY + "}" in definition:
             substitutions[EXECUTIONS_TABLE_KEY] = Ref("table", EXECUTIONS.key, "name")
             grants.append(Grant(Ref("table", EXECUTIONS.key), ("dynamodb:PutItem",)))
+        if EVENTS_FUNCTION_PLACEHOLDER in definition:  # an Express run reports to it
+            events_function = Ref("function_named", "events")
+            substitutions[EVENTS_FUNCTION_KEY] = events_function
+            grants.append(Grant(events_function, ("lambda:InvokeFunction",)))
         if any(spec.distributed for spec in workflow.for_each.values()):
             # a Distributed Map starts child executions of its own state machine
             grants.append(
@@ -601,7 +618,10 @@ def _longest_values(manifest: Manifest) -> Resolver:
     def resolve(ref: Ref) -> str:
         if ref.kind == "table":
             return manifest.tables[ref.key].name
-        function = manifest.agents[ref.key].function_name
+        if ref.kind == "function_named":
+            function = manifest.function_named(ref.key)
+        else:
+            function = manifest.agents[ref.key].function_name
         arn = f"arn:aws-us-gov:lambda:{_LONGEST_REGION}:{_ACCOUNT}:function:{function}"
         return arn + (f":{WARM_ALIAS}" if ref.kind == "alias" else "")
 

@@ -39,6 +39,8 @@
   member through the service model (baton.local.attribute_values).
 - Timeouts: moto's DescribeExecution leaves out a TIMED_OUT run's stopDate (it keeps it); the
   seam adds it, as AWS reports it.
+- Express: an Express run gets an Express ARN, and the calls AWS refuses for it are refused
+  (baton.local.express_runs); the harness reads them inside `express_runs.inspecting()`.
 - Parsing: moto parses a definition with ANTLR when the state machine is created and again at
   every execution start (~0.1 s for 10 steps); the program is built once per definition text.
 """
@@ -87,11 +89,20 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution import (
+    BaseExecutionWorkerCommunication,
+    Execution,
+)
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from baton.local.attribute_values import serialize_structure
+from baton.local.express_runs import (
+    express_arns,
+    express_arns_valid,
+    listing_refused_for_express,
+    refused_for_express,
+)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -809,7 +820,22 @@ def patched(
         (retrier_module, "time", WAITS),
         (retrier_module.RetrierDecl, "_eval_body", retry_body),
         (WaitFunction, "_wait_interval", wait_interval),
-        (StepFunctionResponse, "describe_execution", describe_execution),
+        (StepFunctionResponse, "describe_execution", refused_for_express(describe_execution)),
+        *(
+            (StepFunctionResponse, name, refused_for_express(getattr(StepFunctionResponse, name)))
+            for name in ("get_execution_history", "stop_execution")
+        ),
+        (
+            StepFunctionResponse,
+            "list_executions",
+            listing_refused_for_express(StepFunctionResponse.list_executions),
+        ),
+        (Execution, "start", express_arns(Execution.start)),
+        (
+            StepFunctionBackend,
+            "_validate_execution_arn",
+            express_arns_valid(StepFunctionBackend._validate_execution_arn),
+        ),
         (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
     ]

@@ -27,6 +27,8 @@ class LocalResources:
             return name if ref.attribute == "name" else self.arn("dynamodb", f"table/{name}")
         if ref.kind == "function":
             return self.function_arn(ref.key)
+        if ref.kind == "function_named":
+            return self.arn("lambda", f"function:{manifest.function_named(ref.key)}")
         if ref.kind == "alias":
             return f"{self.function_arn(ref.key)}:{WARM_ALIAS}"
         if ref.kind == "bus":

@@ -31,6 +31,7 @@ from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.deploy.manifest import Manifest, build_manifest, environment_text
 from baton.lambda_code import use_functions
 from baton.local import patches
+from baton.local.express_runs import inspecting
 from baton.local.record import BackoffWait, RunRecord, read_execution
 from baton.local.resources import LocalResources
 
@@ -129,6 +130,10 @@ class LocalRuntime:
             self.services = LocalServices(
                 boto3, self.manifest, self.resources, observed=self.observe_events
             )
+            events = self.manifest.events_function  # Express runs report to it
+            self.dispatcher.register(
+                events.function_name, self._events_function, events.memory, events.timeout_seconds
+            )
             iam = boto3.client("iam", region_name=REGION)
             self.role_arn = iam.create_role(
                 RoleName="baton-local",
@@ -158,17 +163,20 @@ class LocalRuntime:
         """Stop every run still going: its worker thread would otherwise go on invoking agents
         through whichever offline runtime is opened next in this process."""
         try:
-            machines = self.sfn.list_state_machines()["stateMachines"]
-            for machine in machines:
-                running = self.sfn.list_executions(
-                    stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
-                )["executions"]
-                for execution in running:
-                    self.sfn.stop_execution(
-                        executionArn=execution["executionArn"], cause="offline runtime closed"
-                    )
+            with inspecting():  # Express runs too, which AWS could not list or stop
+                self._stop_each_run()
         except Exception:  # closing must not fail: what could not be stopped is logged
             logging.getLogger(__name__).warning("could not stop running executions", exc_info=True)
+
+    def _stop_each_run(self) -> None:
+        for machine in self.sfn.list_state_machines()["stateMachines"]:
+            running = self.sfn.list_executions(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )["executions"]
+            for execution in running:
+                self.sfn.stop_execution(
+                    executionArn=execution["executionArn"], cause="offline runtime closed"
+                )
 
     def _set_environment(self) -> None:
         """The environment the deployed functions get, for the agents run in this process
@@ -292,7 +300,7 @@ class LocalRuntime:
         """Wait until the execution leaves RUNNING; return DescribeExecution's response. The
         end of the run wakes the wait (patches.ENDS): nothing polls."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        with patches.ENDS.watch(execution_arn) as ended:
+        with patches.ENDS.watch(execution_arn) as ended, inspecting():
             while True:
                 description: dict[str, Any] = self.sfn.describe_execution(
                     executionArn=execution_arn
@@ -303,7 +311,9 @@ class LocalRuntime:
                 ended.wait(remaining)
                 ended.clear()  # the status read next tells whether it was this run's end
 
+    @inspecting()
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The run's history (an Express run's too: as its CloudWatch logs would show it)."""
         events: list[dict[str, Any]] = []
         token = None
         while True:
@@ -317,7 +327,8 @@ class LocalRuntime:
                 return events
 
     def record(self, compiled: CompiledWorkflow, execution_arn: str) -> RunRecord:
-        description = self.sfn.describe_execution(executionArn=execution_arn)
+        with inspecting():
+            description = self.sfn.describe_execution(executionArn=execution_arn)
         with self._waits_lock:
             waits = list(self.waits.get(execution_arn, []))
         return read_execution(compiled, description, self.history(execution_arn), waits)
@@ -402,6 +413,13 @@ class LocalRuntime:
             while len(self.waits) > KEPT_RUNS:
                 del self.waits[next(iter(self.waits))]
             return waits
+
+    def _events_function(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The events function as an Express run invokes it (functions/events/handler.py)."""
+        report = event.get("expressRun")
+        if not isinstance(report, dict):
+            raise ValueError("the events function is invoked offline only by Express runs")
+        return self.services.report(report)
 
     def _emit(self, kind: str, details: dict[str, Any]) -> None:
         if self.listener is not None:

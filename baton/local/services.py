@@ -12,10 +12,12 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
 from baton.local import patches
+from baton.local.express_runs import inspecting, is_express
 from baton.local.resources import LocalResources
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.stats import DynamoAccuracyStats
@@ -132,29 +134,40 @@ class LocalServices:
         return self._handled(self.status_change_event(execution_arn, started=started))
 
     def _handled(self, event: dict[str, Any]) -> dict[str, Any]:
+        self._handling(lambda: self.handler.handle(event))
+        return event
+
+    def report(self, report: dict[str, Any]) -> dict[str, Any]:
+        """The events function's answer to an Express run's own report of its start or end (the
+        run invokes it: offline, through the Lambda dispatcher)."""
+        return self._handling(lambda: self.handler.report(report))
+
+    def _handling(self, handle: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         try:
-            self.handler.handle(event)
+            return handle()
         finally:
             if self.tap_url:
                 self._published.extend(self._drain(self.tap_url))
-        return event
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
-        """Deliver each run's status events until the execution stops running: its current run
-        has ended (a paused or cancelled run ends once its current step returns) and its end
+        """Deliver each run's status events (an Express run reports its own) until the execution
+        stops running: its current run has ended (a paused or cancelled run ends once its current step returns) and its end
         started no recovery run. Each wait is woken by the run's end, never by a poll."""
         deadline = time.monotonic() + timeout
         started = None
         while (run := self._current_run(tenant, execution_id)) and time.monotonic() < deadline:
-            if run != started:  # AWS announces every run's start, however soon it ends
+            express = is_express(run)  # it reports its start and end itself
+            if run != started and not express:  # AWS announces every run's start
                 self.deliver(run, started=True)
                 started = run
             with patches.ENDS.watch(run) as ended:
-                described = self.sfn.describe_execution(executionArn=run)
+                with inspecting():
+                    described = self.sfn.describe_execution(executionArn=run)
                 if described["status"] == "RUNNING":
                     ended.wait(max(0.0, deadline - time.monotonic()))
                     continue  # deliver the end
-                self._handled(_event(described))
+                if not express:
+                    self._handled(_event(described))
             if self._current_run(tenant, execution_id) == run:
                 break  # no recovery started another run
         return self.lifecycle.get(tenant, execution_id)

@@ -63,3 +63,9 @@ TOO_MANY_ITEMS_FAILED = "TooManyItemsFailed"
 """The error a fan-out (forEach) ends the run with when more of its items failed than its
 toleratedFailurePercentage allows (a Fail state's, not an exception's: the items' own errors
 are in its cause)."""
+
+
+class ExecutionStoppedError(AgentError):
+    """An Express run's execution was cancelled or paused, or superseded by a resume, before
+    the step started (Express runs cannot be stopped: they check their record before each
+    step): never retried, no fallback; the run ends."""

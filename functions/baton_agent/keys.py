@@ -5,6 +5,8 @@ from __future__ import annotations
 RECORD = "RECORD"
 CHECKPOINT = "CHECKPOINT"
 HANDOFF_PREFIX = "HANDOFF#"
+FAILURE_PREFIX = "FAILURE#"
+"""A failed attempt of an Express run's step (Express keeps no history to read it from)."""
 
 
 def execution_pk(tenant: str, execution_id: str) -> str:
@@ -14,6 +16,17 @@ def execution_pk(tenant: str, execution_id: str) -> str:
 def handoff_sk(finished_at: str, step: str) -> str:
     """Handoffs sort by the time they finished, then by step (parallel members may tie)."""
     return f"{HANDOFF_PREFIX}{finished_at}#{step}"
+
+
+def failure_sk(failed_at: str, step: str, attempt: int) -> str:
+    return f"{FAILURE_PREFIX}{failed_at}#{step}#{attempt}"
+
+
+def run_name(run_arn: str) -> str:
+    """The execution name in a run's ARN: `...:execution:<machine>:<name>` (Standard) or
+    `...:express:<machine>:<name>:<id>` (Express)."""
+    parts = run_arn.split(":")
+    return parts[7] if len(parts) > 7 else parts[-1]
 
 
 def idempotency_pk(tenant: str, workflow_id: str, key: str) -> str:

@@ -47,6 +47,18 @@ class StepRecord:
 class ExecutionLog(Protocol):
     def step_finished(self, record: StepRecord) -> None: ...
 
+    def stopped(self, tenant: str, execution_id: str, run: int) -> str | None:
+        """Why a step of run `run` must not start (None: it may)."""
+        ...
+
+    def attempt_failed(
+        self,
+        tenant: str,
+        execution_id: str,
+        failure: Mapping[str, Any],
+        expires_at: int | None,
+    ) -> None: ...
+
 
 def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -137,6 +149,47 @@ class DynamoExecutionLog:
                 if not PASSING.intersection(reasons) or attempt + 1 == TRANSACTION_ATTEMPTS:
                     raise
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter
+
+    def stopped(self, tenant: str, execution_id: str, run: int) -> str | None:
+        """Why a step of run `run` must not start: the execution was cancelled or paused, or a
+        resume made another run the current one (None: it may start). A consistent read, so a
+        cancel the API has just answered is seen."""
+        item = self.client.get_item(
+            TableName=self.executions_table,
+            Key={"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            ConsistentRead=True,
+            ProjectionExpression="#status, #run",
+            ExpressionAttributeNames={"#status": "status", "#run": "run"},
+        ).get("Item")
+        if not item:  # a run no lifecycle manages
+            return None
+        current = int(item.get("run", {}).get("N", "0"))
+        if current != run:
+            return f"run {run} is no longer the execution's current run ({current} is)"
+        status = item.get("status", {}).get("S")
+        if status in ("cancelled", "paused"):
+            return f"the execution was {status}"
+        return None
+
+    def attempt_failed(
+        self,
+        tenant: str,
+        execution_id: str,
+        failure: Mapping[str, Any],
+        expires_at: int | None,
+    ) -> None:
+        """Keep a failed attempt of an Express run's step (Express keeps no history)."""
+        expires = {} if expires_at is None else {"expiresAt": {"N": str(int(expires_at))}}
+        sk = keys.failure_sk(str(failure["timestamp"]), str(failure["step"]), failure["attempt"])
+        self.client.put_item(
+            TableName=self.executions_table,
+            Item={
+                "pk": {"S": keys.execution_pk(tenant, execution_id)},
+                "sk": {"S": sk},
+                "failure": {"S": to_json(failure)},
+                **expires,
+            },
+        )
 
     @staticmethod
     def _abandoned(handoff: Mapping[str, Any], reasons: list[str | None], err: Exception) -> None:

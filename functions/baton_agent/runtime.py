@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from baton_agent import keys
 from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
 from baton_agent.errors import (
     AccuracyBelowThreshold,
@@ -26,6 +27,7 @@ from baton_agent.errors import (
     AgentInputError,
     AttemptAbandonedError,
     BudgetSpentError,
+    ExecutionStoppedError,
     PayloadTooLargeError,
     SecretDestinationError,
     SecretLeakError,
@@ -153,9 +155,15 @@ class AgentContext:
     def run(self) -> int:
         """The number of the execution's run this attempt belongs to (its name ends `-<n>`;
         0 for a run no lifecycle started)."""
-        name = str(self.execution.get("run", "")).rpartition(":")[2]
+        name = keys.run_name(str(self.execution.get("run", "")))
         number = name.rpartition("-")[2]
         return int(number) if "-" in name and number.isdigit() else 0
+
+    @property
+    def express(self) -> bool:
+        """An Express run: no history to read failures from, no StopExecution (see
+        baton.compiler.express): it records its failed attempts and checks for a stop itself."""
+        return self.execution.get("express") is True
 
     @property
     def inline(self) -> tuple[str, ...]:
@@ -360,6 +368,35 @@ def _refuse_past_deadline(ctx: AgentContext) -> None:
         )
 
 
+def _refuse_stopped(ctx: AgentContext, log: Callable[[], ExecutionLog]) -> None:
+    """Cancel and pause of an Express run are cooperative: no step starts once its execution
+    was cancelled or paused, or once a resume made another run the current one."""
+    if ctx.express and ctx.execution_id:
+        reason = log().stopped(ctx.tenant, ctx.execution_id, ctx.run)
+        if reason:
+            raise ExecutionStoppedError(f"{ctx.step} was not started: {reason}")
+
+
+def _record_failure(ctx: AgentContext, log: Callable[[], ExecutionLog], err: Exception) -> None:
+    """An Express run's failed attempt, for its record (what a Standard run's history shows)."""
+    if not ctx.express or not ctx.execution_id or isinstance(err, ExecutionStoppedError):
+        return
+    name = "AgentInputError" if isinstance(err, AgentInputError) else type(err).__name__
+    failure = {
+        "agent": ctx.agent,
+        "step": ctx.step,
+        "attempt": ctx.attempt,
+        "error": name,
+        "message": str(err),
+        "timestamp": _now(),
+        "run": ctx.execution.get("run"),
+    }
+    _best_effort(
+        "failure record",
+        lambda: log().attempt_failed(ctx.tenant, ctx.execution_id, failure, ctx.expires_at),
+    )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -511,6 +548,7 @@ def agent(
                 return attempt(ctx, event, lambda_context)
             except Exception as err:
                 clean = _without_secrets(err, ctx)
+                _record_failure(ctx, log, clean)
                 if clean is err:
                     raise
                 raise clean from None
@@ -519,6 +557,7 @@ def agent(
             ctx: AgentContext, event: dict[str, Any], lambda_context: Any
         ) -> dict[str, Any]:
             _refuse_past_deadline(ctx)
+            _refuse_stopped(ctx, log)
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
             incoming = dict(event["data"])  # as it travels: large values are references

@@ -39,6 +39,9 @@ class WorkflowInfo:
     """The execution's time budget across all its runs (0: not known here)."""
     recovery_delays: tuple[int, ...] = ()
     """Seconds the k-th auto-recovery waits before it resumes."""
+    express: bool = False
+    """An Express state machine: its runs cannot be stopped (cancel and pause are cooperative:
+    the agents check the record before each step) and have no history."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """What the API shows of it: description, the definition as written, its Mermaid graph."""
 
@@ -56,6 +59,7 @@ class WorkflowInfo:
             abort_agents=frozenset(entry.get("abortAgents", [])),
             timeout_seconds=int(entry.get("timeoutSeconds", 0)),
             recovery_delays=tuple(int(d) for d in entry.get("recoveryDelaysSeconds", ())),
+            express=entry.get("type") == "EXPRESS",
             details={k: entry[k] for k in ("description", "definition", "graph") if k in entry},
         )
 
@@ -106,7 +110,10 @@ def resume_points(sfn: Any, state_machine_arn: str) -> dict[str, str]:
     definition = json.loads(
         sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"]
     )
-    router = definition.get("States", {}).get("Resume router", {})
+    states = definition.get("States", {})
+    if "Resume router" not in states and "Run" in states:  # an Express run's: inside "Run"
+        states = states["Run"].get("Branches", [{}])[0].get("States", {})
+    router = states.get("Resume router", {})
     points = {"": str(router.get("Default", ""))}
     for choice in router.get("Choices", []):
         match = _RESUME_RULE.search(choice.get("Condition", ""))

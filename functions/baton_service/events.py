@@ -37,6 +37,8 @@ STATUS_CHANGE = "Step Functions Execution Status Change"
 """The detail-type of Step Functions' status-change events (the stack's rule matches it)."""
 
 SOURCE = "baton"
+REPORTED = "reportedByRun"
+"""Set in the detail of an Express run's own report (it has no history to read)."""
 NEVER_RECOVERED = frozenset(
     {"AgentInputError", "BudgetSpentError", "States.Runtime", "States.QueryEvaluationError"}
 )
@@ -101,11 +103,19 @@ def _iso(value: Any) -> str | None:
 
 
 def _total_ms(detail: Mapping[str, Any]) -> float:
-    """The run's duration in milliseconds (EventBridge gives start and stop as epoch ms)."""
-    start, stop = detail.get("startDate"), detail.get("stopDate")
-    if isinstance(start, int | float) and isinstance(stop, int | float):
-        return float(stop - start)
-    return 0.0
+    """The run's duration in milliseconds (EventBridge gives start and stop as epoch ms, an
+    Express run's report as ISO-8601 times)."""
+    start, stop = _epoch_ms_of(detail.get("startDate")), _epoch_ms_of(detail.get("stopDate"))
+    return float(stop - start) if start is not None and stop is not None else 0.0
+
+
+def _epoch_ms_of(value: Any) -> float | None:
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value)).timestamp() * 1000
+    except ValueError:
+        return None
 
 
 def _elapsed_seconds(record: Mapping[str, Any]) -> float:
@@ -163,6 +173,11 @@ class StatusChangeHandler:
             self.store.mark_once(record["tenant"], record["executionId"], SETTLED_RUN, run)
         return result
 
+    def report(self, report: Mapping[str, Any]) -> dict[str, Any]:
+        """An Express run's own report of its start or end (baton.compiler.express), which has
+        the detail of the status-change event Step Functions sends for a Standard run."""
+        return self.handle({"detail": {**report, REPORTED: True}})
+
     def repair(self, tenant: str, execution_id: str) -> dict[str, Any]:
         """Make the record true to its current run: deliver that run's status change again, as
         Step Functions would (for an event that was lost, or kept in the DLQ after its retries,
@@ -194,6 +209,8 @@ class StatusChangeHandler:
         """The run's input or output, from the event when it carries it; else (EventBridge drops
         them over 248 KB: `inputDetails.included` is false) from the run itself, by its ARN."""
         text = detail.get(field)
+        if isinstance(text, dict):  # an Express run reports them as JSON values
+            return text
         if text is None and (detail.get("status") != "RUNNING" or field == "input"):
             described = self.sfn.describe_execution(executionArn=detail["executionArn"])
             detail["input"], detail["output"] = described.get("input"), described.get("output")
@@ -204,7 +221,7 @@ class StatusChangeHandler:
     def _succeeded(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
-        history = self._history(str(detail["executionArn"]))
+        history = self._history(record, detail)
         claims = self.lifecycle.claims(record["tenant"], record["workflowId"])
         kept = claims.offload(data, budget=RECORD_BYTES, what="the output")  # item <= 400 KB
         changes = {"status": "completed", "output": kept}
@@ -225,7 +242,7 @@ class StatusChangeHandler:
             # stopped by request and reported FAILED (moto does so for a run stopped inside a
             # Map; in AWS a failure that beat the stop): what the user asked for stands
             return self._aborted(record, detail)
-        history = self._history(str(detail["executionArn"]))
+        history = self._history(record, detail)
         workflow = self.lifecycle.catalog.get(record["workflowId"])
         error = history.error(
             str(detail.get("status")),
@@ -286,7 +303,7 @@ class StatusChangeHandler:
                 return {"ignored": "already announced"}
             self._publish([self._entry("Workflow Paused", record, {})])
             return {"status": "paused"}
-        history = self._history(str(detail["executionArn"]))
+        history = self._history(record, detail)
         if not self._finish(
             record,
             detail,
@@ -374,7 +391,12 @@ class StatusChangeHandler:
             return {"ignored": "this run's outcome was applied already"}
         return {"ignored": f"the execution is {current.get('status', 'gone')}"}
 
-    def _history(self, arn: str) -> RunHistory:
+    def _history(self, record: Mapping[str, Any], detail: Mapping[str, Any]) -> RunHistory:
+        """The run's history; an Express run has none: what its agents recorded instead."""
+        arn = str(detail["executionArn"])
+        if detail.get(REPORTED):
+            failures = self.store.failures(record["tenant"], record["executionId"])
+            return RunHistory.reported(f for f in failures if f.get("run") == arn)
         events: list[dict[str, Any]] = []
         request: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
         while True:

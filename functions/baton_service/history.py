@@ -59,8 +59,25 @@ class RunHistory:
         self.last_state: str | None = None
         """The state entered last (where a run that failed outside any agent stopped)."""
         self._open: dict[int, dict[str, Any]] = {}
+        self.reported_only = False
+        """Built from recorded failures, not from a history (RunHistory.reported)."""
         for event in self.events:
             self._read(event)
+
+    @classmethod
+    def reported(cls, failures: Iterable[Mapping[str, Any]]) -> RunHistory:
+        """An Express run's, which has no history: the failed attempts its agents recorded
+        (baton_agent.records), oldest first. Its transitions are not counted (Express bills
+        none)."""
+        history = cls(())
+        history.reported_only = True
+        for failure in sorted(failures, key=lambda f: str(f.get("timestamp", ""))):
+            step = str(failure["step"])
+            history.failures.append(
+                {k: failure.get(k) for k in ("agent", "step", "error", "message", "timestamp")}
+            )
+            history.attempts[step] = max(history.attempts.get(step, 0), int(failure["attempt"]))
+        return history
 
     # reading ---------------------------------------------------------------------------
     def _scheduled(self, event: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -157,7 +174,10 @@ class RunHistory:
             }
         if status != "FAILED":
             return None
-        if not self.failures or error == TOO_MANY_ITEMS_FAILED:
+        # an Express run's recorded failures may all have been retried away: its own error
+        # then names what ended it
+        unrelated = self.reported_only and self.failures and self.failures[-1]["error"] != error
+        if not self.failures or error == TOO_MANY_ITEMS_FAILED or unrelated:
             # it failed in a state of its own: a condition, a Map, a fan-out's tolerance...
             message = error_message(cause) or error or "failed"
             state = self.last_state

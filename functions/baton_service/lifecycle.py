@@ -326,8 +326,11 @@ class LifecycleService:
         return payload
 
     def _stop(self, record: Mapping[str, Any], cause: str) -> None:
+        """Stop the current run; an Express run cannot be stopped: its agents see the record's
+        new status before their next step and end it (baton_agent.runtime)."""
         run = record.get("currentRun")
-        if not run:
+        workflow = self.catalog.get(str(record["workflowId"]))
+        if not run or (workflow is not None and workflow.express):
             return
         with contextlib.suppress(self.sfn.exceptions.ExecutionDoesNotExist):
             self.sfn.stop_execution(executionArn=run, cause=cause)

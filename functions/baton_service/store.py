@@ -268,6 +268,11 @@ class ExecutionStore:
         items = self._query_prefix(tenant, execution_id, keys.HANDOFF_PREFIX)
         return [json.loads(item["handoff"]["S"]) for item in items]
 
+    def failures(self, tenant: str, execution_id: str) -> list[dict[str, Any]]:
+        """The failed attempts Express runs' agents recorded (baton_agent.records)."""
+        items = self._query_prefix(tenant, execution_id, keys.FAILURE_PREFIX)
+        return [json.loads(item["failure"]["S"]) for item in items]
+
     def checkpoint(self, tenant: str, execution_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
             TableName=self.table,

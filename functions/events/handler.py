@@ -1,4 +1,5 @@
-"""Lambda handler for Step Functions "Execution Status Change" events (routed by EventBridge).
+"""Lambda handler for Step Functions "Execution Status Change" events (routed by EventBridge)
+and for the reports Express runs make of their own start and end (they send no such events).
 
 It only parses, builds its collaborators once per container from the settings, and delegates
 to baton_service.events.StatusChangeHandler.
@@ -55,6 +56,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             str(repair.get("tenant", "default")), str(repair.get("executionId", ""))
         )
         logger.info("repair handled", extra={"outcome": result, "repair": repair})
+        return result
+    report = event.get("expressRun")
+    if isinstance(report, dict):  # an Express run reports its own start and end
+        result = status_change_handler().report(report)
+        logger.info("express run report handled", extra={"outcome": result})
         return result
     result = status_change_handler().handle(event)
     logger.info(

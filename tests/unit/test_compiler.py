@@ -237,13 +237,16 @@ def test_fallbacks_are_catch_targets():
         },
     }
     states = compiled(definition, REGISTRY).asl["States"]
-    budget_first = {"ErrorEquals": ["BudgetSpentError"], "Next": "Time budget spent"}
+    budget_first = {
+        "ErrorEquals": ["BudgetSpentError", "ExecutionStoppedError"],
+        "Next": "Run stopped",
+    }
     assert states["a1"]["Catch"] == [
         budget_first,
         {"ErrorEquals": ["States.ALL"], "Next": "a9 (instead of a1)"},
     ]
-    assert states["Time budget spent"]["Type"] == "Fail"
-    assert states["Time budget spent"]["Error"] == "BudgetSpentError"
+    assert states["Run stopped"]["Type"] == "Fail"
+    assert states["Run stopped"]["Error"] == "{% $states.input.Error %}"  # the error it caught
     alternative = states["a9 (instead of a1)"]
     assert alternative["Arguments"]["FunctionName"] == "${AgentFn_a9}"
     assert '"checkpoint":"a1"' in alternative["Arguments"]["Payload"]

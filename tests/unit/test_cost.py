@@ -7,7 +7,8 @@ import math
 import pytest
 
 from baton.compiler.budget import history_budget
-from baton.deploy.cost import EXPRESS_LIMIT_SECONDS, Assumptions, cost_report, usage
+from baton.compiler.express import EXPRESS_LIMIT_SECONDS, WORKFLOW_SECONDS
+from baton.deploy.cost import Assumptions, cost_report, usage
 from baton.deploy.prices import PUBLISHED
 from tests.conftest import make_registry, resolve
 
@@ -134,9 +135,18 @@ def test_express_fits_when_the_worst_case_is_within_five_minutes():
     assert report.worst_seconds > EXPRESS_LIMIT_SECONDS
     assert not report.fits_express
 
+    assert "worst case is 381s" in report.express_problems[0]
+
     capped = {**definition, "config": {**definition["config"], "timeout": "4m"}}
     report = cost_report(resolve(capped, slow))
-    assert report.worst_seconds == 240  # the workflow's own timeout ends it first
+    assert report.worst_seconds == 240  # the workflow's own timeout ends a Standard run first
+    # an Express run is never killed at the timeout (a killed run could not report its end):
+    # the timeout is kept between steps, so every attempt must fit
+    assert not report.fits_express
+
+    within = make_registry("a", "b", a={"timeout": "30s"}, b={"timeout": "5s"})
+    report = cost_report(resolve(definition, within))
+    assert report.worst_seconds == 3 * (30 + 15) + 3 + 3 * task + 3 <= WORKFLOW_SECONDS
     assert report.fits_express
 
 

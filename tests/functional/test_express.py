@@ -1,0 +1,161 @@
+"""Express workflows offline: records, handoffs, events, recovery, cancel and pause without the
+history API or status events, which the offline AWS refuses for Express runs as AWS does."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from baton.local.express_runs import is_express
+from baton_agent import AgentError
+from tests.conftest import compiled, make_registry
+from tests.functional.agents import Calls, echo
+
+NAMES = ("a", "b", "c")
+REGISTRY = make_registry(*NAMES, **{n: {"timeout": "5s"} for n in NAMES})
+
+
+def express(**config):
+    return {
+        "id": "quick",
+        "name": "Quick",
+        "type": "express",
+        "agents": list(NAMES),
+        "config": {"autoRecovery": False, "maxRetries": 2, **config},
+    }
+
+
+def kinds(runtime):
+    return [e["detail-type"] for e in runtime.services.events()]
+
+
+def _wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def test_an_express_run_keeps_its_record_from_its_own_reports(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    done = runtime.execute(compiled(express(), REGISTRY), {"seed": 1})
+
+    assert done["status"] == "completed"
+    assert is_express(done["currentRun"])
+    assert [h["agent"] for h in done["handoffs"]] == ["a", "b", "c"]
+    assert done["output"]["trail"] == ["a", "b", "c"] and done["output"]["seed"] == 1
+    assert done["metrics"]["successfulHandoffs"] == 3
+    assert done["metrics"]["totalExecutionTime"] > 0
+    assert kinds(runtime) == [
+        "Workflow Started",
+        "Agent Completed",
+        "Agent Completed",
+        "Agent Completed",
+        "Workflow Completed",
+    ]
+    assert runtime.services.stats.summaries(["a", "c"])["c"]["calls"] == 1
+
+
+def test_the_offline_aws_refuses_what_aws_refuses_for_an_express_run(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    workflow = compiled(express(), REGISTRY)
+    run = runtime.execute(workflow)["currentRun"]
+    for call in (
+        lambda: runtime.sfn.describe_execution(executionArn=run),
+        lambda: runtime.sfn.get_execution_history(executionArn=run),
+        lambda: runtime.sfn.stop_execution(executionArn=run),
+    ):
+        with pytest.raises(ClientError, match="InvalidArn.*not valid in this context: express"):
+            call()
+    machine = runtime.deploy(workflow)
+    with pytest.raises(ClientError, match="StateMachineTypeNotSupported"):
+        runtime.sfn.list_executions(stateMachineArn=machine)
+
+
+def test_a_failed_express_run_names_the_agent_and_its_retries(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", always_fail=True)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    failed = runtime.execute(compiled(express(), REGISTRY))
+
+    assert failed["status"] == "failed"
+    error = failed["error"]
+    assert error["agentName"] == "b" and error["step"] == "b"
+    assert error["errorType"] == "AgentError" and error["retryCount"] == 2
+    assert failed["metrics"]["failedHandoffs"] == 3
+    assert failed["checkpoint"]["after"] == "a"
+    assert calls.count("c") == 0
+    assert kinds(runtime)[-2:] == ["Agent Failed", "Workflow Failed"]
+
+
+def test_retries_an_express_run_recovered_from_are_counted_not_blamed(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", fail_times=2)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    done = runtime.execute(compiled(express(), REGISTRY))
+    assert done["status"] == "completed"
+    assert done["metrics"]["failedHandoffs"] == 2
+    assert done.get("error") is None
+
+
+def test_an_express_run_recovers_automatically(runtime_factory):
+    calls = Calls()
+    broken = {"b": True}
+
+    def flaky(data, context):
+        calls.add(agent="b", attempt=context.attempt)
+        if broken["b"]:
+            broken["b"] = False
+            raise AgentError("b is down for a moment")
+        return {"b": True}
+
+    from baton_agent import agent
+
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": agent(flaky)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled(express(autoRecovery=True, maxRetries=0), REGISTRY)
+    done = runtime.execute(workflow)
+    assert done["status"] == "completed"
+    assert len(done["runs"]) == 2 and done["recoveries"] == 1
+    assert calls.count("a") == 1  # the recovered run resumed after a
+    assert kinds(runtime).count("Workflow Started") == 2
+
+
+def test_cancel_of_an_express_run_is_cooperative(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    execution_id = runtime.execute(compiled(express(), REGISTRY), settle=False)["executionId"]
+    _wait_until(lambda: runtime.listener_seen("b"))
+
+    cancelled = runtime.services.lifecycle.cancel("default", execution_id)  # no StopExecution
+    assert cancelled["status"] == "cancelled"
+    settled = runtime.services.settle("default", execution_id)
+    assert settled["status"] == "cancelled"
+    assert calls.count("b") == 1 and calls.count("c") == 0  # b finished; c never started
+    assert [h["agent"] for h in settled["handoffs"]] == ["a", "b"]
+    assert kinds(runtime)[-1] == "Workflow Cancelled"
+
+
+def test_pause_then_resume_of_an_express_run(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    execution_id = runtime.execute(compiled(express(), REGISTRY), settle=False)["executionId"]
+    _wait_until(lambda: runtime.listener_seen("b"))
+
+    runtime.services.lifecycle.pause("default", execution_id)
+    paused = runtime.services.settle("default", execution_id)
+    assert paused["status"] == "paused"
+    assert paused["checkpoint"]["after"] == "b"  # b's work took effect
+    assert calls.count("c") == 0
+    assert kinds(runtime).count("Workflow Paused") == 1
+
+    runtime.services.lifecycle.resume("default", execution_id)
+    done = runtime.services.settle("default", execution_id)
+    assert done["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 1]
+    assert done["output"]["trail"] == ["a", "b", "c"]
