@@ -21,6 +21,10 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   statistics (an UpdateItem per agent), publishes an "Agent Completed" per handoff and "Workflow
   Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
 
+An Express workflow (baton.compiler.express) differs: its run invokes the events function
+itself (the same two invocations), each agent reads the record before its step (a GetItem), and
+the end reads the run's recorded failures (a Query) where a Standard run's reads its history.
+
 Step Functions bills a Standard run by its state transitions (baton.compiler.budget) and an
 Express run by its duration and memory. Large values moved to S3 (baton_agent.payloads) and
 the executions a workflow's triggers start are not counted here: both depend on the data.
@@ -74,7 +78,8 @@ class Usage:
 
     transitions: int
     requests: Counter[str]
-    """Billed requests by `service.Operation` (`lambda.Invoke`: the agents' invocations)."""
+    """Billed requests by `service.Operation` (`lambda.Invoke`: the state machine's
+    invocations: its agents', and an Express run's reports to the events function)."""
     transaction_items: int
     event_entries: int
     agent_invocations: Counter[str]
@@ -237,7 +242,14 @@ def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) ->
     final_entries = handoffs + 1
     requests["eventbridge.PutEvents"] += math.ceil(final_entries / EVENTS_PER_REQUEST)
     budget = history_budget(workflow, items).failure_free
-    requests["sfn.GetExecutionHistory"] += math.ceil(budget.events / HISTORY_PAGE)
+    if workflow.type == "express":
+        # the run invokes the events function itself, each agent reads the record before its
+        # step (a cancel or pause), and the end reads the recorded failures, not a history
+        requests["lambda.Invoke"] += STATUS_CHANGES
+        requests["dynamodb.GetItem"] += len(path.calls)
+        requests["dynamodb.Query"] += 1
+    else:
+        requests["sfn.GetExecutionHistory"] += math.ceil(budget.events / HISTORY_PAGE)
     return Usage(
         transitions=budget.transitions,
         requests=+requests,
@@ -257,6 +269,7 @@ def cost_report(
     items = items or {}
     plan = build_plan(workflow)
     path = _path(workflow, plan, items)
+    worst = worst_seconds(workflow, items)
     used = _usage(workflow, path, items)
     agent_gb_seconds = sum(
         count * workflow.agent(agent).memory / 1024 * assumptions.agent_seconds
@@ -264,7 +277,7 @@ def cost_report(
     )
     service_gb_seconds = used.service_invocations * SERVICE_MEMORY_MB / 1024
     service_gb_seconds *= assumptions.service_seconds
-    invocations = used.requests["lambda.Invoke"] + used.service_invocations
+    invocations = sum(used.agent_invocations.values()) + used.service_invocations
     s3_puts = used.requests["s3.PutObject"]
     shared = [
         Line("API requests", 1, "request", prices.api_request),
@@ -285,7 +298,9 @@ def cost_report(
         ),
     ]
     run_seconds = path.slots * assumptions.agent_seconds
-    increments = math.ceil(round(run_seconds * 1000 / prices.express_increment_ms, 6))
+    # an Express run also waits for its two reports to the events function
+    express_seconds = run_seconds + STATUS_CHANGES * assumptions.service_seconds
+    increments = math.ceil(round(express_seconds * 1000 / prices.express_increment_ms, 6))
     billed_seconds = increments * prices.express_increment_ms / 1000
     return CostReport(
         workflow_id=workflow.id,
@@ -310,7 +325,8 @@ def cost_report(
             ),
         ],
         run_seconds=run_seconds,
-        worst_seconds=_capped(workflow, worst_seconds(workflow, items)),
+        # an Express run is not ended by the workflow's timeout (express.py): never capped
+        worst_seconds=worst if workflow.type == "express" else _capped(workflow, worst),
         express_problems=tuple(p.message for p in express_problems(workflow)),
         prices=prices,
     )

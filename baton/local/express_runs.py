@@ -19,6 +19,8 @@ from typing import Any
 from moto.core.exceptions import AWSError
 from moto.stepfunctions.exceptions import InvalidArn
 
+from baton_agent.keys import is_express_run as is_express
+
 _harness = threading.local()
 
 
@@ -36,11 +38,6 @@ def inspecting() -> Iterator[None]:
         yield
     finally:
         _harness.on = before
-
-
-def is_express(arn: str) -> bool:
-    parts = arn.split(":")
-    return len(parts) > 5 and parts[5] == "express"
 
 
 def _express(kind: Any) -> bool:

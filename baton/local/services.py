@@ -17,8 +17,9 @@ from typing import Any
 
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
 from baton.local import patches
-from baton.local.express_runs import inspecting, is_express
+from baton.local.express_runs import inspecting
 from baton.local.resources import LocalResources
+from baton_agent.keys import is_express_run as is_express
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.stats import DynamoAccuracyStats
 from baton_agent.tables import AGENT_STATS, EXECUTIONS

@@ -29,6 +29,12 @@ def run_name(run_arn: str) -> str:
     return parts[7] if len(parts) > 7 else parts[-1]
 
 
+def is_express_run(run_arn: str) -> bool:
+    """An Express execution's ARN: `arn:aws:states:<region>:<account>:express:...`."""
+    parts = run_arn.split(":")
+    return len(parts) > 5 and parts[5] == "express"
+
+
 def idempotency_pk(tenant: str, workflow_id: str, key: str) -> str:
     """A key is the tenant's, for one workflow: the same key elsewhere is another claim."""
     return f"IDEMPOTENCY#{tenant}#{workflow_id}#{key}"

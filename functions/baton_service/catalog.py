@@ -110,6 +110,11 @@ def resume_points(sfn: Any, state_machine_arn: str) -> dict[str, str]:
     definition = json.loads(
         sfn.describe_state_machine(stateMachineArn=state_machine_arn)["definition"]
     )
+    return resume_points_in(definition)
+
+
+def resume_points_in(definition: Mapping[str, Any]) -> dict[str, str]:
+    """The resume points of a definition (an Express one's router is inside its "Run")."""
     states = definition.get("States", {})
     if "Resume router" not in states and "Run" in states:  # an Express run's: inside "Run"
         states = states["Run"].get("Branches", [{}])[0].get("States", {})

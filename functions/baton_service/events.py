@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from baton_agent.keys import is_express_run, run_name
 from baton_agent.payloads import RECORD_BYTES, RETENTION_TAG, retention_days
 from baton_agent.records import to_json
 from baton_agent.stats import AccuracyStats
@@ -44,6 +45,8 @@ NEVER_RECOVERED = frozenset(
 )
 """Errors another run cannot fix: bad input, a spent time budget (never retried either), an
 expression of the workflow itself that fails (a condition that throws fails the same way)."""
+EXPRESS_RUN_SECONDS = 300
+"""An Express run lasts at most 5 minutes (baton.compiler.express)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
 
@@ -120,9 +123,13 @@ def _epoch_ms_of(value: Any) -> float | None:
 
 def _elapsed_seconds(record: Mapping[str, Any]) -> float:
     """Time since the execution started: its budget covers all its runs."""
+    return _elapsed_since(str(record.get("startTime", "")))
+
+
+def _elapsed_since(moment: str) -> float:
     try:
-        started = datetime.fromisoformat(str(record["startTime"]))
-    except (KeyError, ValueError):
+        started = datetime.fromisoformat(moment)
+    except ValueError:
         return 0.0
     return (datetime.now(UTC) - started).total_seconds()
 
@@ -188,10 +195,37 @@ class StatusChangeHandler:
         run = record.get("currentRun")
         if not run:
             return {"ignored": "the execution has no run yet"}
+        if is_express_run(run):
+            return self._repair_express(record, run)
         described = self.sfn.describe_execution(executionArn=run)
         if described["status"] == "RUNNING":
             return {"ignored": "its current run is still running"}
         return self.handle(status_change_event(described))
+
+    def _repair_express(self, record: Mapping[str, Any], run: str) -> dict[str, Any]:
+        """An Express run cannot be described. Once it is surely over (it lasts at most 5
+        minutes) without having reported its end, it ended with an error no Catch sees
+        (States.Runtime) or its report failed: it is settled as failed."""
+        started = str(record.get("runStartedAt") or record.get("startTime") or "")
+        elapsed = _elapsed_since(started)
+        if elapsed < EXPRESS_RUN_SECONDS:
+            return {
+                "ignored": f"its current run may still be running (an express run lasts up to "
+                f"{EXPRESS_RUN_SECONDS}s; this one started {elapsed:.0f}s ago)"
+            }
+        return self.report(
+            {
+                "executionArn": run,
+                "name": run_name(run),
+                "status": "FAILED",
+                "startDate": started,
+                "stopDate": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "input": {"tenant": record["tenant"], "executionId": record["executionId"]},
+                "error": "States.Runtime",
+                "cause": "the express run ended without reporting its end (an error no Catch "
+                "sees, or its report to the events function failed); settled by repair",
+            }
+        )
 
     # statuses --------------------------------------------------------------------------
     def _running(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:

@@ -286,6 +286,7 @@ class LifecycleService:
             "endTime": None,
             "error": None,
             "run": number,
+            "runStartedAt": _now_iso(),
             "expiresAt": int(time.time()) + workflow.retention_seconds,
             **(changes or {}),
         }

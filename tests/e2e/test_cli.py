@@ -31,7 +31,7 @@ def test_validate_ok_per_file():
     result = baton("validate", *map(str, sorted(STATEMACHINES.glob("*.*"))))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert all(line.endswith(": ok") or "ok (registry, 13 agents)" in line for line in lines)
 
 

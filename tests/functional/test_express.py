@@ -4,12 +4,13 @@ history API or status events, which the offline AWS refuses for Express runs as 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-from baton.local.express_runs import is_express
 from baton_agent import AgentError
+from baton_agent.keys import is_express_run as is_express
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
 
@@ -68,7 +69,7 @@ def test_the_offline_aws_refuses_what_aws_refuses_for_an_express_run(runtime_fac
         lambda: runtime.sfn.get_execution_history(executionArn=run),
         lambda: runtime.sfn.stop_execution(executionArn=run),
     ):
-        with pytest.raises(ClientError, match="InvalidArn.*not valid in this context: express"):
+        with pytest.raises(ClientError, match=r"InvalidArn.*not valid in this context: express"):
             call()
     machine = runtime.deploy(workflow)
     with pytest.raises(ClientError, match="StateMachineTypeNotSupported"):
@@ -159,3 +160,35 @@ def test_pause_then_resume_of_an_express_run(runtime_factory):
     assert done["status"] == "completed"
     assert [calls.count(n) for n in NAMES] == [1, 1, 1]
     assert done["output"]["trail"] == ["a", "b", "c"]
+
+
+def test_repair_settles_an_express_run_that_never_reported_its_end(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    events_function = runtime.manifest.events_function.function_name
+
+    def unreachable(event, context):
+        raise ConnectionError("the events function is down")
+
+    runtime.dispatcher.handlers[events_function] = unreachable  # every report fails
+    stuck = runtime.execute(compiled(express(), REGISTRY))
+    assert stuck["status"] == "running"  # the run ended, but no one was told
+    assert calls.count("c") == 1
+    execution_id = stuck["executionId"]
+
+    handler = runtime.services.handler
+    early = handler.repair("default", execution_id)
+    assert "may still be running" in early["ignored"]  # it cannot be described: time tells
+
+    six_minutes_ago = (datetime.now(UTC) - timedelta(minutes=6)).isoformat()
+    runtime.services.store.update("default", execution_id, {"runStartedAt": six_minutes_ago})
+    assert handler.repair("default", execution_id) == {
+        "status": "failed",
+        "notRecovered": "auto-recovery is off",
+    }
+    repaired = runtime.services.lifecycle.get("default", execution_id)
+    assert repaired["status"] == "failed"
+    assert "without reporting its end" in repaired["error"]["message"]
+    assert handler.repair("default", execution_id) == {
+        "ignored": "this run's outcome was applied already"
+    }

@@ -71,7 +71,7 @@ def test_retry_blocks_follow_the_design():
     assert throttling["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
     assert throttling["JitterStrategy"] == "FULL"
     assert input_errors == {
-        "ErrorEquals": ["AgentInputError", "BudgetSpentError"],
+        "ErrorEquals": ["AgentInputError", "BudgetSpentError", "ExecutionStoppedError"],
         "MaxAttempts": 0,
     }
     assert agent_errors == {
@@ -267,6 +267,9 @@ def test_fallbacks_are_catch_targets():
     assert "Catch" not in states["a4"]
 
 
+ENDS_RUN = ["BudgetSpentError", "ExecutionStoppedError"]
+
+
 def test_a_spent_time_budget_fails_the_run_past_any_fallback_inside_groups_too():
     definition = {
         "id": "g",
@@ -280,8 +283,8 @@ def test_a_spent_time_budget_fails_the_run_past_any_fallback_inside_groups_too()
     for member, branch in zip(("a1", "a2"), branches, strict=False):
         states = branch["States"]
         [failure] = [n for n, s in states.items() if s["Type"] == "Fail"]  # one per branch
-        assert states[failure]["Error"] == "BudgetSpentError"
-        assert states[member]["Catch"][0] == {"ErrorEquals": ["BudgetSpentError"], "Next": failure}
+        assert states[failure]["Error"] == "{% $states.input.Error %}"  # the error it caught
+        assert states[member]["Catch"][0] == {"ErrorEquals": ENDS_RUN, "Next": failure}
     # members that share a Task share its skip state and the one Fail past it
     shared = compiled(
         {
@@ -294,10 +297,7 @@ def test_a_spent_time_budget_fails_the_run_past_any_fallback_inside_groups_too()
     ).asl
     processor = shared["States"]["Parallel: a1 + a2"]["ItemProcessor"]["States"]
     [failure] = [n for n, s in processor.items() if s["Type"] == "Fail"]
-    assert processor["Run a1 + a2"]["Catch"][0] == {
-        "ErrorEquals": ["BudgetSpentError"],
-        "Next": failure,
-    }
+    assert processor["Run a1 + a2"]["Catch"][0] == {"ErrorEquals": ENDS_RUN, "Next": failure}
     assert structural_problems(asl) == structural_problems(shared) == []
 
 

@@ -181,10 +181,12 @@ def test_missing_required_fields(shipped_registry):
     ]
 
 
-def test_express_workflows_are_refused_with_the_reason(shipped_registry):
-    (problem,) = problems_of(BASE + "type: express\n", shipped_registry)
-    assert problem.startswith("wf.yaml:4: type: express workflows are not supported yet")
-    assert "execution history API, status-change events" in problem
+def test_express_is_a_workflow_type_standard_the_default(shipped_registry):
+    assert resolve(BASE, shipped_registry).type == "standard"
+    assert resolve(BASE + "type: express\n", shipped_registry).type == "express"
+    assert problems_of(BASE + "type: sometimes\n", shipped_registry) == [
+        "wf.yaml:4: type: must be one of 'standard' or 'express'"
+    ]
 
 
 def test_retention_defaults_to_90_days_and_has_a_floor(shipped_registry):
