@@ -93,10 +93,11 @@ def print_cost(console: Console, report: CostReport) -> None:
 def comparison(usage: Usage, measured: MeasuredRun) -> list[tuple[str, int, int]]:
     """(what, the model's count, the offline run's) for every count either has."""
     rows = [
-        ("state transitions", usage.transitions, measured.transitions),
         ("transaction items", usage.transaction_items, measured.meter.transaction_items),
         ("events published", usage.event_entries, measured.meter.event_entries),
     ]
+    if measured.transitions is not None:  # an Express run counts none
+        rows.insert(0, ("state transitions", usage.transitions, measured.transitions))
     model: Counter[str] = usage.requests
     offline: Counter[str] = measured.meter.requests
     rows += [(name, model[name], offline[name]) for name in sorted(set(model) | set(offline))]

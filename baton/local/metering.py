@@ -117,8 +117,9 @@ class MeasuredRun:
 
     status: str
     meter: Meter
-    transitions: int
-    """As the record's metrics count them from the run's history."""
+    transitions: int | None
+    """As the record's metrics count them from the run's history (None for an Express run,
+    which has no history, and whose transitions are not billed)."""
     failed_attempts: int
 
 
@@ -130,4 +131,6 @@ def measure(runtime: Any, compiled: Any, data: dict[str, Any] | None = None) -> 
     with metered() as meter:
         record = ExecutionRecord.model_validate(runtime.execute(compiled, data))
     metrics = record.metrics or Metrics()
-    return MeasuredRun(record.status, meter, metrics.state_transitions, metrics.failed_handoffs)
+    express = compiled.workflow.type == "express"
+    transitions = None if express else metrics.state_transitions
+    return MeasuredRun(record.status, meter, transitions, metrics.failed_handoffs)

@@ -11,7 +11,7 @@ from baton.definition.loader import load_workflow, offline_secrets
 from baton.deploy.cost import usage
 from baton.local.metering import measure, metered
 from baton_agent import AgentResult, agent
-from tests.conftest import STATEMACHINES, resolve
+from tests.conftest import STATEMACHINES, make_registry, resolve
 from tests.functional.agents import Calls, echo
 from tests.unit.test_cost import COSTED, ITEMS, REGISTRY
 
@@ -54,6 +54,36 @@ def test_a_run_with_a_group_a_condition_a_fan_out_a_cache_and_a_secret_counts_as
     assert runtime.services.stats.summaries(["sweep"])["sweep"]["calls"] == 3
 
 
+def test_the_same_run_on_express_counts_as_modelled(runtime_factory):
+    """An Express run invokes the events function itself, each agent reads the record before
+    its step, and the end reads recorded failures instead of a history."""
+    calls = Calls()
+    # 5 s agents, no retries: a worst case that fits an Express run
+    names = [spec.name for spec in REGISTRY]
+    quick = make_registry(
+        *names,
+        **{
+            **{name: {"timeout": "5s"} for name in names},
+            "login": {"secrets": ["token"], "memory": 512, "timeout": "5s"},
+            "left": {"cache": {"ttl": "60s"}, "timeout": "5s"},
+        },
+    )
+    runtime = runtime_factory(quick, handlers(calls))
+    runtime.put_secrets({"token": "t0k3n"})
+    express = {
+        **COSTED,
+        "type": "express",
+        "config": {**COSTED["config"], "maxRetries": 0},
+        "forEach": {"sweep": {"items": "list", "maxItems": 3}},
+    }
+    workflow = compile_workflow(resolve(express, quick))
+    measured = measure(runtime, workflow)
+    assert measured.status == "completed"
+    assert differing(workflow.workflow, measured, ITEMS) == []
+    assert measured.meter.requests["lambda.Invoke"] == 9 + 2  # the agents, then two reports
+    assert "sfn.GetExecutionHistory" not in measured.meter.requests
+
+
 def load_costed():
     return resolve(COSTED, REGISTRY)
 
@@ -64,6 +94,7 @@ def load_costed():
         "sequential-data-extraction.json",
         "parallel-multi-site-scraping.json",
         "price-change-alert.json",
+        "price-watch.yaml",  # an Express workflow: its run reports to the events function
     ],
 )
 def test_the_shipped_workflows_with_their_real_agents_count_as_modelled(

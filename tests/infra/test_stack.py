@@ -63,10 +63,11 @@ def test_one_state_machine_per_workflow_file(synthesized):
     machines = synthesized.resources("AWS::StepFunctions::StateMachine")
     by_name = {m["Properties"]["StateMachineName"]: m["Properties"] for m in machines.values()}
     assert set(by_name) == {w.state_machine_name for w in synthesized.manifest.workflows.values()}
-    assert len(by_name) == 5
+    assert len(by_name) == 6
     for workflow in synthesized.manifest.workflows.values():
         props = by_name[workflow.state_machine_name]
-        assert props["StateMachineType"] == "STANDARD"
+        assert props["StateMachineType"] == workflow.type
+        assert (workflow.type == "EXPRESS") == (workflow.workflow_id == "price-watch")
         assert props["DefinitionString"] == workflow.definition
         assert set(props["DefinitionSubstitutions"]) == set(workflow.substitutions)
         assert props["TracingConfiguration"] == {"Enabled": True}
@@ -194,16 +195,27 @@ def test_every_lambda_timeout_is_shorter_than_the_task_waiting_for_it(synthesize
         logical: a["Properties"]["FunctionName"]["Ref"]
         for logical, a in synthesized.resources("AWS::Lambda::Alias").items()
     }
-    checked = 0
+    functions = {
+        logical: f["Properties"]["FunctionName"]
+        for logical, f in synthesized.resources("AWS::Lambda::Function").items()
+    }
+    checked = reports = 0
     for machine in synthesized.resources("AWS::StepFunctions::StateMachine").values():
         props = machine["Properties"]
         for placeholder, timeout in invocations(json.loads(props["DefinitionString"])):
             value = props["DefinitionSubstitutions"][placeholder[2:-1]]
+            if "Fn::Join" in value:  # an Express run's report: the events function, by name
+                name = value["Fn::Join"][1][-1].rpartition(":function:")[2]
+                [function] = [logical for logical, f in functions.items() if f == name]
+                assert timeout > timeouts[function]
+                reports += 1
+                continue
             target = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
             function = alias_function.get(target, target)
             assert timeout == timeouts[function] + TASK_TIMEOUT_MARGIN_SECONDS
             checked += 1
     assert checked >= 15
+    assert reports == 3  # price-watch's start, success and failure reports
 
 
 def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_else(synthesized):
@@ -214,7 +226,7 @@ def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_el
             assert set(actions) <= SERVICE_WIDE_ACTIONS, (name, actions)
 
 
-def test_a_state_machine_may_invoke_exactly_its_agents(synthesized):
+def test_a_state_machine_may_invoke_exactly_its_agents_and_its_reports(synthesized):
     policies = synthesized.resources("AWS::IAM::Policy")
     machines = synthesized.resources("AWS::StepFunctions::StateMachine")
     for machine in machines.values():
@@ -225,7 +237,10 @@ def test_a_state_machine_may_invoke_exactly_its_agents(synthesized):
             if "lambda:InvokeFunction" in as_list(statement["Action"]):
                 invoked += as_list(statement["Resource"])
         substitutions = machine["Properties"]["DefinitionSubstitutions"]
-        targets = [v for k, v in substitutions.items() if k.startswith("AgentFn_")]
+        # its agents, and an Express one the events function it reports to
+        targets = [
+            v for k, v in substitutions.items() if k.startswith("AgentFn_") or k == "EventsFn"
+        ]
         assert sorted(map(json.dumps, invoked)) == sorted(map(json.dumps, targets))
 
 
