@@ -235,6 +235,12 @@ def compile_command(
     ):
         table.add_row(label, f"{cost.events:,}", f"{cost.transitions:,}")
     out.print(table)
+    if compiled.workflow.type == "express":
+        out.print(
+            "type: express: Step Functions keeps no history of an Express run and bills no "
+            "transitions (one request and the run's duration: `baton cost`); the figures are "
+            "the same run's on Standard"
+        )
 
 
 @app.command()

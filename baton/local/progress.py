@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from baton.local.record import BackoffWait
+from baton_agent.keys import is_express_run
 from baton_service.history import error_message
 from baton_service.lifecycle import run_number
 from baton_service.record import ExecutionRecord
@@ -92,10 +93,13 @@ def print_execution(
     style = STATUS_STYLE.get(record.status, "white")
     runs = len(record.runs)
     m = record.metrics
+    express = bool(record.runs) and is_express_run(record.runs[-1])
+    transitions = (
+        "an Express run" if express or not m else f"{m.state_transitions} state transitions"
+    )
     numbers = (
         f"  {m.total_execution_time:.0f} ms, {m.successful_handoffs} handoffs, "
-        f"{m.failed_handoffs} failed attempts, {m.state_transitions} state transitions"
-        + (" (last run)" if runs > 1 else "")
+        f"{m.failed_handoffs} failed attempts, {transitions}" + (" (last run)" if runs > 1 else "")
         if m
         else ""
     )
