@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from baton.local.record import BackoffWait
-from baton_agent.keys import is_express_run
+from baton_agent.keys import is_express_run, run_name
 from baton_service.history import error_message
 from baton_service.lifecycle import run_number
 from baton_service.record import ExecutionRecord
@@ -81,7 +81,7 @@ def handoff_table(record: ExecutionRecord) -> Table:
             note,
         ]
         if several:
-            row.insert(0, str(run_number(h.run or "")))
+            row.insert(0, str(run_number(run_name(h.run or ""))))
         table.add_row(*row)
     return table
 

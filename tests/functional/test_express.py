@@ -192,3 +192,29 @@ def test_repair_settles_an_express_run_that_never_reported_its_end(runtime_facto
     assert handler.repair("default", execution_id) == {
         "ignored": "this run's outcome was applied already"
     }
+
+
+def test_a_stop_is_not_hidden_by_a_fallback_or_a_group(runtime_factory):
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"a": echo(calls, "a", sleep=0.4)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = express(parallelGroups=[["b", "c"]]) | {
+        "fallbacks": {"b": {"strategy": "skip"}, "c": {"strategy": "skip"}}
+    }
+    execution_id = runtime.execute(compiled(definition, REGISTRY), settle=False)["executionId"]
+    _wait_until(lambda: runtime.listener_seen("a"))
+
+    runtime.services.lifecycle.cancel("default", execution_id)
+    settled = runtime.services.settle("default", execution_id)
+    assert settled["status"] == "cancelled"
+    assert calls.count("b") == calls.count("c") == 0  # each member checked, none ran
+    assert [h["agent"] for h in settled["handoffs"]] == ["a"]  # no member skipped either
+
+
+def test_a_run_number_is_read_from_an_express_arn():
+    from baton_agent.keys import run_name
+
+    arn = "arn:aws:states:us-east-1:123456789012:express:baton-quick:exec_1_abc-2:0f1e-2d3c"
+    assert run_name(arn) == "exec_1_abc-2"
+    standard = "arn:aws:states:us-east-1:123456789012:execution:baton-quick:exec_1_abc-3"
+    assert run_name(standard) == "exec_1_abc-3"
