@@ -130,7 +130,7 @@ def test_cancel_of_an_express_run_is_cooperative(runtime_factory):
     handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
     runtime = runtime_factory(REGISTRY, handlers)
     execution_id = runtime.execute(compiled(express(), REGISTRY), settle=False)["executionId"]
-    _wait_until(lambda: runtime.listener_seen("b"))
+    _wait_until(lambda: calls.count("b") == 1)  # its step has begun
 
     cancelled = runtime.services.lifecycle.cancel("default", execution_id)  # no StopExecution
     assert cancelled["status"] == "cancelled"
@@ -146,7 +146,7 @@ def test_pause_then_resume_of_an_express_run(runtime_factory):
     handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
     runtime = runtime_factory(REGISTRY, handlers)
     execution_id = runtime.execute(compiled(express(), REGISTRY), settle=False)["executionId"]
-    _wait_until(lambda: runtime.listener_seen("b"))
+    _wait_until(lambda: calls.count("b") == 1)  # its step has begun
 
     runtime.services.lifecycle.pause("default", execution_id)
     paused = runtime.services.settle("default", execution_id)
@@ -202,7 +202,7 @@ def test_a_stop_is_not_hidden_by_a_fallback_or_a_group(runtime_factory):
         "fallbacks": {"b": {"strategy": "skip"}, "c": {"strategy": "skip"}}
     }
     execution_id = runtime.execute(compiled(definition, REGISTRY), settle=False)["executionId"]
-    _wait_until(lambda: runtime.listener_seen("a"))
+    _wait_until(lambda: calls.count("a") == 1)  # its step has begun
 
     runtime.services.lifecycle.cancel("default", execution_id)
     settled = runtime.services.settle("default", execution_id)
