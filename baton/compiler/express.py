@@ -4,8 +4,9 @@ An Express execution runs at most 5 minutes, and Step Functions keeps no history
 status-change events for it and cannot stop it (DESIGN.md, "Step Functions facts"). So:
 
 - a workflow may be `type: express` only when its worst case (every attempt run to its timeout,
-  every backoff waited, every fallback taken) ends within 5 minutes, less the time its reports
-  may take; a Distributed Map (child executions of its own) is Standard only;
+  every backoff waited, every fallback taken, an auto-recovery's backoff) ends within 5 minutes,
+  less the time its reports may take; a Distributed Map (child executions of its own) is
+  Standard only;
 - its state machine reports to the events function itself: "Report start" when it starts, then
   the workflow runs as the one branch of a Parallel ("Run") whose Catch sees every error that
   ends it, and "Report success" or "Report failure" hand the end over, as a status-change
@@ -29,6 +30,7 @@ from baton.compiler import naming
 from baton.compiler.plan import Node, build_plan
 from baton.definition.exceptions import Problem
 from baton.definition.resolved import ResolvedWorkflow
+from baton.definition.workflow import recovery_delays
 
 EXPRESS_LIMIT_SECONDS = 300
 """An Express execution runs at most 5 minutes."""
@@ -93,14 +95,18 @@ def express_problems(workflow: ResolvedWorkflow) -> list[Problem]:
     """Why the workflow cannot run as Express (empty: it can)."""
     problems = []
     worst = worst_seconds(workflow)
-    if worst > WORKFLOW_SECONDS:
+    config = workflow.source.config
+    # a run started by auto-recovery first waits its backoff, inside the run
+    recovery = max(recovery_delays(config), default=0) if config.auto_recovery else 0
+    if worst + recovery > WORKFLOW_SECONDS:
+        waited = f" after up to {recovery}s of auto-recovery backoff" if recovery else ""
         problems.append(
             Problem(
                 workflow.file,
                 "type",
                 f"an express run lasts at most {EXPRESS_LIMIT_SECONDS}s, and this workflow's "
                 f"worst case is {worst:g}s (every attempt to its timeout, every backoff, every "
-                f"fallback) plus up to {REPORTS_SECONDS}s for its reports: at most "
+                f"fallback){waited}, plus up to {REPORTS_SECONDS}s for its reports: at most "
                 f"{WORKFLOW_SECONDS}s fits; lower timeouts or retries, or use type: standard",
             )
         )

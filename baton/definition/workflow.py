@@ -9,6 +9,7 @@ validator resolves them against the registry.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
@@ -50,6 +51,23 @@ class WorkflowConfig(DefinitionModel):
     inline_limit: Size = Field(INLINE_LIMIT, ge=1024, le=INLINE_LIMIT)
     """The most workflow data that travels between steps inline (UTF-8 JSON); above it, the
     largest values go to S3 and travel by reference (baton_agent.payloads)."""
+
+
+MAX_WAIT_SECONDS = 99_999_999
+"""The longest a Wait state waits (Step Functions' limit on Seconds)."""
+
+
+def recovery_delays(config: WorkflowConfig) -> tuple[int, ...]:
+    """The wait before each auto-recovery: the workflow's backoff (interval × rate^k, capped at
+    maxDelay), in whole seconds as a Wait state takes them (at least 1)."""
+    backoff = config.backoff
+    delays = []
+    for k in range(config.max_recoveries):
+        seconds = backoff.interval / 1000 * backoff.rate**k
+        if backoff.max_delay is not None:
+            seconds = min(seconds, backoff.max_delay / 1000)
+        delays.append(max(1, math.ceil(min(seconds, MAX_WAIT_SECONDS))))
+    return tuple(delays)
 
 
 class Condition(DefinitionModel):

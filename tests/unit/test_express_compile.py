@@ -84,6 +84,16 @@ def test_a_worst_case_over_five_minutes_is_refused_with_its_figures():
     assert compiled(definition(config={"maxRetries": 0}), slow).workflow.type == "express"
 
 
+def test_an_auto_recovery_backoff_counts_inside_the_run():
+    """A recovered run waits its backoff in its Recovery backoff state: part of its 5 minutes."""
+    config = {"maxRetries": 0, "autoRecovery": True, "backoff": {"interval": "200s"}}
+    with pytest.raises(DefinitionError) as refused:
+        compiled(definition(config=config), QUICK)
+    assert "after up to 200s of auto-recovery backoff" in refused.value.problems[0].message
+    assert compiled(definition(config={**config, "autoRecovery": False}), QUICK)
+    assert compiled(definition(config={**config, "backoff": {"interval": "10s"}}), QUICK)
+
+
 def test_a_distributed_fan_out_is_standard_only():
     fan_out = {"a": {"items": "list", "maxConcurrency": 50, "maxItems": 3}}
     with pytest.raises(DefinitionError) as refused:
