@@ -3,16 +3,16 @@ history API or status events, which the offline AWS refuses for Express runs as 
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-from baton_agent import AgentError
+from baton_agent import AgentError, agent
 from baton_agent.keys import is_express_run as is_express
 from tests.conftest import compiled, make_registry
-from tests.functional.agents import Calls, echo
+from tests.functional.agents import Calls, echo, wait_until
 
 NAMES = ("a", "b", "c")
 REGISTRY = make_registry(*NAMES, **{n: {"timeout": "5s"} for n in NAMES})
@@ -30,13 +30,6 @@ def express(**config):
 
 def kinds(runtime):
     return [e["detail-type"] for e in runtime.services.events()]
-
-
-def _wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
 
 
 def test_an_express_run_keeps_its_record_from_its_own_reports(runtime_factory):
@@ -111,9 +104,7 @@ def test_an_express_run_recovers_automatically(runtime_factory):
         if broken["b"]:
             broken["b"] = False
             raise AgentError("b is down for a moment")
-        return {"b": True}
-
-    from baton_agent import agent
+        return {"b": True, "trail": [*data.get("trail", []), "b"]}
 
     handlers = {n: echo(calls, n) for n in NAMES} | {"b": agent(flaky)}
     runtime = runtime_factory(REGISTRY, handlers)
@@ -125,15 +116,35 @@ def test_an_express_run_recovers_automatically(runtime_factory):
     assert kinds(runtime).count("Workflow Started") == 2
 
 
-def test_cancel_of_an_express_run_is_cooperative(runtime_factory):
-    calls = Calls()
-    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
+def held(calls, name, release):
+    """An agent that, once started, waits until the test releases it."""
+
+    @agent
+    def handler(data, context):
+        calls.add(agent=name, attempt=context.attempt)
+        assert release.wait(10), f"the test never released {name}"
+        return {name: True, "trail": [*data.get("trail", []), name]}
+
+    return handler
+
+
+def while_b_runs(runtime_factory):
+    """An execution caught in the middle of its step b, which goes on once the test has
+    cancelled or paused it (`release`): a fixed sleep could end first on a loaded machine."""
+    calls, release = Calls(), threading.Event()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": held(calls, "b", release)}
     runtime = runtime_factory(REGISTRY, handlers)
     execution_id = runtime.execute(compiled(express(), REGISTRY), settle=False)["executionId"]
-    _wait_until(lambda: calls.count("b") == 1)  # its step has begun
+    wait_until(lambda: calls.count("b") == 1)  # its step has begun
+    return runtime, calls, execution_id, release
+
+
+def test_cancel_of_an_express_run_is_cooperative(runtime_factory):
+    runtime, calls, execution_id, release = while_b_runs(runtime_factory)
 
     cancelled = runtime.services.lifecycle.cancel("default", execution_id)  # no StopExecution
     assert cancelled["status"] == "cancelled"
+    release.set()
     settled = runtime.services.settle("default", execution_id)
     assert settled["status"] == "cancelled"
     assert calls.count("b") == 1 and calls.count("c") == 0  # b finished; c never started
@@ -142,13 +153,10 @@ def test_cancel_of_an_express_run_is_cooperative(runtime_factory):
 
 
 def test_pause_then_resume_of_an_express_run(runtime_factory):
-    calls = Calls()
-    handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.4)}
-    runtime = runtime_factory(REGISTRY, handlers)
-    execution_id = runtime.execute(compiled(express(), REGISTRY), settle=False)["executionId"]
-    _wait_until(lambda: calls.count("b") == 1)  # its step has begun
+    runtime, calls, execution_id, release = while_b_runs(runtime_factory)
 
     runtime.services.lifecycle.pause("default", execution_id)
+    release.set()
     paused = runtime.services.settle("default", execution_id)
     assert paused["status"] == "paused"
     assert paused["checkpoint"]["after"] == "b"  # b's work took effect
@@ -195,16 +203,17 @@ def test_repair_settles_an_express_run_that_never_reported_its_end(runtime_facto
 
 
 def test_a_stop_is_not_hidden_by_a_fallback_or_a_group(runtime_factory):
-    calls = Calls()
-    handlers = {n: echo(calls, n) for n in NAMES} | {"a": echo(calls, "a", sleep=0.4)}
+    calls, release = Calls(), threading.Event()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"a": held(calls, "a", release)}
     runtime = runtime_factory(REGISTRY, handlers)
     definition = express(parallelGroups=[["b", "c"]]) | {
         "fallbacks": {"b": {"strategy": "skip"}, "c": {"strategy": "skip"}}
     }
     execution_id = runtime.execute(compiled(definition, REGISTRY), settle=False)["executionId"]
-    _wait_until(lambda: calls.count("a") == 1)  # its step has begun
+    wait_until(lambda: calls.count("a") == 1)  # its step has begun
 
     runtime.services.lifecycle.cancel("default", execution_id)
+    release.set()
     settled = runtime.services.settle("default", execution_id)
     assert settled["status"] == "cancelled"
     assert calls.count("b") == calls.count("c") == 0  # each member checked, none ran

@@ -12,7 +12,7 @@ import pytest
 from baton_agent import AgentError, AgentInputError, AgentResult, agent
 from baton_service.exceptions import IdempotencyConflictError, InvalidTransitionError
 from tests.conftest import compiled, make_registry
-from tests.functional.agents import Calls, echo
+from tests.functional.agents import Calls, echo, wait_until
 
 NAMES = ("a", "b", "c", "d", "e")
 REGISTRY = make_registry(*NAMES)
@@ -70,13 +70,6 @@ def test_resume_after_a_permanent_failure_runs_no_completed_step_again(runtime_f
     assert done["currentStep"] == "Completed"
 
 
-def _wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
-
-
 def test_pause_during_step_two_then_resume(runtime_factory):
     calls = Calls()
     handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.5)}
@@ -84,7 +77,7 @@ def test_pause_during_step_two_then_resume(runtime_factory):
     workflow = compiled(five_steps(), REGISTRY)
     started = runtime.execute(workflow, settle=False)
     execution_id = started["executionId"]
-    _wait_until(lambda: runtime.listener_seen("b"))
+    wait_until(lambda: runtime.listener_seen("b"))
 
     paused = runtime.services.lifecycle.pause("default", execution_id)
     assert paused["status"] == "paused"
@@ -95,7 +88,7 @@ def test_pause_during_step_two_then_resume(runtime_factory):
     )
     assert replayed == {"ignored": "already announced"}  # delivered twice, announced once
     assert kinds(runtime.services.events()).count("Workflow Paused") == 1
-    _wait_until(lambda: calls.count("b") == 1)  # the interrupted invocation still finishes
+    wait_until(lambda: calls.count("b") == 1)  # the interrupted invocation still finishes
     assert calls.count("c") == 0
     with pytest.raises(InvalidTransitionError, match=r"cannot pause execution .*: it is paused"):
         runtime.services.lifecycle.pause("default", execution_id)
@@ -112,7 +105,7 @@ def test_cancel_stops_the_workflow_and_no_later_agent_runs(runtime_factory):
     runtime = runtime_factory(REGISTRY, handlers)
     workflow = compiled(five_steps(), REGISTRY)
     execution_id = runtime.execute(workflow, settle=False)["executionId"]
-    _wait_until(lambda: runtime.listener_seen("b"))
+    wait_until(lambda: runtime.listener_seen("b"))
 
     cancelled = runtime.services.lifecycle.cancel("default", execution_id)
     assert cancelled["status"] == "cancelled"
