@@ -86,7 +86,9 @@ def test_every_member_failing_costs_what_the_budget_counts_as_the_worst_case(run
     assert record.status == "completed"
     assert all(record.handoff(n).skipped for n in "bcd")
     worst = history_budget(workflow.workflow).worst
-    assert (len(history), RunHistory(history).transitions) == (worst.events, worst.transitions)
+    read = RunHistory(history)
+    failed = [(f["step"], f["error"], f["message"][:80]) for f in read.failures]
+    assert (len(history), read.transitions) == (worst.events, worst.transitions), failed
 
 
 def test_the_shared_task_runs_each_members_own_alternative(runtime_factory):
