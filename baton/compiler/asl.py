@@ -27,8 +27,8 @@ from baton.compiler.express import EXPRESS_LIMIT_SECONDS
 from baton.compiler.limits import limit_problems
 from baton.compiler.plan import Node, build_plan, walk
 from baton.compiler.retry import (
-    ENDS_RUN,
     dynamodb_retriers,
+    ends_run,
     retriers,
     service_retriers,
     share_one_task,
@@ -140,6 +140,8 @@ class _Builder:
         self.group_sizes: dict[str, int] = {}
         """How many results merge at once into the data after each group (each member keeps
         its result within its share: baton_agent.payloads)."""
+        self.express = workflow.type == "express"
+        """Its agents may end the run with ExecutionStoppedError (a cooperative stop)."""
         self.positions: dict[str, int] = {}
         """Each step's place in reading order: along any path, later steps stand further on,
         so the runtime can refuse a checkpoint that would move back."""
@@ -174,7 +176,7 @@ class _Builder:
             "Resource": LAMBDA_INVOKE,
             "Arguments": self._arguments(agent, name, checkpoint=name, group=group),
             "TimeoutSeconds": spec.task_timeout_seconds,
-            "Retry": retriers(policy.retry),
+            "Retry": retriers(policy.retry, express=self.express),
         }
         if group:
             state["Output"] = "{% $states.result.Payload.data %}"
@@ -331,7 +333,7 @@ class _Builder:
         )
         states[stopped] = dict(RUN_STOPPED_STATE)
         task["Catch"] = [
-            {"ErrorEquals": list(ENDS_RUN), "Next": stopped},
+            {"ErrorEquals": ends_run(self.express), "Next": stopped},
             {"ErrorEquals": ["States.ALL"], "Next": target},
         ]
         return target
@@ -415,7 +417,7 @@ class _Builder:
                 "$states.context.State.RetryCount+1, 'data': $data, 'context': $ctx}]) %}",
             },
             "TimeoutSeconds": self.wf.agent(first).task_timeout_seconds,
-            "Retry": retriers(policy.retry),
+            "Retry": retriers(policy.retry, express=self.express),
             "Output": "{% $states.result.Payload.data %}",
             "End": True,
         }
@@ -499,7 +501,7 @@ class _Builder:
         stopped = self.names.take(naming.RUN_STOPPED)
         states[stopped] = dict(RUN_STOPPED_STATE)
         task["Catch"] = [
-            {"ErrorEquals": list(ENDS_RUN), "Next": stopped},
+            {"ErrorEquals": ends_run(self.express), "Next": stopped},
             {
                 "ErrorEquals": ["States.ALL"],
                 "Output": "{% {'Error': $states.errorOutput.Error, 'Cause': "
@@ -546,10 +548,10 @@ class _Builder:
         }
         task = inner[task_name]
         task.setdefault("Catch", [])
-        if not any(c["ErrorEquals"] == ENDS_RUN for c in task["Catch"]):
+        if not any(c["ErrorEquals"] == ends_run(self.express) for c in task["Catch"]):
             stopped = self.names.take(naming.RUN_STOPPED)
             inner[stopped] = dict(RUN_STOPPED_STATE)
-            task["Catch"].append({"ErrorEquals": list(ENDS_RUN), "Next": stopped})
+            task["Catch"].append({"ErrorEquals": ends_run(self.express), "Next": stopped})
         task["Catch"].append(
             {
                 "ErrorEquals": ["States.ALL"],

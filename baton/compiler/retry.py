@@ -17,11 +17,17 @@ LAMBDA_THROTTLING = ["Lambda.TooManyRequestsException"]
 BUDGET_SPENT_ERROR = "BudgetSpentError"
 """The execution's time budget ran out before a step started: no retry, no fallback."""
 STOPPED_ERROR = "ExecutionStoppedError"
-"""An Express run's execution was cancelled or paused before a step started (cooperative)."""
-ENDS_RUN = [BUDGET_SPENT_ERROR, STOPPED_ERROR]
-"""Errors that end the run: neither a retry nor a fallback may hide them."""
-NOT_RETRIED = ["AgentInputError", *ENDS_RUN]
-"""Errors that another attempt cannot fix (bad input, a spent budget, a stop): never retried."""
+"""An Express run's execution was cancelled or paused before a step started (cooperative);
+only Express runs raise it, so only their state machines name it (every byte counts in a
+1,000-step definition)."""
+NOT_RETRIED = ["AgentInputError", BUDGET_SPENT_ERROR]
+"""Errors that another attempt cannot fix (bad input, a spent budget): never retried."""
+
+
+def ends_run(express: bool) -> list[str]:
+    """Errors that end the run: neither a retry nor a fallback may hide them."""
+    return [BUDGET_SPENT_ERROR, STOPPED_ERROR] if express else [BUDGET_SPENT_ERROR]
+
 
 # ASL defaults (IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0) are left implicit: every byte
 # counts in a 1,000-step definition, and Step Functions accepts at most 1 MB.
@@ -37,12 +43,13 @@ _THROTTLING_RETRIER: dict[str, Any] = {
 }
 
 
-def retriers(policy: RetryPolicy) -> list[dict[str, Any]]:
+def retriers(policy: RetryPolicy, *, express: bool = False) -> list[dict[str, Any]]:
     """The Retry block of an agent step; `States.ALL` (agent errors) comes last and alone."""
     block = [dict(_SERVICE_FAULT_RETRIER), dict(_THROTTLING_RETRIER)]
     if policy.max_attempts == 0:
         return block
-    block.append({"ErrorEquals": NOT_RETRIED, "MaxAttempts": 0})
+    not_retried = [*NOT_RETRIED, STOPPED_ERROR] if express else list(NOT_RETRIED)
+    block.append({"ErrorEquals": not_retried, "MaxAttempts": 0})
     agent_errors: dict[str, Any] = {
         "ErrorEquals": ["States.ALL"],
         "IntervalSeconds": policy.interval_seconds,

@@ -152,8 +152,8 @@ class LocalServices:
 
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
         """Deliver each run's status events (an Express run reports its own) until the execution
-        stops running: its current run has ended (a paused or cancelled run ends once its current step returns) and its end
-        started no recovery run. Each wait is woken by the run's end, never by a poll."""
+        stops running: its current run has ended (a paused or cancelled run ends once its
+        current step returns) and its end started no recovery run. Each wait is woken by the run's end, never by a poll."""
         deadline = time.monotonic() + timeout
         started = None
         while (run := self._current_run(tenant, execution_id)) and time.monotonic() < deadline:

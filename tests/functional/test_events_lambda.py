@@ -101,3 +101,28 @@ def test_baton_repair_delivers_a_lost_status_change_again(runtime_factory, monke
     assert record["status"] == "completed" and record["output"]["x"] == 1
     kinds = [e["detail-type"] for e in runtime.services.events()]
     assert kinds.count("Workflow Completed") == 1
+
+
+def test_an_express_run_reports_to_the_events_lambda_itself(runtime_factory, monkeypatch, tmp_path):
+    """The Lambda handler, not only the service behind it, takes an Express run's reports."""
+    from baton_agent.settings import get_settings
+    from events import handler as events_lambda
+
+    quick = make_registry("a", "b", a={"timeout": "5s"}, b={"timeout": "5s"})
+    runtime = runtime_factory(quick, {"a": echo(Calls(), "a"), "b": echo(Calls(), "b")})
+    definition = {"id": "fast", "name": "Fast", "type": "express", "agents": ["a", "b"]}
+    workflow = compiled({**definition, "config": {"maxRetries": 1}}, quick)
+    runtime.deploy(workflow)
+    configure_like_the_stack(runtime, runtime.manifest.events_function, monkeypatch, tmp_path)
+    events_lambda.status_change_handler.cache_clear()
+    function = runtime.manifest.events_function.function_name
+    runtime.dispatcher.handlers[function] = events_lambda.handler  # as the stack deploys it
+    try:
+        done = runtime.execute(workflow, {"x": 1})
+    finally:
+        get_settings.cache_clear()
+        events_lambda.status_change_handler.cache_clear()
+    assert done["status"] == "completed"
+    assert done["output"]["x"] == 1 and done["metrics"]["successfulHandoffs"] == 2
+    kinds = [e["detail-type"] for e in runtime.services.events()]
+    assert kinds[0] == "Workflow Started" and kinds[-1] == "Workflow Completed"

@@ -71,7 +71,7 @@ def test_retry_blocks_follow_the_design():
     assert throttling["ErrorEquals"] == ["Lambda.TooManyRequestsException"]
     assert throttling["JitterStrategy"] == "FULL"
     assert input_errors == {
-        "ErrorEquals": ["AgentInputError", "BudgetSpentError", "ExecutionStoppedError"],
+        "ErrorEquals": ["AgentInputError", "BudgetSpentError"],
         "MaxAttempts": 0,
     }
     assert agent_errors == {
@@ -237,10 +237,7 @@ def test_fallbacks_are_catch_targets():
         },
     }
     states = compiled(definition, REGISTRY).asl["States"]
-    budget_first = {
-        "ErrorEquals": ["BudgetSpentError", "ExecutionStoppedError"],
-        "Next": "Run stopped",
-    }
+    budget_first = {"ErrorEquals": ["BudgetSpentError"], "Next": "Run stopped"}
     assert states["a1"]["Catch"] == [
         budget_first,
         {"ErrorEquals": ["States.ALL"], "Next": "a9 (instead of a1)"},
@@ -267,7 +264,7 @@ def test_fallbacks_are_catch_targets():
     assert "Catch" not in states["a4"]
 
 
-ENDS_RUN = ["BudgetSpentError", "ExecutionStoppedError"]
+ENDS_RUN = ["BudgetSpentError"]  # an Express run also ends with ExecutionStoppedError
 
 
 def test_a_spent_time_budget_fails_the_run_past_any_fallback_inside_groups_too():

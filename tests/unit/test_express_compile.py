@@ -47,6 +47,10 @@ def test_the_workflow_runs_inside_a_parallel_whose_catch_reports_every_end():
     assert body["StartAt"] == "Start" and {"a", "b", "Resume router"} <= set(body["States"])
     # the agents know they run in an Express run (they check for a stop, record failures)
     assert "'express': true" in body["States"]["Start"]["Assign"]["ctx"]
+    # and the stop they raise is never retried
+    not_retried = body["States"]["a"]["Retry"][2]
+    assert not_retried["ErrorEquals"][-1] == "ExecutionStoppedError"
+    assert not_retried["MaxAttempts"] == 0
     for name in ("Report start", "Report success", "Report failure"):
         task = states[name]
         assert task["Arguments"]["FunctionName"] == express.EVENTS_FUNCTION_PLACEHOLDER
