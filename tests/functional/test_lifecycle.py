@@ -726,6 +726,8 @@ def test_a_replayed_aborted_event_announces_the_cancellation_once(runtime_factor
     slow = {n: echo(Calls(), n, sleep=0.5 if n == "a" else 0) for n in NAMES}
     runtime = runtime_factory(REGISTRY, slow)
     started = runtime.execute(compiled(five_steps(), REGISTRY), {}, settle=False)
+    # stopped while a runs (a stop racing the run's first states could end it FAILED in moto)
+    wait_until(lambda: runtime.listener_seen("a"))
     runtime.services.lifecycle.cancel("default", started["executionId"])
     runtime.services.settle("default", started["executionId"])
     aborted = runtime.services.status_change_event(started["currentRun"])
