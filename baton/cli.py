@@ -50,8 +50,12 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 RegistryOption = Annotated[
-    Path | None,
-    typer.Option("--registry", help="Agent registry file (default: statemachines/agents.yaml)."),
+    list[Path] | None,
+    typer.Option(
+        "--registry",
+        help="Agent registry file (default: statemachines/agents.yaml); give it several times "
+        "to compose registries, each adding its agents (a file's `extends:` does the same).",
+    ),
 ]
 
 
@@ -74,9 +78,9 @@ def _setup_problems(problems: list[Problem]) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _registry(path: Path | None) -> AgentRegistry:
+def _registry(paths: list[Path] | None) -> AgentRegistry:
     try:
-        return load_registry(path)
+        return load_registry(paths)
     except DefinitionError as error:
         _setup_problems(error.problems)
 
@@ -549,6 +553,68 @@ def serve(
         finally:
             server.server_close()
             aws.stop()
+
+
+new_app = typer.Typer(
+    help="Scaffold a working agent or workflow in a project folder.", no_args_is_help=True
+)
+app.add_typer(new_app, name="new")
+
+ProjectOption = Annotated[
+    Path,
+    typer.Option("--dir", help="The project folder (statemachines/, functions/, tests/)."),
+]
+
+
+@new_app.command("agent")
+def new_agent(
+    name: Annotated[str, typer.Argument(help="The agent's name: lowercase words and hyphens.")],
+    project: ProjectOption = Path("."),
+    description: Annotated[str, typer.Option(help="Its registry description.")] = "",
+) -> None:
+    """An agent: its handler (functions/<module>/handler.py), its registry entry
+    (statemachines/agents.yaml, which extends Baton's) and a unit test (tests/)."""
+    from baton.scaffold import ScaffoldError
+    from baton.scaffold import new_agent as scaffold_agent
+
+    try:
+        made = scaffold_agent(project, name, description)
+    except ScaffoldError as error:
+        _setup_error(str(error))
+    except DefinitionError as error:
+        _setup_problems(error.problems)
+    _print_made(made.files, f"agent {name}", f"baton new workflow NAME --agent {name}")
+
+
+@new_app.command("workflow")
+def new_workflow(
+    name: Annotated[str, typer.Argument(help="The workflow's id: lowercase words and hyphens.")],
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", help="An agent it runs, in order (default: the newest one)."),
+    ] = None,
+    project: ProjectOption = Path("."),
+) -> None:
+    """A workflow (statemachines/<name>.yaml) running the agents, and a test that runs it whole
+    offline (tests/)."""
+    from baton.scaffold import ScaffoldError
+    from baton.scaffold import new_workflow as scaffold_workflow
+
+    try:
+        made = scaffold_workflow(project, name, agent)
+    except ScaffoldError as error:
+        _setup_error(str(error))
+    except DefinitionError as error:
+        _setup_problems(error.problems)
+    workflow = made.files[0]
+    _print_made(made.files, f"workflow {name}", f"baton run {workflow}")
+
+
+def _print_made(files: list[Path], what: str, then: str) -> None:
+    out.print(Text.assemble(("created ", "green"), what, ":"))
+    for file in files:
+        out.print(f"  {file}", highlight=False)
+    out.print(f"next: {then}   (and: pytest tests/)", highlight=False)
 
 
 @app.command()

@@ -19,8 +19,12 @@ class HandlerError(RuntimeError):
 
 
 def import_handler(spec: AgentSpec, functions_dir: Path = FUNCTIONS_DIR) -> Callable[..., Any]:
-    """Import `spec.handler` ('package.module.function'), as Lambda does from its package root."""
+    """Import `spec.handler` ('package.module.function'), as Lambda does from its package root
+    (the agent's registry's code folder), with Baton's agent SDK importable beside it."""
+    use_functions(FUNCTIONS_DIR)
     use_functions(functions_dir)
+    if spec.code_root:
+        use_functions(Path(spec.code_root))
     module_name, _, attr = spec.handler.rpartition(".")
     try:
         module = importlib.import_module(module_name)
@@ -49,6 +53,6 @@ def handler_problems(
         try:
             import_handler(spec, functions_dir)
         except HandlerError as error:
-            index = registry.agents.index(spec)
-            problems.append(Problem(registry.file, f"agents[{index}].handler", str(error)))
+            file, index = spec.declared_at
+            problems.append(Problem(file or registry.file, f"agents[{index}].handler", str(error)))
     return problems

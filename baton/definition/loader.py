@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from baton.definition.exceptions import DefinitionError
+from baton.definition.registries import load_registries
 from baton.definition.registry import AgentRegistry
 from baton.definition.resolved import ResolvedWorkflow
-from baton.definition.source import Document, read_document
-from baton.definition.validation import check_workflow, document_loc, pattern_message
+from baton.definition.source import read_document
+from baton.definition.validation import check_workflow
 
 REGISTRY_FILE = "agents.yaml"
 DEFINITIONS_DIR = "statemachines"
@@ -34,25 +35,16 @@ def default_registry_path() -> Path:
     return project_root() / DEFINITIONS_DIR / REGISTRY_FILE
 
 
-def load_registry(path: str | Path | None = None) -> AgentRegistry:
-    """Load and validate the agent registry; raise DefinitionError listing every problem."""
-    doc: Document = read_document(path or default_registry_path())
-    try:
-        registry = AgentRegistry.model_validate(doc.data)
-        registry._file = doc.file
-        return registry
-    except ValidationError as error:
-        raise DefinitionError(
-            [
-                doc.problem(
-                    document_loc(doc.data, e["loc"]),
-                    pattern_message(e)
-                    if e["type"] == "string_pattern_mismatch"
-                    else str(e["msg"]).removeprefix("Value error, "),
-                )
-                for e in error.errors()
-            ]
-        ) from error
+def load_registry(path: str | Path | Sequence[str | Path] | None = None) -> AgentRegistry:
+    """Load and validate the agent registry (one file, or several composed in order, each with
+    what it `extends`); raise DefinitionError listing every problem."""
+    if path is None:
+        paths: Sequence[str | Path] = [default_registry_path()]
+    elif isinstance(path, str | Path):
+        paths = [path]
+    else:
+        paths = list(path) or [default_registry_path()]
+    return load_registries(paths)
 
 
 def load_workflow(path: str | Path, registry: AgentRegistry) -> ResolvedWorkflow:

@@ -65,6 +65,19 @@ class AgentSpec(DefinitionModel):
     (`<prefix>/<tenant>/<name>`; in the cloud its IAM policy allows only these)."""
     allowed_hosts: list[AllowedHost] = Field(default_factory=list)
     """Hosts this agent may send a secret to, whatever the workflow (see baton_agent.hosts)."""
+    _declared_at: tuple[str, int] = PrivateAttr(("", 0))
+    _code_root: str | None = PrivateAttr(None)
+
+    @property
+    def declared_at(self) -> tuple[str, int]:
+        """The registry file that declares this agent, and its index in that file's `agents`."""
+        return self._declared_at
+
+    @property
+    def code_root(self) -> str | None:
+        """The folder its handler is imported from, as Lambda imports from its package root
+        (the declaring registry's `code`; None: the project's functions/)."""
+        return self._code_root
 
     @field_validator("timeout")
     @classmethod
@@ -87,9 +100,16 @@ class AgentSpec(DefinitionModel):
 
 
 class AgentRegistry(DefinitionModel):
-    """All agents of a project, looked up by id or name."""
+    """All agents of a project, looked up by id or name.
 
-    agents: list[AgentSpec]
+    A registry file may `extends:` other registry files (paths relative to it; `baton` names
+    the registry shipped with Baton): their agents come first, its own are added. `code:` is
+    the folder its agents' handlers are imported from (see baton.definition.registries).
+    """
+
+    agents: list[AgentSpec] = Field(default_factory=list)
+    extends: list[str] | str | None = None
+    code: str | None = None
     _index: dict[int | str, AgentSpec] = PrivateAttr(default_factory=dict)
     _file: str = PrivateAttr("")
 

@@ -12,7 +12,9 @@ import functools
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -216,19 +218,58 @@ def now() -> float:
     return time.time()
 
 
+@dataclass(frozen=True)
+class Backends:
+    """Where the runtime keeps and reads what it does not compute: the result cache, accuracy
+    statistics, secrets, handoffs and checkpoints, the stash, large payloads. In Lambda they
+    are DynamoDB, Secrets Manager and S3; `baton_agent.testing` swaps in memory for a test."""
+
+    cache: ResultCache
+    stats: AccuracyStats
+    secrets: SecretResolver
+    log: ExecutionLog
+    stash: Stash
+    payloads: PayloadStore | None
+
+
+_BACKENDS: ContextVar[Backends | None] = ContextVar("baton_agent_backends", default=None)
+
+
+@contextmanager
+def using(backends: Backends) -> Iterator[Backends]:
+    """Run the agents called inside with these backends instead of AWS's."""
+    token = _BACKENDS.set(backends)
+    try:
+        yield backends
+    finally:
+        _BACKENDS.reset(token)
+
+
 def default_cache() -> ResultCache:
+    chosen = _BACKENDS.get()
+    if chosen is not None:
+        return chosen.cache
     return DynamoResultCache(_settings().cache_table, _dynamodb(), clock=lambda: now())
 
 
 def default_log() -> ExecutionLog:
+    chosen = _BACKENDS.get()
+    if chosen is not None:
+        return chosen.log
     return DynamoExecutionLog(_settings().executions_table, _dynamodb())
 
 
 def default_stash() -> Stash:
+    chosen = _BACKENDS.get()
+    if chosen is not None:
+        return chosen.stash
     return DynamoStash(_settings().executions_table, _dynamodb())
 
 
 def default_stats() -> AccuracyStats:
+    chosen = _BACKENDS.get()
+    if chosen is not None:
+        return chosen.stats
     return DynamoAccuracyStats(_settings().stats_table, _dynamodb())
 
 
@@ -247,6 +288,9 @@ retries the step."""
 
 
 def default_payloads() -> PayloadStore | None:
+    chosen = _BACKENDS.get()
+    if chosen is not None:
+        return chosen.payloads
     bucket = _settings().payload_bucket
     return S3PayloadStore(bucket, _s3) if bucket else None
 
@@ -259,13 +303,20 @@ def _secretsmanager() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def default_secrets() -> SecretResolver:
+def _secrets_manager_resolver() -> SecretResolver:
     return SecretsManagerResolver(_secretsmanager)
+
+
+def default_secrets() -> SecretResolver:
+    chosen = _BACKENDS.get()
+    if chosen is not None:
+        return chosen.secrets
+    return _secrets_manager_resolver()
 
 
 def cold_start() -> None:
     """Forget per-container state (clients, cached secrets), as a new Lambda container would."""
-    for cached in (_dynamodb, _s3, _secretsmanager, default_secrets):
+    for cached in (_dynamodb, _s3, _secretsmanager, _secrets_manager_resolver):
         cached.cache_clear()
 
 
