@@ -393,7 +393,12 @@ def run(
     registry: RegistryOption = None,
 ) -> None:
     """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
-    from baton.local.progress import ProgressPrinter, execution_json, print_execution
+    from baton.local.progress import (
+        ProgressPrinter,
+        compact_json,
+        execution_json,
+        print_execution,
+    )
     from baton.local.runtime import LocalRuntime
     from baton_service.exceptions import LifecycleError
     from baton_service.inputs import check_run_input, check_tenant
@@ -430,6 +435,8 @@ def run(
         )
     else:
         print_execution(out, record, waits)
+        if record.output:
+            out.print(Text.assemble(("output: ", "bold"), compact_json(record.output)))
     raise typer.Exit(0 if record.status == "completed" else 1)
 
 
@@ -663,6 +670,24 @@ def token(tenant: Annotated[str, typer.Argument(help="The tenant the token acts 
     except TokenError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+
+
+@app.command()
+def docs(
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write it here (default: stdout).")
+    ] = None,
+) -> None:
+    """The agent SDK's API reference (docs/agent-sdk.md), generated from its docstrings."""
+    from baton.sdk_docs import render
+
+    page = render()
+    if output is None:
+        sys.stdout.write(page)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(page, encoding="utf-8")
+    out.print(f"{output}", highlight=False)
 
 
 @app.command()

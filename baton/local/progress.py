@@ -145,7 +145,12 @@ def result_summary(record: ExecutionRecord, limit: int = 400) -> str:
     last = next((h for h in reversed(record.handoffs) if not h.skipped), None)
     if last is None:
         return ""
-    text = json.dumps(last.data, ensure_ascii=False, default=str)
+    return compact_json(last.data, limit)
+
+
+def compact_json(value: Any, limit: int = 400) -> str:
+    """JSON on one line, cut at `limit` characters (a person reads the start)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

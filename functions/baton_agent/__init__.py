@@ -1,10 +1,13 @@
 """Baton's agent runtime: turns a plain function `(data, context) -> result` into a Lambda handler.
 
+```python
 from baton_agent import AgentResult, agent
+
 
 @agent
 def handler(data, context):
     return AgentResult(data={"answer": 42}, accuracy=97)
+```
 """
 
 from baton_agent.errors import AccuracyBelowThreshold, AgentError, AgentInputError

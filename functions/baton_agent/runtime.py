@@ -58,10 +58,16 @@ logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
 
 @dataclass(frozen=True)
 class AgentResult:
-    """What an agent returns: data to merge into the workflow data, and its accuracy (0–100)."""
+    """What an agent returns: data to merge into the workflow data, and its accuracy (0–100).
+    An agent may also return a plain dict: its data, at accuracy 100."""
 
     data: dict[str, Any] = field(default_factory=dict)
+    """Merged into the workflow data (`{...data, ...result.data}`) for the steps after it.
+    Large values travel by reference to S3; a secret value the agent read is refused
+    (`SecretLeakError`)."""
     accuracy: float = 100.0
+    """How sure the agent is of its result, a number from 0 to 100 (anything else is an
+    `AgentError`). Below the registry entry's `requiredAccuracy` the attempt fails."""
 
 
 @dataclass(frozen=True)
@@ -69,17 +75,32 @@ class AgentContext:
     """Where an invocation stands: which agent and step, which attempt, which execution."""
 
     agent: str
+    """The agent's registry name (`check-price`)."""
     step: str
+    """The step it runs as: its name in the workflow, `name[i]` for a fan-out's item i."""
     attempt: int
+    """1 for the first attempt; Step Functions' Retry calls it again with 2, 3... after an error
+    it retries (see Errors), waiting the workflow's backoff in between."""
     required_accuracy: float
+    """The registry entry's `requiredAccuracy`: a lower accuracy fails the attempt
+    (`AccuracyBelowThreshold`), which is retried."""
     execution: Mapping[str, Any]
+    """The run's context: `tenant`, `executionId`, `run`, `deadline`, `noCache`... (read it
+    through the properties below)."""
     replaces: str | None = None
+    """Set when this agent runs as an `alternative` fallback: the agent whose retries ran out."""
     failure: Mapping[str, Any] | None = None
+    """With `replaces`: the error that agent ended with (`{"Error": ..., "Cause": ...}`)."""
     cache: CachePolicy | None = None
+    """The step's result-cache policy (TTL, key fields, version), None when the step caches
+    nothing. The runtime answers from the cache before the agent runs: see Cache keys."""
     checkpoint: str | None = None
+    """The step this attempt checkpoints when it succeeds (None inside a group: the group's
+    last member checkpoints for all)."""
     position: int = 0
     """Where the checkpointed step stands in the workflow: checkpoints only move forward."""
     config: Mapping[str, Any] = field(default_factory=dict)
+    """The registry entry's `config`: agent-specific settings (selectors, field maps)."""
     group_size: int = 1
     """How many results merge into the data with this one (a parallel group's members, or a
     fan-out's items)."""
@@ -90,8 +111,12 @@ class AgentContext:
     allowed_hosts: tuple[str, ...] = ()
     """Where a secret may be sent (the workflow's and the registry entry's `allowedHosts`)."""
     secrets: SecretResolver | None = None
+    """(Runtime) where `secret()` reads from: Secrets Manager in Lambda."""
     stash: Stash | None = None
+    """(Runtime) where `keep()` and `take()` store: the executions table in Lambda."""
     resolved: set[str] = field(default_factory=set)
+    """(Runtime) every secret value this attempt read: refused in the data it returns, withheld
+    from its error messages."""
 
     def keep(self, value: str, *, secret: bool = False) -> str:
         """Stash `value` server-side for this execution; return the reference to hand on.
@@ -141,10 +166,13 @@ class AgentContext:
 
     @property
     def tenant(self) -> str:
+        """The tenant the run belongs to (from the verified identity that started it, never
+        from the data): secrets, the cache and the stash are the tenant's own."""
         return str(self.execution.get("tenant", "default"))
 
     @property
     def execution_id(self) -> str:
+        """The execution this attempt belongs to ("" when no lifecycle started it)."""
         return str(self.execution.get("executionId", ""))
 
     @property
@@ -180,11 +208,13 @@ class AgentContext:
 
     @property
     def retention_days(self) -> int | None:
+        """How long the workflow keeps its records (`retention`), in days, if it says."""
         value = self.execution.get("retentionDays")
         return int(value) if isinstance(value, int | float) else None
 
     @property
     def use_cache(self) -> bool:
+        """Whether the runtime consults the result cache (a policy, and no `noCache` run)."""
         return self.cache is not None and not self.execution.get("noCache")
 
 

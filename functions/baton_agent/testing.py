@@ -4,12 +4,15 @@ No AWS, no moto: the result cache, the secrets, the stash, the handoffs and the 
 are in memory, and the agent runs through the same runtime as in Lambda (cache, accuracy gate,
 secret checks, error names), so what passes here behaves the same when deployed.
 
-    from baton_agent.testing import AgentTestKit
+```python
+from baton_agent.testing import AgentTestKit
 
-    def test_greets():
-        kit = AgentTestKit(secrets={"api-key": "s3cret"})
-        call = kit.call(handler, {"name": "Ada"}, agent="greeter", secrets=["api-key"])
-        assert call.data == {"greeting": "Hello, Ada"} and call.accuracy == 100
+
+def test_greets():
+    kit = AgentTestKit(secrets={"api-key": "s3cret"})
+    call = kit.call(handler, {"name": "Ada"}, agent="greeter", secrets=["api-key"])
+    assert call.data == {"greeting": "Hello, Ada"} and call.accuracy == 100
+```
 
 `baton.testing` adds pytest fixtures: `agent_kit` (a fresh kit per test) and `run_workflow`
 (a whole workflow offline, on moto).
@@ -41,8 +44,11 @@ class AgentCall:
     """What one invocation returned: the data to merge, the accuracy and the handoff meta."""
 
     data: dict[str, Any]
+    """The data as it travels to the next step (a large value as an S3 reference)."""
     accuracy: float
+    """The accuracy the agent reported (or the cached result's)."""
     meta: dict[str, Any]
+    """The handoff: agent, step, attempt, start and end, duration, `validatedBy`, `cached`."""
 
     @property
     def cached(self) -> bool:

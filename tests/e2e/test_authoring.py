@@ -56,7 +56,11 @@ def test_a_shipped_agent_is_usable_from_the_project_and_the_newest_agent_is_the_
     newest = baton("new", "workflow", "solo", cwd=tmp_path)
     assert newest.returncode == 0, newest.stderr
     assert "agents: [second]" in (tmp_path / "statemachines/solo.yaml").read_text()
-    ids = [line for line in (tmp_path / "statemachines/agents.yaml").read_text().splitlines() if "- id:" in line]
+    ids = [
+        line
+        for line in (tmp_path / "statemachines/agents.yaml").read_text().splitlines()
+        if "- id:" in line
+    ]
     assert ids == ["  - id: 14", "  - id: 15"]
     run = baton("run", "statemachines/pair.yaml", "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -90,9 +94,17 @@ def test_registries_given_several_times_compose(tmp_path):
     workflow = tmp_path / "w.yaml"
     workflow.write_text("id: w\nname: W\nagents: [log, echo-back]\n")
     alone = baton("validate", str(workflow), "--registry", str(mine))
-    assert alone.returncode == 1 and "unknown agent 'log': no such agent in the registry" in alone.stderr
+    assert (
+        alone.returncode == 1
+        and "unknown agent 'log': no such agent in the registry" in alone.stderr
+    )
     both = baton(
-        "validate", str(workflow), "--registry", "statemachines/agents.yaml", "--registry", str(mine)
+        "validate",
+        str(workflow),
+        "--registry",
+        "statemachines/agents.yaml",
+        "--registry",
+        str(mine),
     )
     assert both.returncode == 1
     assert both.stderr.strip() == (

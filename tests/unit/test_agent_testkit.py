@@ -55,11 +55,11 @@ def test_a_call_reads_the_tenants_secret_and_keeps_the_session_by_reference():
 
 def test_another_tenants_secret_is_not_found_and_undeclared_or_far_secrets_are_refused():
     kit = AgentTestKit(secrets={"portal-password": "hunter2"})
-    with pytest.raises(AgentInputError, match="SecretNotFoundError: .*baton/other/portal-pass"):
+    with pytest.raises(AgentInputError, match=r"SecretNotFoundError: .*baton/other/portal-pass"):
         call_login(kit, tenant="other")
-    with pytest.raises(AgentInputError, match="SecretNotDeclaredError: .*may read only"):
+    with pytest.raises(AgentInputError, match=r"SecretNotDeclaredError: .*may read only"):
         call_login(kit, secrets=[])
-    with pytest.raises(AgentInputError, match="SecretDestinationError: .*may not send"):
+    with pytest.raises(AgentInputError, match=r"SecretDestinationError: .*may not send"):
         call_login(kit, data={"url": "https://evil.example.net/"})
     assert issubclass(SecretNotFoundError, AgentInputError)
     assert issubclass(SecretNotDeclaredError, AgentInputError)

@@ -105,7 +105,9 @@ def test_handlers_import_from_their_registrys_code_folder(tmp_path):
 
 def test_a_code_folder_that_does_not_exist_is_refused(tmp_path):
     mine = registry(tmp_path, "code: src\nagents: []\n")
-    assert problems(mine) == [f"{mine}:1: code: no folder {tmp_path / 'src'} to import handlers from"]
+    assert problems(mine) == [
+        f"{mine}:1: code: no folder {tmp_path / 'src'} to import handlers from"
+    ]
 
 
 def test_the_default_code_folder_is_functions_beside_statemachines(tmp_path):
