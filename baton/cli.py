@@ -7,9 +7,11 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -39,6 +41,11 @@ from baton.definition.triggers import trigger_cycle_problems
 
 if TYPE_CHECKING:  # the offline runtime is imported only by the commands that run one
     from baton.local.metering import MeasuredRun
+    from baton.local.progress import ProgressPrinter
+    from baton.local.record import BackoffWait
+    from baton.local.runtime import LocalRuntime
+    from baton.local.state import StateFolder
+    from baton_service.record import ExecutionRecord
 
 app = typer.Typer(
     help="Baton: automation workflows compiled to AWS Step Functions, run offline on moto.",
@@ -391,14 +398,17 @@ def run(
         bool, typer.Option("--no-cache", help="Run every agent, ignoring cached results.")
     ] = False,
     registry: RegistryOption = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Run it on a running `baton serve` (its URL), whose cache and executions "
+            "outlive this command.",
+        ),
+    ] = None,
 ) -> None:
     """Run a workflow offline with live progress; exit 0 when it completed, 1 when it did not."""
-    from baton.local.progress import (
-        ProgressPrinter,
-        compact_json,
-        execution_json,
-        print_execution,
-    )
+    from baton.local.progress import ProgressPrinter
     from baton.local.runtime import LocalRuntime
     from baton_service.exceptions import LifecycleError
     from baton_service.inputs import check_run_input, check_tenant
@@ -414,10 +424,13 @@ def run(
         check_run_input(data)
     except LifecycleError as error:
         _setup_error(str(error).replace("tenant:", "--tenant:", 1))
-    _quiet_offline_logs()
     console = err if as_json else out
-    console.print(Text.assemble(("Running ", "bold"), compiled.workflow.name, f" ({path})"))
     printer = ProgressPrinter(console, real_waits=real_waits)
+    if server is not None:
+        final = _run_on_server(server, path, compiled, data, tenant, no_cache, console, printer)
+        _print_run(ExecutionRecord.model_validate(final), [], as_json)
+    _quiet_offline_logs()
+    console.print(Text.assemble(("Running ", "bold"), compiled.workflow.name, f" ({path})"))
     with (
         _demo_site_for([compiled]) as site,
         LocalRuntime(agents, real_waits=real_waits, listener=printer, observe_events=False) as rt,
@@ -429,6 +442,13 @@ def run(
         execution = rt.execute(compiled, data, tenant=tenant, no_cache=no_cache)
         record = ExecutionRecord.model_validate(execution)
         waits = rt.observed_waits(compiled, execution)
+    _print_run(record, waits, as_json)
+
+
+def _print_run(record: ExecutionRecord, waits: list[BackoffWait], as_json: bool) -> NoReturn:
+    """The record (as JSON, or for a person), then exit 0 when it completed, 1 otherwise."""
+    from baton.local.progress import compact_json, execution_json, print_execution
+
     if as_json:
         sys.stdout.write(
             json.dumps(execution_json(record, waits), indent=2, ensure_ascii=False) + "\n"
@@ -438,6 +458,59 @@ def run(
         if record.output:
             out.print(Text.assemble(("output: ", "bold"), compact_json(record.output)))
     raise typer.Exit(0 if record.status == "completed" else 1)
+
+
+def _run_on_server(
+    url: str,
+    path: Path,
+    compiled: CompiledWorkflow,
+    data: dict[str, Any],
+    tenant: str,
+    no_cache: bool,
+    console: Console,
+    printer: ProgressPrinter,
+) -> dict[str, Any]:
+    """Start the workflow on a `baton serve` and follow it to its end: its final record."""
+    from baton.lambda_code import use_functions
+
+    use_functions()
+    from baton.local.remote import BatonServer, ServerError
+    from baton.local.tokens import issue, signing_key
+
+    workflow = compiled.workflow
+    api = BatonServer(url, issue(tenant, signing_key(project_root())))
+    try:
+        deployed = api.workflow(workflow.id)
+        if deployed is None:
+            _setup_error(
+                f"workflow {workflow.id} is not deployed on {url}: `baton serve` deploys its "
+                "project's workflow files when it starts (restart it to add this one)"
+            )
+        if deployed.get("definition") != workflow.source.model_dump(
+            mode="json", exclude_defaults=True
+        ):
+            _setup_error(
+                f"{url} runs another version of workflow {workflow.id} than {path} (the one "
+                "it deployed when it started): restart `baton serve` to deploy this one"
+            )
+        console.print(
+            Text.assemble(("Running ", "bold"), workflow.name, f" ({path}) on {url}"),
+            highlight=False,
+        )
+        started = api.start(workflow.id, data, no_cache=no_cache)
+        console.print(f"execution {started['executionId']} started", highlight=False)
+
+        def shown(handoff: Mapping[str, Any]) -> None:
+            if handoff.get("skipped"):
+                reason = {"error": handoff.get("error"), "message": "skipped (fallback)"}
+                printer("failed", {**handoff, **reason, "attempt": "-"})
+                return
+            seconds = float(handoff.get("durationMs") or 0) / 1000
+            printer("succeeded", {**handoff, "seconds": seconds})
+
+        return api.follow(started["executionId"], shown)
+    except ServerError as error:
+        _setup_error(str(error))
 
 
 @app.command()
@@ -522,9 +595,19 @@ def serve(
         typer.Option("--real-waits", help="Really wait out retry backoff (default: record only)."),
     ] = False,
     registry: RegistryOption = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Keep executions, cache, statistics and archives in this folder: saved as "
+            "they change, restored at the next start.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API on 127.0.0.1 over an offline deployment of every workflow, with the
     agents in-process, the demo site, and an AWS endpoint for boto3 and the AWS CLI."""
+    import signal
+
     from moto.server import ThreadedMotoServer
 
     from baton.local.demo_site import DemoSite
@@ -537,10 +620,13 @@ def serve(
     agents = _registry(registry)
     workflows = [_compiled(path, agents, to_run=True) for path in workflow_files()]
     _quiet_offline_logs()
+    # `kill` (SIGTERM) stops the server as Ctrl-C does: the state is saved on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with DemoSite() as site, LocalRuntime(agents, real_waits=real_waits) as runtime:
         runtime.put_secrets(offline_secrets())
         for workflow in workflows:
             runtime.deploy(_at_site(workflow, site))
+        saved = _kept_state(runtime, state)
         aws = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
         aws.start()
         server = LocalServer(LocalApi(runtime, signing_key(project_root())), host, port)
@@ -559,7 +645,44 @@ def serve(
             pass
         finally:
             server.server_close()
+            if saved is not None:
+                saved.stop.set()
+                saved.folder.save()
             aws.stop()
+
+
+@dataclass(frozen=True)
+class _Saving:
+    folder: StateFolder
+    stop: threading.Event
+
+
+def _kept_state(runtime: LocalRuntime, folder: Path | None) -> _Saving | None:
+    """Restore the state folder's previous save, then save it every SAVE_SECONDS."""
+    if folder is None:
+        return None
+    import boto3
+
+    from baton.local.runtime import REGION
+    from baton.local.state import SAVE_SECONDS, StateError, StateFolder
+
+    kept = StateFolder(folder, runtime.manifest, boto3, REGION)
+    try:
+        restored = kept.restore(runtime.services.lifecycle.store)
+    except StateError as error:
+        _setup_error(str(error))
+    out.print(
+        f"state: {folder} ({restored.items} items, {restored.objects} objects restored"
+        + (
+            f"; {len(restored.interrupted)} interrupted executions marked failed"
+            if restored.interrupted
+            else ""
+        )
+        + ")",
+        highlight=False,
+    )
+    kept.save()
+    return _Saving(kept, kept.saving_every(SAVE_SECONDS))
 
 
 new_app = typer.Typer(

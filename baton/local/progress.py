@@ -35,7 +35,10 @@ class ProgressPrinter:
             ms = details.get("seconds", 0) * 1000
             accuracy = details.get("accuracy")
             acc = f"  accuracy {accuracy:g}%" if isinstance(accuracy, int | float) else ""
-            line = Text.assemble(("  ✔ ", "green"), step, (attempt, "dim"), f"  {ms:7.1f} ms{acc}")
+            cached = ("  from cache", "dim") if details.get("cached") else ""
+            line = Text.assemble(
+                ("  ✔ ", "green"), step, (attempt, "dim"), f"  {ms:7.1f} ms{acc}", cached
+            )
         elif kind == "failed":
             line = Text.assemble(
                 ("  ✖ ", "red"),

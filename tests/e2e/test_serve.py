@@ -23,20 +23,10 @@ from tests.conftest import ROOT
 ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[dict[str, str]]:
+def start_server(*options: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`baton serve` on free ports, as a user starts it; its API and AWS endpoints."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "baton.cli",
-            "serve",
-            "--port",
-            "0",
-            "--aws-port",
-            "0",
-            "--real-waits",
-        ],
+        [sys.executable, "-m", "baton.cli", "serve", "--port", "0", "--aws-port", "0", *options],
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -55,8 +45,17 @@ def server() -> Iterator[dict[str, str]]:
         match = re.match(r"(Baton API|AWS endpoint): (http://127\.0\.0\.1:\d+)", line)
         if match:
             endpoints["api" if match.group(1) == "Baton API" else "aws"] = match.group(2)
+    if len(endpoints) < 2:
+        process.kill()
+        raise AssertionError("".join(lines))
+    endpoints["started"] = "".join(lines)
+    return process, endpoints
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[dict[str, str]]:
+    process, endpoints = start_server("--real-waits")
     try:
-        assert len(endpoints) == 2, "".join(lines)
         yield endpoints
     finally:
         process.terminate()
