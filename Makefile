@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BATON := $(VENV)/bin/baton
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint format asl openapi bench layer synth clean
+.PHONY: install browser run test unit lint format asl openapi bench layer synth clean
 
 LAYER := build/layer
 NODE_STAMP := node_modules/.installed
@@ -27,11 +27,22 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
+# Debian's Chromium and its driver, for the console's browser tests (tests/e2e/test_console.py);
+# installed once, with apt-get (as root, as CI runs).
+CHROMEDRIVER := /usr/bin/chromedriver
+$(CHROMEDRIVER):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+
+browser: $(CHROMEDRIVER)
+
 run: $(STAMP)
 	$(BATON) demo
 
-test: install lint synth
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+test: install lint synth browser
+	# one worker per test file: a file's module-scoped servers and browser are started once
+	# (`--dist loadgroup` no longer groups: with pytest 9, xdist's group suffix is not applied)
+	$(PY) -m pytest -n 2 --dist loadfile -q
 
 unit: install
 	$(PY) -m pytest -q tests/unit

@@ -610,10 +610,11 @@ def serve(
 
     from moto.server import ThreadedMotoServer
 
+    from baton.local.console.app import Console
     from baton.local.demo_site import DemoSite
     from baton.local.runtime import LocalRuntime
     from baton.local.server import LocalApi, LocalServer
-    from baton.local.tokens import signing_key
+    from baton.local.tokens import issue, signing_key
 
     _started_up()
 
@@ -624,14 +625,18 @@ def serve(
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with DemoSite() as site, LocalRuntime(agents, real_waits=real_waits) as runtime:
         runtime.put_secrets(offline_secrets())
-        for workflow in workflows:
-            runtime.deploy(_at_site(workflow, site))
+        deployed = {w.workflow.id: _at_site(w, site) for w in workflows}
+        for workflow in deployed.values():
+            runtime.deploy(workflow)
         saved = _kept_state(runtime, state)
         aws = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
         aws.start()
-        server = LocalServer(LocalApi(runtime, signing_key(project_root())), host, port)
+        key = signing_key(project_root())
+        console = Console(runtime, deployed, lambda tenant: issue(tenant, key))
+        server = LocalServer(LocalApi(runtime, key, console), host, port)
         aws_host, aws_bound = aws.get_host_and_port()
         out.print(f"Baton API: {server.url}", highlight=False)
+        out.print(f"console: {server.url}/console", highlight=False)
         out.print(f"AWS endpoint: http://{aws_host}:{aws_bound}", highlight=False)
         out.print(f"demo site: {site.base_url}", highlight=False)
         out.print(

@@ -6,7 +6,7 @@ The drawing is made from the ASL itself, so it shows exactly what runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from baton.compiler.checks import inner_scopes
@@ -43,15 +43,28 @@ def _mermaid_label(text: str) -> str:
     return json.dumps(text).replace("&", "&amp;")[1:-1].replace('\\"', "#quot;")
 
 
-def to_mermaid(asl: dict[str, Any]) -> str:
+STATUS_COLOURS = {
+    "done": ("#c9f2d0", "#1e7b34"),
+    "running": ("#cfe3ff", "#1f5fbf"),
+    "failed": ("#ffd1d1", "#b3261e"),
+    "skipped": ("#f1e3b5", "#8a6d00"),
+}
+"""Fill and stroke of a state by its status in an execution (`to_mermaid(asl, statuses)`)."""
+
+
+def to_mermaid(asl: dict[str, Any], statuses: Mapping[str, str] | None = None) -> str:
+    """The flowchart; with `statuses` (state name → done, running, failed, skipped) each such
+    state is drawn in its status's colours (class `done`...)."""
     ids = _Ids()
     lines = ["flowchart TD"]
+    subgraphs: set[str] = set()  # drawn as boxes around their states: no class of their own
 
     def scope(states: dict[str, Any], start: str, indent: str) -> None:
         lines.append(f"{indent}{ids('__start__' + start)}(( )) --> {ids(start)}")
         for name, state in states.items():
             shape = _mermaid_shape(state["Type"], _mermaid_label(name))
             if inner_scopes(state):
+                subgraphs.add(name)
                 lines.append(f'{indent}subgraph {ids(name)}["{_mermaid_label(name)}"]')
                 for inner in inner_scopes(state):
                     scope(inner["States"], inner["StartAt"], indent + "  ")
@@ -63,6 +76,15 @@ def to_mermaid(asl: dict[str, Any]) -> str:
                 lines.append(f"{indent}{ids(name)}{arrow}{ids(target)}")
 
     scope(asl["States"], asl["StartAt"], "  ")
+    for status, (fill, stroke) in STATUS_COLOURS.items():
+        named = [
+            ids.ids[state]
+            for state, value in (statuses or {}).items()
+            if value == status and state in ids.ids and state not in subgraphs
+        ]
+        if named:
+            lines.append(f"  classDef {status} fill:{fill},stroke:{stroke},stroke-width:2px")
+            lines.append(f"  class {','.join(named)} {status}")
     return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import secrets
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from http.cookies import SimpleCookie
@@ -39,6 +41,8 @@ PLACEHOLDER_URL = "http://demo-site.local"
 """The `baseUrl` the shipped workflows name; `baton run`, `demo` and `serve` serve the demo site
 and point the workflows at its real address (DemoSite.point)."""
 PLACEHOLDER_HOST = "demo-site.local"
+MAX_SLOW_SECONDS = 20
+"""The longest a `/slow/<seconds>/...` page keeps a client waiting."""
 
 
 @dataclass
@@ -125,6 +129,10 @@ class DemoSite:
         self.requests[f"{method} {path}"] += 1
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
+        slow = re.match(r"^/slow/(\d{1,2})(/.*)$", path)
+        if slow:  # `/slow/<seconds>/<path>`: the page, answered late (to watch a run live)
+            time.sleep(min(int(slow.group(1)), MAX_SLOW_SECONDS))
+            path = slow.group(2)
         if path in self.down:
             return _send(request, 503, "text/plain", "temporarily unavailable")
         route = (method, path.split("/")[1] if path.count("/") >= 1 else "")

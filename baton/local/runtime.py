@@ -405,6 +405,11 @@ class LocalRuntime:
             "wait", {"step": wait.state, "seconds": wait.seconds, "execution": wait.execution_arn}
         )
 
+    def backoff_waits(self, execution_arn: str) -> list[tuple[str, float]]:
+        """The backoff waits observed in a run: (state, seconds), in order."""
+        with self._waits_lock:
+            return list(self.waits.get(execution_arn, []))
+
     def _waits_of(self, execution_arn: str) -> list[tuple[str, float]]:
         """The run's list of waits, created on first use; the oldest runs' lists are dropped
         past KEPT_RUNS, so a long-lived runtime does not grow with every run."""

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from baton.local.apigateway import rest_event
+from baton.local.console.app import Console, console_request
 from baton.local.patches import FakeLambdaContext
 from baton.local.runtime import LocalRuntime
 from baton.local.services import LocalServices
@@ -61,17 +62,24 @@ class DeliveringApiService(ApiService):
 class LocalApi:
     """HTTP request → verified claims → API Gateway event → the API's routes → response."""
 
-    def __init__(self, runtime: LocalRuntime, key: str):
+    def __init__(self, runtime: LocalRuntime, key: str, console: Console | None = None):
         from api.routes import create_app
 
         self.service = DeliveringApiService(runtime.services)
         self.app = create_app(lambda: self.service)
         self.key = key
+        self.console = console
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: str | None
-    ) -> tuple[int, dict[str, str], str]:
+    ) -> tuple[int, dict[str, str], str | bytes]:
         url = urlsplit(target)
+        if url.path == "/favicon.ico":  # browsers ask for it; the API has none
+            return HTTPStatus.NOT_FOUND, {}, ""
+        if self.console is not None and (
+            url.path == "/console" or url.path.startswith("/console/")
+        ):
+            return self.console.handle(console_request(method, url.path, url.query, headers, body))
         try:
             claims = verify(_header(headers, "Authorization"), self.key)
         except TokenError as err:
@@ -93,7 +101,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
 
 
-def _json(status: int, body: Any) -> tuple[int, dict[str, str], str]:
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], str | bytes]:
     return status, {"Content-Type": "application/json"}, json.dumps(body)
 
 
@@ -129,7 +137,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, headers, body = self.server.api.handle(
                 self.command, self.path, dict(self.headers.items()), text
             )
-        data = (body or "").encode("utf-8")
+        data = body if isinstance(body, bytes) else (body or "").encode("utf-8")
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() != "content-length":

@@ -49,6 +49,11 @@ def shown(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in SETTLEMENT}
 
 
+def record_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as the lifecycle reads it, from its DynamoDB item."""
+    return _from_item(item)
+
+
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name, value in item.items():
