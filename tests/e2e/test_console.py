@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.test_serve import http, start_server
+from tests.e2e.test_serve import http
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -23,16 +23,6 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DOCS = ROOT / "docs"
 GREEN, SAND = "rgb(201, 242, 208)", "rgb(241, 227, 181)"  # done, skipped (graph.STATUS_COLOURS)
 SECRET_VALUE = "demo-password-123"  # statemachines/offline/secrets.yaml: portal-password
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[dict[str, str]]:
-    process, endpoints = start_server("--real-waits")
-    try:
-        yield endpoints
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +93,12 @@ def nodes(browser) -> dict[str, dict[str, Any]]:
         });"""
     )
     return {n["label"]: n for n in found}
+
+
+def click(browser, button: str) -> None:
+    """Click a button once it is enabled (in one script: the page may reload around it)."""
+    script = f"const b = document.getElementById('{button}'); if (b.disabled) return false; b.click(); return true;"
+    wait(lambda: browser.execute_script(script), what=f"the {button} button")
 
 
 def screenshot(browser, name: str) -> None:
@@ -176,11 +172,20 @@ def test_secrets_and_session_references_are_masked(server, browser):
 def test_a_running_execution_is_cancelled_from_its_page(server, browser):
     start_from_console(browser, server, SLOW_WORKFLOW, "beta", SLOW)
     wait(lambda: text_of(browser, "status") == "running", 30, "the run")
-    wait(lambda: browser.execute_script("return !document.getElementById('cancel').disabled"))
-    browser.execute_script("document.getElementById('cancel').click()")
+    click(browser, "cancel")
     wait(lambda: text_of(browser, "status") == "cancelled", 60, "the cancellation")
     assert browser.execute_script("return document.getElementById('resume').disabled") is False
     screenshot(browser, "cancelled")
+
+
+def test_a_paused_execution_resumes_from_its_page_and_completes(server, browser):
+    start_from_console(browser, server, SLOW_WORKFLOW, "epsilon", SLOW)
+    wait(lambda: text_of(browser, "status") == "running", 30, "the run")
+    click(browser, "pause")
+    wait(lambda: text_of(browser, "status") == "paused", 60, "the pause")
+    click(browser, "resume")
+    wait(lambda: text_of(browser, "status") == "completed", 90, "the resumed run")
+    assert "2 run(s)" in browser.find_element("id", "execution").text
 
 
 def test_the_list_filters_and_refreshes_itself(server, browser):

@@ -12,7 +12,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -50,16 +49,6 @@ def start_server(*options: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         raise AssertionError("".join(lines))
     endpoints["started"] = "".join(lines)
     return process, endpoints
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[dict[str, str]]:
-    process, endpoints = start_server("--real-waits")
-    try:
-        yield endpoints
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def token(tenant: str) -> str:
