@@ -96,7 +96,9 @@ from moto.stepfunctions.parser.backend.execution import (
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from baton.local import aws_jsonata
 from baton.local.attribute_values import serialize_structure
+from baton.local.context_object import aws_states
 from baton.local.express_runs import (
     express_arns,
     express_arns_valid,
@@ -378,15 +380,26 @@ def _parsed(expression: str) -> Any:
     return jsonata.Jsonata(expression)
 
 
+AWS_FUNCTIONS = aws_jsonata.bindings()
+
+
 def evaluate(expression: str, bindings: dict[str, Any] | None = None) -> Any:
-    """Evaluate a JSONata expression as the offline runtime does (variables as bindings)."""
-    return _parsed(expression).evaluate(None, bindings or {})
+    """Evaluate a JSONata expression as the offline runtime does (variables as bindings, with
+    AWS's own functions and without the ones AWS lacks: baton.local.aws_jsonata)."""
+    return _parsed(expression).evaluate(None, {**AWS_FUNCTIONS, **(bindings or {})})
 
 
 def _evaluate_jsonata(expression: str) -> Any:
     if isinstance(expression, _Composed):
         return evaluate(expression.expression, expression.bindings)
-    return jsonata.Jsonata(expression).evaluate(None)
+    return jsonata.Jsonata(expression).evaluate(None, dict(AWS_FUNCTIONS))
+
+
+def _no_function_declarations(variable_references: Any) -> str:
+    """moto declares AWS's JSONata functions as text before each expression that names one (and
+    a `$randomSeeded` AWS lacks); they are bindings instead (AWS_FUNCTIONS), which also keeps
+    the expression evaluable with its variables as bindings."""
+    return ""
 
 
 _PYTHON_NUMERIC = jsonata.Jsonata.evaluate_numeric_expression
@@ -816,9 +829,11 @@ def patched(
         (variable_store_module, "encode_jsonata_variable_declarations", _encode),
         (variable_store_module.VariableStore, "get_variable_declarations", _variable_declarations),
         (string_module, "compose_jsonata_expression", _compose),
+        (string_module, "get_intrinsic_functions_declarations", _no_function_declarations),
         (BaseExecutionWorkerCommunication, "terminated", terminated),
         (retrier_module, "time", WAITS),
         (retrier_module.RetrierDecl, "_eval_body", retry_body),
+        (states_module.States, "__init__", aws_states(states_module.States.__init__)),
         (WaitFunction, "_wait_interval", wait_interval),
         (StepFunctionResponse, "describe_execution", refused_for_express(describe_execution)),
         *(

@@ -1,0 +1,54 @@
+"""The context object (`$states.context`) as Step Functions fills it.
+
+AWS writes every timestamp as ISO-8601 in UTC with milliseconds and a `Z`
+(`2019-03-26T20:14:13.192Z`), counts `Execution.RedriveCount` (0 until a redrive) and
+`State.RetryCount` (the state's retries so far, 0 in every state). moto passes the execution's
+start as a Python datetime (so `StartTime` is not ISO-8601 text), writes `EnteredTime` with
+microseconds and `+00:00`, has no `RedriveCount`, and counts `RetryCount` only in the states
+that can retry (Task, Map, Parallel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+
+def aws_timestamp(value: Any) -> str:
+    """`2019-03-26T20:14:13.192Z`, from a datetime or ISO-8601 text (naive means UTC)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+class AwsContext(dict[str, Any]):
+    """The context object's data as AWS writes it: `Execution.StartTime` as ISO-8601 text and
+    `RedriveCount`; each `State` entry moto sets (on entering a state, also in a Map iteration's
+    or a Parallel branch's own context) with AWS's `EnteredTime` and a `RetryCount`."""
+
+    def __init__(self, data: Any) -> None:
+        super().__init__()
+        for key, value in dict(data).items():
+            self[key] = value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "Execution" and isinstance(value, dict) and "RedriveCount" not in value:
+            value = {**value, "StartTime": aws_timestamp(value["StartTime"]), "RedriveCount": 0}
+        elif key == "State" and isinstance(value, dict):
+            value = dict(value)
+            if "EnteredTime" in value:
+                value["EnteredTime"] = aws_timestamp(value["EnteredTime"])
+            value.setdefault("RetryCount", 0)
+        super().__setitem__(key, value)
+
+
+def aws_states(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Wrap `States.__init__` (every environment's, frames' too): its context is an AwsContext."""
+
+    def init(states: Any, context: Any) -> None:
+        original(states, AwsContext(context))
+
+    return init

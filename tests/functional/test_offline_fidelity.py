@@ -1,0 +1,149 @@
+"""State machines run offline as AWS documents them (issue 12): AWS's own JSONata functions and
+the context object. Each test runs a small state machine on the offline engine and checks the
+outcome the Step Functions documentation gives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_registry
+from tests.functional.agents import Calls, echo
+
+REGISTRY = make_registry("a")
+AWS_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def run(
+    runtime, states: dict[str, Any], data: Any = None, name: str = "fidelity"
+) -> dict[str, Any]:
+    """The state machine run once; DescribeExecution's answer, its output parsed."""
+    definition = {"QueryLanguage": "JSONata", "StartAt": next(iter(states)), "States": states}
+    machine = runtime.sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=runtime.role_arn
+    )["stateMachineArn"]
+    arn = runtime.sfn.start_execution(
+        stateMachineArn=machine, name=f"{name}-run", input=json.dumps(data or {})
+    )["executionArn"]
+    described = runtime.wait(arn, timeout=30)
+    described["output"] = json.loads(described.get("output") or "null")
+    return described
+
+
+def test_aws_jsonata_functions_have_aws_semantics(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    output = {
+        "partition": "{% $partition([1, 2, 3, 4, 5], 2) %}",
+        "range": "{% $range(0, 10, 5) %}",
+        "down": "{% $range(10, 1, -4) %}",
+        "hash": "{% $hash($states.input.text, 'SHA-256') %}",
+        "md5": "{% $hash('abc', 'MD5') %}",
+        "seeded": "{% $random(7) = $random(7) %}",
+        "unit": "{% $random() >= 0 and $random() < 1 %}",
+        "uuid": "{% $uuid() %}",
+        "parsed": "{% $parse($states.input.json) %}",
+    }
+    text = 'quotes " and \\ and ünïcode'
+    described = run(
+        runtime,
+        {"Functions": {"Type": "Pass", "Output": output, "End": True}},
+        {"text": text, "json": '{"a": [1, "x"], "b": null}'},
+    )
+    assert described["status"] == "SUCCEEDED", described
+    out = described["output"]
+    assert out["partition"] == [[1, 2], [3, 4], [5]]
+    assert out["range"] == [0, 5, 10] and out["down"] == [10, 6, 2]
+    assert out["hash"] == hashlib.sha256(text.encode()).hexdigest()
+    assert out["md5"] == "900150983cd24fb0d6963f7d28e17f72"
+    assert out["seeded"] is True and out["unit"] is True
+    assert UUID4.match(out["uuid"])
+    assert out["parsed"] == {"a": [1, "x"], "b": None}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["$randomSeeded(1)", "$eval('1 + 1')", "$hash('abc', 'SHA-3')", "$partition([1], 0)"],
+)
+def test_functions_aws_lacks_and_bad_arguments_fail_the_run(runtime_factory, expression):
+    """AWS's JSONata has no `$randomSeeded` (moto's) and no `$eval` (use `$parse`)."""
+    runtime = runtime_factory(REGISTRY, {})
+    described = run(
+        runtime, {"Call": {"Type": "Pass", "Output": f"{{% {expression} %}}", "End": True}}
+    )
+    assert described["status"] == "FAILED", described
+
+
+CONTEXT = {
+    "start": "{% $states.context.Execution.StartTime %}",
+    "redrives": "{% $states.context.Execution.RedriveCount %}",
+    "entered": "{% $states.context.State.EnteredTime %}",
+    "retries": "{% $states.context.State.RetryCount %}",
+    "state": "{% $states.context.State.Name %}",
+    "machine": "{% $states.context.StateMachine.Name %}",
+}
+
+
+def test_the_context_object_is_filled_as_aws_fills_it(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    described = run(
+        runtime,
+        {
+            "First": {"Type": "Pass", "Output": CONTEXT, "Next": "Each"},
+            "Each": {
+                "Type": "Map",
+                "Items": "{% [10, 20] %}",
+                "ItemProcessor": {
+                    "StartAt": "Item",
+                    "States": {
+                        "Item": {
+                            "Type": "Pass",
+                            "Output": {
+                                "entered": "{% $states.context.State.EnteredTime %}",
+                                "start": "{% $states.context.Execution.StartTime %}",
+                                "retries": "{% $states.context.State.RetryCount %}",
+                                "value": "{% $states.input %}",
+                            },
+                            "End": True,
+                        }
+                    },
+                },
+                "Output": "{% {'first': $states.input, 'items': $states.result} %}",
+                "End": True,
+            },
+        },
+        name="context",
+    )
+    assert described["status"] == "SUCCEEDED", described
+    first, items = described["output"]["first"], described["output"]["items"]
+    assert AWS_TIME.match(first["start"]) and AWS_TIME.match(first["entered"])
+    assert (first["redrives"], first["retries"]) == (0, 0)
+    assert (first["state"], first["machine"]) == ("First", "context")
+    assert [i["value"] for i in items] == [10, 20]
+    for item in items:
+        assert AWS_TIME.match(item["entered"]) and item["start"] == first["start"]
+        assert item["retries"] == 0
+
+
+def test_the_retry_count_counts_the_states_retries(runtime_factory):
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {"a": echo(calls, "a", fail_times=2)})
+    runtime.deploy_agent(REGISTRY.get("a"))
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {
+            "FunctionName": runtime.resources.function_arn("a"),
+            "Payload": {"agent": "a", "data": {}},
+        },
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3}],
+        "Output": {"retries": "{% $states.context.State.RetryCount %}"},
+        "End": True,
+    }
+    described = run(runtime, {"Flaky": task}, name="retries")
+    assert described["status"] == "SUCCEEDED", described
+    assert described["output"] == {"retries": 2} and calls.count("a") == 3
