@@ -72,6 +72,7 @@ import moto.stepfunctions.parser.asl.eval.states as states_module
 import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
 import moto.stepfunctions.parser.asl.jsonata.validations as jsonata_validations
+import moto.stepfunctions.parser.asl.parse.preprocessor as preprocessor_module
 from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_models import BaseModel
@@ -83,12 +84,15 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import is_terminal
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution import (
     BaseExecutionWorkerCommunication,
     Execution,
@@ -328,6 +332,8 @@ class _Composed(str):
 
     expression: str
     bindings: dict[str, Any]
+    undefined: bool | None = None
+    """Whether its evaluation returned nothing (None until it is evaluated)."""
 
 
 def _declarations(text: str, bindings: dict[str, Any]) -> _Declarations:
@@ -377,22 +383,64 @@ def _compose(final_jsonata_expression: str, variable_declarations_list: list[str
 
 @functools.lru_cache(maxsize=4096)
 def _parsed(expression: str) -> Any:
-    return jsonata.Jsonata(expression)
+    program = jsonata.Jsonata(expression)
+    program.set_output_convert_nulls(False)  # null stays told apart from nothing (undefined)
+    return program
 
 
 AWS_FUNCTIONS = aws_jsonata.bindings()
 
 
-def evaluate(expression: str, bindings: dict[str, Any] | None = None) -> Any:
-    """Evaluate a JSONata expression as the offline runtime does (variables as bindings, with
-    AWS's own functions and without the ones AWS lacks: baton.local.aws_jsonata)."""
+def _raw(expression: str, bindings: dict[str, Any] | None = None) -> Any:
+    """The result as JSONata gives it: None for nothing (undefined), NULL_VALUE for null."""
     return _parsed(expression).evaluate(None, {**AWS_FUNCTIONS, **(bindings or {})})
 
 
+def evaluate(expression: str, bindings: dict[str, Any] | None = None) -> Any:
+    """Evaluate a JSONata expression as the offline runtime does (variables as bindings, with
+    AWS's own functions and without the ones AWS lacks: baton.local.aws_jsonata)."""
+    return jsonata_utils.Utils.convert_nulls(_raw(expression, bindings))
+
+
 def _evaluate_jsonata(expression: str) -> Any:
+    """moto's evaluator. An expression composed with its variables is evaluated once, with them
+    as bindings, and remembers whether it returned nothing (for _nothing_is_refused)."""
     if isinstance(expression, _Composed):
-        return evaluate(expression.expression, expression.bindings)
-    return jsonata.Jsonata(expression).evaluate(None, dict(AWS_FUNCTIONS))
+        raw = _raw(expression.expression, expression.bindings)
+        expression.undefined = raw is None
+        return jsonata_utils.Utils.convert_nulls(raw)
+    return evaluate(expression)
+
+
+def _json_string(parser_rule_context: Any) -> str | None:
+    """A string of the definition as JSON reads it (AWS parses the definition as JSON first):
+    `\\"`, `\\\\`, `\\n`, `\\/`, `\\u0024`... decoded. moto kept the escapes of most strings
+    (an Assign literal `a \\"b\\"` stayed so) and decoded the others by Python's rules."""
+    if is_terminal(parser_rule_context, ASLLexer.NULL):
+        return None
+    text = str(parser_rule_context.getText())
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        try:
+            return str(json.loads(text))
+        except ValueError:
+            return text[1:-1]
+    return text
+
+
+_MOTO_NULL_CHECK = jsonata_validations._validate_null_output
+
+
+def _nothing_is_refused(env: Any, expression: str, rich_expression: str) -> None:
+    """A field's expression that returned nothing fails the state (States.QueryEvaluationError),
+    as in AWS; JSON null is a value. moto told them apart by evaluating `$exists(...)` around
+    the expression again, its variables pasted unescaped into the text, which broke on a string
+    variable holding `"`. The first evaluation's answer is used instead: for nothing, moto's own
+    check is handed `()`, which is nothing, so the failure and its history event are moto's."""
+    undefined = getattr(rich_expression, "undefined", None)
+    if undefined is None:  # not composed by this runtime: moto's own check
+        _MOTO_NULL_CHECK(env, expression, rich_expression)
+    elif undefined:
+        _MOTO_NULL_CHECK(env, expression, "()")
 
 
 def _no_function_declarations(variable_references: Any) -> str:
@@ -812,6 +860,7 @@ def patched(
         (SQSBackend, "is_message_valid_based_on_retention_period", _within_retention),
         (moto_responses, "method_names_from_class", _method_names),
         (jsonata_validations, "_validate_string_output", _string_output_is_valid),
+        (jsonata_validations, "_validate_null_output", _nothing_is_refused),
         (
             ConditionExpressionParser,
             "_lex_condition_expression",
@@ -852,6 +901,8 @@ def patched(
             express_arns_valid(StepFunctionBackend._validate_execution_arn),
         ),
         (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
+        (Preprocessor, "_inner_string_of", staticmethod(_json_string)),
+        (preprocessor_module, "from_string_literal", _json_string),
         (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
     ]
     originals = [(target, name, _current(target, name)) for target, name, _ in seams]

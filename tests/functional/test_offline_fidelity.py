@@ -147,3 +147,88 @@ def test_the_retry_count_counts_the_states_retries(runtime_factory):
     described = run(runtime, {"Flaky": task}, name="retries")
     assert described["status"] == "SUCCEEDED", described
     assert described["output"] == {"retries": 2} and calls.count("a") == 3
+
+
+TRICKY = {
+    "quotes": 'she said "hi"',
+    "backslash": "C:\\path\\to",
+    "newline": "one\ntwo\r\n\ttab",
+    "unicode": "ünïcödé ✓ 🚀 \u2028",
+    "dollars": "$states and ${x} and %}",
+    "number": 1.5,
+    "flag": False,
+    "nothing": None,
+    "list": ['"', "\\", []],
+    "object": {'k"ey': 'va"lue'},
+}
+
+
+LITERAL = 'a "quoted" \\ literal with ${x} and \n'
+KEEP = {"v": "{% $states.input %}", "s": "{% $states.input.quotes %}", "lit": LITERAL}
+"""The whole input, a string variable holding `"`, and a literal string with escapes."""
+
+
+def test_variables_of_every_json_type_survive_every_evaluation_path(runtime_factory, monkeypatch):
+    """Each variable assigned, then read back by an expression returning it (string results,
+    null, objects), by one returning nothing, and inside a Map iteration; no expression is
+    evaluated twice, nor with its variables pasted into its text."""
+    import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
+
+    runtime = runtime_factory(REGISTRY, {})
+    seen: list[str] = []
+    evaluate = moto_jsonata._eval_jsonata
+
+    def counted(expression: str) -> Any:
+        seen.append(str(getattr(expression, "expression", expression)))
+        return evaluate(expression)
+
+    monkeypatch.setattr(moto_jsonata, "_eval_jsonata", counted)
+    back = {name: f"{{% $v.{name} %}}" for name in TRICKY}
+    described = run(
+        runtime,
+        {
+            "Keep": {"Type": "Pass", "Assign": KEEP, "Next": "Read"},
+            "Read": {
+                "Type": "Pass",
+                "Output": {
+                    **back,
+                    "marker": "{% $v.quotes & '!' %}",
+                    "s": "{% $s %}",
+                    "lit": "{% $lit %}",
+                },
+                "Next": "Each",
+            },
+            "Each": {
+                "Type": "Map",
+                "Items": "{% [1] %}",
+                "ItemProcessor": {
+                    "StartAt": "Inner",
+                    "States": {
+                        "Inner": {"Type": "Pass", "Output": "{% $v.newline %}", "End": True}
+                    },
+                },
+                "Output": "{% $merge([$states.input, {'inner': $states.result[0]}]) %}",
+                "End": True,
+            },
+        },
+        TRICKY,
+        name="variables",
+    )
+    assert described["status"] == "SUCCEEDED", described
+    read = {"marker": 'she said "hi"!', "s": TRICKY["quotes"], "lit": LITERAL}
+    assert described["output"] == {**TRICKY, **read, "inner": TRICKY["newline"]}
+    assert seen.count("$v.quotes & '!'") == 1
+    assert not [e for e in seen if e.startswith(("$exists(", "$type("))]
+
+    nothing = run(
+        runtime,
+        {
+            "Keep": {"Type": "Pass", "Assign": KEEP, "Next": "Read"},
+            "Read": {"Type": "Pass", "Output": "{% $v.missing %}", "End": True},
+        },
+        TRICKY,
+        name="nothing",
+    )
+    assert nothing["status"] == "FAILED"
+    assert nothing["error"] == "States.QueryEvaluationError"
+    assert "returned nothing (undefined)" in nothing["cause"]
