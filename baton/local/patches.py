@@ -67,7 +67,10 @@ import moto.core.responses as moto_responses
 import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
 import moto.stepfunctions.parser.asl.component.common.string.string_expression as string_module
+import moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker as map_iterations
+import moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branches_decl as branches
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_utils
+import moto.stepfunctions.parser.asl.component.state.fail.state_fail as fail_state
 import moto.stepfunctions.parser.asl.eval.states as states_module
 import moto.stepfunctions.parser.asl.eval.variable_store as variable_store_module
 import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
@@ -86,6 +89,13 @@ from moto.sqs.models import SQSBackend
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import is_terminal
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+    ErrorEqualsDecl,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
@@ -103,6 +113,12 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from baton.local import aws_jsonata
 from baton.local.attribute_values import serialize_structure
 from baton.local.context_object import aws_states
+from baton.local.error_names import (
+    decorated_once,
+    query_evaluation_errors,
+    reported_error_name,
+    states_all_as_aws,
+)
 from baton.local.express_runs import (
     express_arns,
     express_arns_valid,
@@ -777,6 +793,8 @@ class _Ends:
 
 ENDS = _Ends()
 
+PASSING_ERRORS_ON = (branches, map_iterations, fail_state)
+"""Where moto names an error it passes on (a branch's, an iteration's, a Fail state's)."""
 _MOTO_PARSE = AmazonStateLanguageParser.parse
 _MOTO_ENCODE = moto_jsonata.encode_jsonata_variable_declarations
 _MOTO_COMPOSE = moto_jsonata.compose_jsonata_expression
@@ -902,6 +920,14 @@ def patched(
         ),
         (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         (Preprocessor, "_inner_string_of", staticmethod(_json_string)),
+        *((module, "CustomErrorName", reported_error_name) for module in PASSING_ERRORS_ON),
+        (ErrorEqualsDecl, "_eval_body", states_all_as_aws(ErrorEqualsDecl._eval_body)),
+        (StringJSONata, "_eval_body", query_evaluation_errors(StringJSONata._eval_body)),
+        (
+            FailureEventException,
+            "get_execution_failed_event_details",
+            decorated_once(FailureEventException.get_execution_failed_event_details),
+        ),
         (preprocessor_module, "from_string_literal", _json_string),
         (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
     ]

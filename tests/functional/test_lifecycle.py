@@ -879,7 +879,9 @@ def test_a_condition_that_throws_fails_the_run_naming_the_condition_and_is_not_r
     record = runtime.execute(compiled(definition, REGISTRY))  # auto-recovery on (the default)
     assert record["status"] == "failed"
     assert record["error"]["step"] == "If price check"
-    assert record["error"]["message"].startswith("in state 'If price check': ")
-    assert "+ operator" in record["error"]["message"]
+    # as AWS reports it: the state named in the cause, JSONata's code and wording
+    assert record["error"]["errorType"] == "States.QueryEvaluationError"
+    assert "executing the state 'If price check'" in record["error"]["message"]
+    assert 'T2002: The right side of the "+" operator' in record["error"]["message"]
     assert len(record["runs"]) == 1 and record["recoveries"] == 0
     assert calls.agents() == ["a"]

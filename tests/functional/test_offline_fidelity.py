@@ -232,3 +232,82 @@ def test_variables_of_every_json_type_survive_every_evaluation_path(runtime_fact
     assert nothing["status"] == "FAILED"
     assert nothing["error"] == "States.QueryEvaluationError"
     assert "returned nothing (undefined)" in nothing["cause"]
+
+
+def branch(state: dict[str, Any]) -> dict[str, Any]:
+    return {"StartAt": "Inner", "States": {"Inner": state}}
+
+
+TIMED_OUT = {"Type": "Fail", "Error": "States.Timeout", "Cause": "took too long"}
+THROWS = {"Type": "Pass", "Output": "{% 1 + 'a' %}", "End": True}
+RUNTIME = {"Type": "Fail", "Error": "States.Runtime", "Cause": "broke"}
+QUERY_CAUSE = (
+    "The JSONata expression '1 + 'a'' threw an error during evaluation. "
+    'T2002: The right side of the "+" operator must evaluate to a number'
+)
+
+
+@pytest.mark.parametrize(
+    ("inner", "error"), [(TIMED_OUT, "States.Timeout"), (THROWS, "States.QueryEvaluationError")]
+)
+def test_an_error_keeps_its_name_out_of_a_parallel_branch_and_its_catch_sees_it(
+    runtime_factory, inner, error
+):
+    runtime = runtime_factory(REGISTRY, {})
+    states = {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [branch(inner), branch({"Type": "Pass", "End": True})],
+            "Catch": [
+                {"ErrorEquals": [error], "Next": "Caught", "Output": "{% $states.errorOutput %}"}
+            ],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    }
+    described = run(runtime, states, name="parallel")
+    assert described["status"] == "SUCCEEDED", described
+    assert described["output"]["Error"] == error
+
+
+@pytest.mark.parametrize(
+    ("inner", "error"), [(TIMED_OUT, "States.Timeout"), (THROWS, "States.QueryEvaluationError")]
+)
+def test_an_error_keeps_its_name_out_of_a_map_iteration(runtime_factory, inner, error):
+    runtime = runtime_factory(REGISTRY, {})
+    states = {
+        "Each": {"Type": "Map", "Items": "{% [1] %}", "ItemProcessor": branch(inner), "End": True}
+    }
+    described = run(runtime, states, name="map")
+    assert (described["status"], described["error"]) == ("FAILED", error)
+    assert described["cause"].count("An error occurred while executing the state") <= 1
+    if error == "States.QueryEvaluationError":
+        assert described["cause"].endswith(QUERY_CAUSE)
+
+
+def test_a_throwing_expression_is_a_query_evaluation_error_with_jsonatas_wording(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    described = run(runtime, {"Add": THROWS}, name="throws")
+    assert (described["status"], described["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert described["cause"] == (
+        "An error occurred while executing the state 'Add' (entered at the event id #2). "
+        + QUERY_CAUSE
+    )
+
+
+def test_states_all_neither_retries_nor_catches_states_runtime(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    states = {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [branch(RUNTIME)],
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    }
+    described = run(runtime, states, name="runtime")
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    history = runtime.sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    assert sum(e["type"] == "ParallelStateStarted" for e in history) == 1  # not retried

@@ -1,0 +1,148 @@
+"""Errors offline as Step Functions reports them.
+
+- An error keeps its name when it leaves a Map iteration or a Parallel branch, and a Fail state
+  may name a `States.*` error: AWS reports `States.Timeout`, `States.TaskFailed`,
+  `States.QueryEvaluationError`... as they are. moto builds those names as custom error names,
+  which refuse the `States.` prefix, so the run ended with `States.Runtime` ("Custom Error
+  Names MUST NOT begin with the prefix 'States.'") and no Catch of the Parallel saw it.
+- `States.ALL` matches every error but `States.Runtime` and `States.DataLimitExceeded`, which
+  no Retry or Catch takes unless it names them (the Amazon States Language's rule; moto's
+  `States.ALL` matched them too).
+- A Runtime or QueryEvaluationError cause names the state it happened in once (moto said it
+  again, as state 'None', for an error passed on from a Map iteration).
+- A JSONata expression that throws fails its state with `States.QueryEvaluationError`, the
+  JSONata error code and message in the cause; moto let the exception end the run as
+  `States.Runtime` with jsonata-python's bare message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from jsonata.jexception import JException
+from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+    CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+STATES_PREFIX = "States."
+NOT_IN_STATES_ALL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+
+
+class _ReportedName(ErrorName):
+    """A `States.*` name the ASL grammar does not list, kept as it was reported."""
+
+
+def reported_error_name(error_name: str | None) -> ErrorName | None:
+    """The name an error goes on with: a `States.*` name as the States error it is, any other
+    as a custom name (what moto's CustomErrorName is replaced with where an error is passed on)."""
+    if error_name is None or not error_name.startswith(STATES_PREFIX):
+        return CustomErrorName(error_name)
+    try:
+        return StatesErrorName.from_name(error_name)
+    except ValueError:
+        return _ReportedName(error_name)
+
+
+def states_all_as_aws(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Wrap ErrorEqualsDecl._eval_body: `States.ALL` does not match the two errors it never
+    matches in AWS."""
+
+    def matches(declaration: Any, env: Any) -> None:
+        error = env.stack[-1] if env.stack else None
+        name = getattr(error, "error_name", error)
+        listed = {getattr(e, "error_name", None) for e in declaration.error_names}
+        if name in NOT_IN_STATES_ALL and listed == {"States.ALL"}:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(declaration, env)
+
+    return matches
+
+
+_PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+
+
+def js_message(error: JException) -> str:
+    """The error's message as the reference JSONata (JavaScript, which AWS runs) words it: a
+    `{{value}}` of its template is the value as JSON (`the "+" operator`), a `{{{value}}}` the
+    value as text. jsonata-python pastes both as text."""
+    template = JException.error_codes.get(getattr(error, "error", ""))
+    if template is None:
+        return str(error)
+    values = iter((error.current, error.expected, error.extra))
+
+    def filled(match: re.Match[str]) -> str:
+        value = next(values, None)
+        if match.group(1):
+            return str(value)
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    return _PLACEHOLDER.sub(filled, template)
+
+
+def query_evaluation_errors(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """Wrap StringJSONata._eval_body: an expression that throws fails the state with
+    States.QueryEvaluationError, as AWS reports it."""
+
+    def evaluated(string: Any, env: Any) -> None:
+        try:
+            original(string, env)
+        except JException as error:
+            code = getattr(error, "error", "")
+            message = js_message(error)
+            cause = (
+                f"The JSONata expression '{string.expression}' threw an error during "
+                f"evaluation. {code}: {message}"
+            )
+            details = EvaluationFailedEventDetails(error=QUERY_EVALUATION_ERROR, cause=cause)
+            event = EventDetails(evaluationFailedEventDetails=details)  # type: ignore[typeddict-item]
+            failure = FailureEvent(  # made first: it names the state's own entered event
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
+                event_type=HistoryEventType.EvaluationFailed,
+                event_details=event,
+            )
+            env.event_manager.add_event(
+                context=env.event_history_context,
+                event_type=HistoryEventType.EvaluationFailed,
+                event_details=event,
+            )
+            raise FailureEventException(failure_event=failure) from None
+
+    return evaluated
+
+
+DECORATION = "An error occurred while executing the state '"
+
+
+def decorated_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Wrap FailureEventException.get_execution_failed_event_details: a cause that already says
+    which state it happened in (an error passed on from a Map iteration) is not said again."""
+
+    def details(exception: Any) -> Any:
+        result = original(exception)
+        pair = exception.extract_error_cause_pair()
+        cause = pair[1] if pair else None
+        if result and isinstance(cause, str) and cause.startswith(DECORATION):
+            result["cause"] = cause
+        return result
+
+    return details
