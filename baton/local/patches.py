@@ -54,7 +54,6 @@ import json
 import math
 import threading
 import time
-import traceback
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,12 +78,12 @@ import moto.stepfunctions.parser.asl.parse.preprocessor as preprocessor_module
 from jsonata import utils as jsonata_utils
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.common_models import BaseModel
-from moto.core.exceptions import JsonRESTError
 from moto.core.serialize import BaseJSONSerializer
 from moto.core.utils import unix_time
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table as MotoTable
+from moto.dynamodb.responses import DynamoHandler
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
@@ -96,6 +95,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
     FailureEventException,
 )
 from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils import (
+    LambdaFunctionErrorException,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
@@ -125,8 +127,7 @@ from baton.local.express_runs import (
     listing_refused_for_express,
     refused_for_express,
 )
-
-Handler = Callable[[dict[str, Any], Any], Any]
+from baton.local.fake_lambda import Dispatcher, integration_result, request_id_kept
 
 
 @dataclass(frozen=True)
@@ -175,166 +176,6 @@ def _where(env: Any) -> tuple[str, str]:
         return data["Execution"]["Id"], state
     except (AttributeError, KeyError, TypeError):
         return "", ""
-
-
-class FakeLambdaContext:
-    """The fields of Lambda's context object that handlers commonly read."""
-
-    def __init__(self, function_name: str, memory: int = 256, timeout_s: int = 60) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        )
-        self.memory_limit_in_mb = memory
-        self.aws_request_id = f"local-{time.monotonic_ns()}"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-    def kill(self) -> None:
-        """The process is gone: nothing it would still do counts (the agent runtime sees no
-        time left and writes nothing)."""
-        self._deadline = time.monotonic()
-
-
-KILLED_AFTER_SECONDS = 0.05
-"""How long a function killed by fault injection runs before its process dies."""
-
-
-class TooManyRequests(JsonRESTError):
-    """Lambda's answer when a function is at its concurrency limit."""
-
-    code = 429
-
-    def __init__(self, function_name: str, limit: int) -> None:
-        super().__init__(
-            "TooManyRequestsException",
-            f"Rate Exceeded: {function_name} is at its concurrency limit of {limit}",
-        )
-
-
-class ServiceFault(JsonRESTError):
-    """Lambda failing to run an invocation at all (HTTP 500), as the service now and then does."""
-
-    code = 500
-
-    def __init__(self, function_name: str) -> None:
-        super().__init__("ServiceException", f"Lambda could not run {function_name} this time")
-
-
-class Dispatcher:
-    """Routes moto's Lambda invocations to in-process handlers, by function name."""
-
-    def __init__(self) -> None:
-        self.faults: dict[str, list[str]] = {}
-        """Service faults to answer a function's next invocations with (fault injection)."""
-        self.handlers: dict[str, Handler] = {}
-        self.contexts: dict[str, tuple[int, int]] = {}
-        self.pools: dict[str, tuple[threading.BoundedSemaphore, int]] = {}
-
-    def register(
-        self,
-        function_name: str,
-        handler: Handler,
-        memory: int = 256,
-        timeout_s: int = 60,
-        max_concurrency: int | None = None,
-    ) -> None:
-        self.handlers[function_name] = handler
-        self.contexts[function_name] = (memory, timeout_s)
-        if max_concurrency:
-            self.pools[function_name] = (
-                threading.BoundedSemaphore(max_concurrency),
-                max_concurrency,
-            )
-
-    def invoke(self, function_name: str, body: Any, response_headers: dict[str, Any]) -> bytes:
-        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
-        handler = self.handlers.get(name)
-        if handler is None:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return _error_payload(LookupError(f"no local handler for function {name}"))
-        queued = self.faults.get(name)
-        fault = queued.pop(0) if queued else None
-        if fault in ("ServiceException", "TooManyRequestsException"):
-            raise ServiceFault(name) if fault == "ServiceException" else TooManyRequests(name, 0)
-        pool = self.pools.get(name)
-        if pool is not None and not pool[0].acquire(blocking=False):
-            raise TooManyRequests(name, pool[1])
-        try:
-            return self._call(name, handler, body, response_headers, killed=fault == "Killed")
-        finally:
-            if pool is not None:
-                pool[0].release()
-
-    def _call(
-        self,
-        name: str,
-        handler: Handler,
-        body: Any,
-        response_headers: dict[str, Any],
-        *,
-        killed: bool = False,
-    ) -> bytes:
-        """Call the handler as Lambda does, and stop waiting at the function's timeout:
-        Lambda then reports `Sandbox.Timedout`. (Lambda also kills the function; a thread
-        cannot be killed, so the late attempt goes on: the agent runtime's deadline check
-        keeps it from writing anything.) `killed`: the process dies while the function
-        works (out of memory, a crash of the runtime): Lambda reports `Runtime.ExitError`."""
-        event = json.loads(body) if body else {}
-        memory, timeout_s = self.contexts[name]
-        context = FakeLambdaContext(name, memory, timeout_s)
-        outcome: dict[str, Any] = {}
-        done = threading.Event()
-
-        def call() -> None:
-            try:
-                outcome["result"] = handler(event, context)
-            except Exception as err:  # Lambda reports any exception as a function error
-                outcome["error"] = err
-            finally:
-                done.set()
-
-        threading.Thread(target=call, name=f"lambda:{name}", daemon=True).start()
-        if killed and not done.wait(KILLED_AFTER_SECONDS):
-            context.kill()
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps(
-                {
-                    "errorType": "Runtime.ExitError",
-                    "errorMessage": f"RequestId: {context.aws_request_id} Error: Runtime exited "
-                    "with error: signal: killed",
-                }
-            ).encode()
-        if not done.wait(timeout_s):
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps(
-                {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {context.aws_request_id} Error: "
-                    f"Task timed out after {timeout_s:.2f} seconds",
-                }
-            ).encode()
-        if "error" in outcome:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return _error_payload(outcome["error"])
-        return json.dumps(outcome["result"], default=str).encode()
-
-
-def _error_payload(err: BaseException) -> bytes:
-    """The payload the Python Lambda runtime returns for an unhandled exception."""
-    return json.dumps(
-        {
-            "errorMessage": str(err),
-            "errorType": type(err).__name__,
-            "requestId": "",
-            "stackTrace": traceback.format_tb(err.__traceback__)[-5:],
-        }
-    ).encode()
 
 
 class _Declarations(str):
@@ -426,6 +267,26 @@ def _evaluate_jsonata(expression: str) -> Any:
         expression.undefined = raw is None
         return jsonata_utils.Utils.convert_nulls(raw)
     return evaluate(expression)
+
+
+def _lambda_integration(
+    env: Any, parameters: dict[str, Any], region: str, state_credentials: Any
+) -> None:
+    """moto's `execute_lambda_function_integration`, its result as AWS gives it
+    (fake_lambda.integration_result): moto's select_from_typed_dict kept only some fields."""
+    if env.is_mocked_mode():
+        _MOTO_LAMBDA_INTEGRATION(env, parameters, region, state_credentials)
+        return
+    response = lambda_utils._invoke_lambda_function(
+        parameters=parameters, region=region, state_credentials=state_credentials
+    )
+    if response.get("FunctionError"):
+        payload = json.dumps(response["Payload"], separators=(",", ":"))
+        raise LambdaFunctionErrorException(response["FunctionError"], payload)
+    env.stack.append(integration_result(response))
+
+
+_MOTO_LAMBDA_INTEGRATION = lambda_utils.execute_lambda_function_integration
 
 
 def _json_string(parser_rule_context: Any) -> str | None:
@@ -643,6 +504,20 @@ def _serialized(name: str) -> Any:
     return write
 
 
+def _update_read_with_its_write(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's UpdateItem handler deep-copies the item (for ReturnValues) before it writes, outside
+    the backend's write: a write of the same item from another thread changed it mid-copy
+    ('dictionary changed size during iteration'). The read and the write go together, as one
+    DynamoDB UpdateItem is atomic."""
+
+    @functools.wraps(original)
+    def update_item(self: Any) -> Any:
+        with _DYNAMODB_WRITING:
+            return original(self)
+
+    return update_item
+
+
 _JSONPATH_PARSE = jsonpath_ext.parse  # type: ignore[attr-defined]
 
 
@@ -834,7 +709,7 @@ def patched(
         headers: Any,
         response_headers: Any,
     ) -> bytes:
-        return dispatcher.invoke(function_name, body, response_headers)
+        return dispatcher.invoke(function_name, body, response_headers, qualifier)
 
     def describe_execution(self: Any) -> Any:
         result = original_describe(self)
@@ -859,6 +734,7 @@ def patched(
 
     seams: list[tuple[Any, str, Any]] = [
         *((DynamoDBBackend, name, _serialized(name)) for name in _DYNAMODB_WRITES),
+        (DynamoHandler, "update_item", _update_read_with_its_write(DynamoHandler.update_item)),
         (dynamodb_models, "copy", TRANSACTION_COPIES),
         (MotoTable, "query", PARTITION_QUERIES.wrap_query()),
         (MotoTable, "all_items", PARTITION_QUERIES.wrap_all_items()),
@@ -930,6 +806,12 @@ def patched(
         ),
         (preprocessor_module, "from_string_literal", _json_string),
         (lambda_utils, "boto_client_for", _Clients(getattr(lambda_utils, "boto_client_for"))),  # noqa: B009
+        (lambda_utils, "execute_lambda_function_integration", _lambda_integration),
+        (
+            moto_responses,
+            "gen_amzn_requestid_long",
+            request_id_kept(getattr(moto_responses, "gen_amzn_requestid_long")),  # noqa: B009
+        ),
     ]
     originals = [(target, name, _current(target, name)) for target, name, _ in seams]
     for target, name, replacement in seams:

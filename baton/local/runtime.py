@@ -32,6 +32,7 @@ from baton.deploy.manifest import Manifest, build_manifest, environment_text
 from baton.lambda_code import use_functions
 from baton.local import patches
 from baton.local.express_runs import inspecting
+from baton.local.fake_lambda import Dispatcher, Handler
 from baton.local.record import BackoffWait, RunRecord, read_execution
 from baton.local.resources import LocalResources
 
@@ -74,7 +75,7 @@ class LocalRuntime:
         self,
         registry: AgentRegistry,
         *,
-        handlers: dict[str, patches.Handler] | None = None,
+        handlers: dict[str, Handler] | None = None,
         functions_dir: Path | None = None,
         real_waits: bool = False,
         listener: ProgressListener | None = None,
@@ -90,7 +91,7 @@ class LocalRuntime:
         self.functions_dir = functions_dir or project_root() / "functions"
         self.real_waits = real_waits
         self.listener = listener
-        self.dispatcher = patches.Dispatcher()
+        self.dispatcher = Dispatcher()
         self.waits: dict[str, list[tuple[str, float]]] = {}
         self._waits_lock = threading.Lock()
         self._functions: set[str] = set()
@@ -246,6 +247,7 @@ class LocalRuntime:
             self.lambda_.create_alias(
                 FunctionName=name, Name=function.alias, FunctionVersion=version
             )
+            self.dispatcher.aliases[(name, function.alias)] = version
         self._functions.add(name)
 
     def deploy(self, compiled: CompiledWorkflow) -> str:
@@ -430,7 +432,7 @@ class LocalRuntime:
         if self.listener is not None:
             self.listener(kind, details)
 
-    def _observed(self, agent: str, handler: patches.Handler) -> patches.Handler:
+    def _observed(self, agent: str, handler: Handler) -> Handler:
         """Wrap a handler so the listener sees each attempt start and end."""
 
         def observed(event: dict[str, Any], context: Any) -> Any:

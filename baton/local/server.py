@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from baton.local.apigateway import rest_event
 from baton.local.console.app import Console, console_request
-from baton.local.patches import FakeLambdaContext
+from baton.local.fake_lambda import FakeLambdaContext
 from baton.local.runtime import LocalRuntime
 from baton.local.services import LocalServices
 from baton.local.tokens import TokenError, verify

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from baton.local.apigateway import rest_event
-from baton.local.patches import FakeLambdaContext
+from baton.local.fake_lambda import FakeLambdaContext
 from baton_agent import AgentError, AgentResult, agent
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from baton.local.patches import FakeLambdaContext
+from baton.local.fake_lambda import FakeLambdaContext
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
 from tests.functional.deployed import configure_like_the_stack

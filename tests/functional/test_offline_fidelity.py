@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_registry
+from tests.conftest import ROOT, make_registry
 from tests.functional.agents import Calls, echo
 
 REGISTRY = make_registry("a")
@@ -311,3 +311,84 @@ def test_states_all_neither_retries_nor_catches_states_runtime(runtime_factory):
     assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
     history = runtime.sfn.get_execution_history(executionArn=described["executionArn"])["events"]
     assert sum(e["type"] == "ParallelStateStarted" for e in history) == 1  # not retried
+
+
+def invoke_task(function: str, then: str | None = None) -> dict[str, Any]:
+    task: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": function, "Payload": "{% $states.input %}"},
+        "Output": "{% $states.result %}",
+    }
+    if then:
+        task["Catch"] = [
+            {"ErrorEquals": ["States.ALL"], "Next": then, "Output": "{% $states.errorOutput %}"}
+        ]
+    task["End" if then is None else "Next"] = True if then is None else "Done"
+    return task
+
+
+def test_the_lambda_invoke_result_is_lambdas_with_a_request_id_per_invocation(runtime_factory):
+    from baton_agent import agent
+
+    @agent
+    def who(data, context):
+        return {"request": context_of.pop()}
+
+    context_of: list[str] = []
+    registry = make_registry("a", a={"pool": {"warm": 1}})
+
+    def seen(event, lambda_context):
+        context_of.append(lambda_context.aws_request_id)
+        return who(event, lambda_context)
+
+    runtime = runtime_factory(registry, {"a": seen})
+    runtime.deploy_agent(registry.get("a"))
+    arn = runtime.resources.function_arn("a")
+    first = run(
+        runtime,
+        {"Call": {**invoke_task(arn), "End": True}},
+        {"agent": "a", "data": {}},
+        name="invoke",
+    )
+    live = run(
+        runtime,
+        {"Call": {**invoke_task(f"{arn}:live"), "End": True}},
+        {"agent": "a", "data": {}},
+        name="alias",
+    )
+    for described in (first, live):
+        assert described["status"] == "SUCCEEDED", described
+    result = first["output"]
+    assert set(result) == {
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    }
+    assert (result["ExecutedVersion"], result["StatusCode"]) == ("$LATEST", 200)
+    assert result["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    request = result["SdkResponseMetadata"]["RequestId"]
+    assert UUID4.match(request) and result["Payload"]["data"] == {"request": request}
+    assert live["output"]["ExecutedVersion"] == "1"
+    assert live["output"]["SdkResponseMetadata"]["RequestId"] != request
+
+
+def test_a_function_error_names_its_request_and_shows_only_the_functions_frames(
+    runtime_factory, shipped_registry
+):
+    runtime = runtime_factory(shipped_registry)
+    runtime.deploy_agent(shipped_registry.get("check-price"))
+    arn = runtime.resources.function_arn("check-price")
+    states = {"Call": invoke_task(arn, then="Done"), "Done": {"Type": "Pass", "End": True}}
+    described = run(runtime, states, {"agent": "check-price", "data": {}}, name="raises")
+    assert described["status"] == "SUCCEEDED", described
+    assert described["output"]["Error"] == "AgentInputError"
+    payload = json.loads(described["output"]["Cause"])
+    assert UUID4.match(payload["requestId"])
+    assert payload["errorMessage"].startswith("the workflow data lacks targetUrl")
+    frames = "".join(payload["stackTrace"])
+    assert 'File "/var/task/baton_agent/runtime.py"' in frames
+    assert 'File "/var/task/agents/check_price/handler.py"' in frames
+    assert "baton/local" not in frames and str(ROOT) not in frames

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from baton.local.patches import FakeLambdaContext
+from baton.local.fake_lambda import FakeLambdaContext
 from baton_service.schedules import ScheduledStartError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
