@@ -10,6 +10,8 @@
   `States.ALL` matched them too).
 - A Runtime or QueryEvaluationError cause names the state it happened in once (moto said it
   again, as state 'None', for an error passed on from a Map iteration).
+- An evaluation failure's cause names the field of the expression, as AWS's does ("... specified
+  for the field 'Output' ..."); moto's named none.
 - A JSONata expression that throws fails its state with `States.QueryEvaluationError`, the
   JSONata error code and message in the cause; moto let the exception end the run as
   `States.Runtime` with jsonata-python's bare message.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from jsonata.jexception import JException
@@ -98,20 +101,68 @@ def js_message(error: JException) -> str:
     return _PLACEHOLDER.sub(filled, template)
 
 
+FIELD: ContextVar[str | None] = ContextVar("baton_jsonata_field", default=None)
+"""The definition field whose expression is being evaluated (for the cause of its failure)."""
+_FIELD_OF_RULE = {"Choices": "Condition"}  # a Choice rule's expression is its Condition
+
+
+_NOT_FIELDS = ("Json_", "Payload_", "State_", "States_", "Program_", "Branches_", "Iterator_")
+"""Rules that hold values or states, not a field of their own."""
+
+
+def _field_rule(node: Any) -> str | None:
+    """`Timeout_seconds` for a Timeout_seconds_declContext or one of its alternatives
+    (`Timeout_seconds_jsonataContext` derives from it)."""
+    for cls in type(node).__mro__:
+        rule = cls.__name__
+        if rule.endswith("_declContext") and not rule.startswith(_NOT_FIELDS):
+            return rule.removesuffix("_declContext")
+    return None
+
+
+def field_of(parser_rule_context: Any) -> str | None:
+    """The field a JSONata string stands in, from the rules around it in the definition's parse
+    tree (`Timeout_seconds` → `TimeoutSeconds`); None when it stands in none."""
+    node = parser_rule_context
+    while node is not None:
+        rule = _field_rule(node)
+        if rule is not None:
+            name = "".join(part.title() for part in rule.split("_"))
+            return _FIELD_OF_RULE.get(name, name)
+        node = getattr(node, "parentCtx", None)
+    return None
+
+
+def fields_named(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Wrap Preprocessor.visitString_jsonata: each JSONata string knows its field."""
+
+    def visit(preprocessor: Any, ctx: Any) -> Any:
+        string = original(preprocessor, ctx)
+        string.field = field_of(ctx)
+        return string
+
+    return visit
+
+
+def expression_cause(expression: str, outcome: str) -> str:
+    """`The JSONata expression 'x' specified for the field 'Output' <outcome>`, as AWS words it."""
+    field = FIELD.get()
+    where = f" specified for the field '{field}'" if field else ""
+    return f"The JSONata expression '{expression}'{where} {outcome}"
+
+
 def query_evaluation_errors(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     """Wrap StringJSONata._eval_body: an expression that throws fails the state with
     States.QueryEvaluationError, as AWS reports it."""
 
     def evaluated(string: Any, env: Any) -> None:
+        token = FIELD.set(getattr(string, "field", None))
         try:
             original(string, env)
         except JException as error:
             code = getattr(error, "error", "")
-            message = js_message(error)
-            cause = (
-                f"The JSONata expression '{string.expression}' threw an error during "
-                f"evaluation. {code}: {message}"
-            )
+            outcome = f"threw an error during evaluation. {code}: {js_message(error)}"
+            cause = expression_cause(string.expression, outcome)
             details = EvaluationFailedEventDetails(error=QUERY_EVALUATION_ERROR, cause=cause)
             event = EventDetails(evaluationFailedEventDetails=details)  # type: ignore[typeddict-item]
             failure = FailureEvent(  # made first: it names the state's own entered event
@@ -126,6 +177,8 @@ def query_evaluation_errors(original: Callable[[Any, Any], None]) -> Callable[[A
                 event_details=event,
             )
             raise FailureEventException(failure_event=failure) from None
+        finally:
+            FIELD.reset(token)
 
     return evaluated
 
@@ -146,3 +199,20 @@ def decorated_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return result
 
     return details
+
+
+def nothing_returned(env: Any, expression: str) -> FailureEventException:
+    """The failure of an expression that returned nothing (undefined), worded as AWS words it;
+    moto's validation logs its history event."""
+    details = EvaluationFailedEventDetails(
+        error=QUERY_EVALUATION_ERROR,
+        cause=expression_cause(expression, "returned nothing (undefined)."),
+    )
+    return FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
+        )
+    )

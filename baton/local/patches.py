@@ -117,6 +117,8 @@ from baton.local.attribute_values import serialize_structure
 from baton.local.context_object import aws_states
 from baton.local.error_names import (
     decorated_once,
+    fields_named,
+    nothing_returned,
     query_evaluation_errors,
     reported_error_name,
     states_all_as_aws,
@@ -311,13 +313,13 @@ def _nothing_is_refused(env: Any, expression: str, rich_expression: str) -> None
     """A field's expression that returned nothing fails the state (States.QueryEvaluationError),
     as in AWS; JSON null is a value. moto told them apart by evaluating `$exists(...)` around
     the expression again, its variables pasted unescaped into the text, which broke on a string
-    variable holding `"`. The first evaluation's answer is used instead: for nothing, moto's own
-    check is handed `()`, which is nothing, so the failure and its history event are moto's."""
+    variable holding `"`. The first evaluation's answer is used instead, and the cause names the
+    field as AWS's does."""
     undefined = getattr(rich_expression, "undefined", None)
     if undefined is None:  # not composed by this runtime: moto's own check
         _MOTO_NULL_CHECK(env, expression, rich_expression)
     elif undefined:
-        _MOTO_NULL_CHECK(env, expression, "()")
+        raise nothing_returned(env, expression)
 
 
 def _no_function_declarations(variable_references: Any) -> str:
@@ -799,6 +801,7 @@ def patched(
         *((module, "CustomErrorName", reported_error_name) for module in PASSING_ERRORS_ON),
         (ErrorEqualsDecl, "_eval_body", states_all_as_aws(ErrorEqualsDecl._eval_body)),
         (StringJSONata, "_eval_body", query_evaluation_errors(StringJSONata._eval_body)),
+        (Preprocessor, "visitString_jsonata", fields_named(Preprocessor.visitString_jsonata)),
         (
             FailureEventException,
             "get_execution_failed_event_details",

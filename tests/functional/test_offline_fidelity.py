@@ -231,7 +231,10 @@ def test_variables_of_every_json_type_survive_every_evaluation_path(runtime_fact
     )
     assert nothing["status"] == "FAILED"
     assert nothing["error"] == "States.QueryEvaluationError"
-    assert "returned nothing (undefined)" in nothing["cause"]
+    assert nothing["cause"].endswith(
+        "The JSONata expression '$v.missing' specified for the field 'Output' returned nothing "
+        "(undefined)."
+    )
 
 
 def branch(state: dict[str, Any]) -> dict[str, Any]:
@@ -242,8 +245,8 @@ TIMED_OUT = {"Type": "Fail", "Error": "States.Timeout", "Cause": "took too long"
 THROWS = {"Type": "Pass", "Output": "{% 1 + 'a' %}", "End": True}
 RUNTIME = {"Type": "Fail", "Error": "States.Runtime", "Cause": "broke"}
 QUERY_CAUSE = (
-    "The JSONata expression '1 + 'a'' threw an error during evaluation. "
-    'T2002: The right side of the "+" operator must evaluate to a number'
+    "The JSONata expression '1 + 'a'' specified for the field 'Output' threw an error during "
+    'evaluation. T2002: The right side of the "+" operator must evaluate to a number'
 )
 
 
@@ -392,3 +395,25 @@ def test_a_function_error_names_its_request_and_shows_only_the_functions_frames(
     assert 'File "/var/task/baton_agent/runtime.py"' in frames
     assert 'File "/var/task/agents/check_price/handler.py"' in frames
     assert "baton/local" not in frames and str(ROOT) not in frames
+
+
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        ({"Type": "Pass", "Assign": {"x": "{% 1 + 'a' %}"}, "End": True}, "Assign"),
+        (
+            {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% 1 + 'a' > 0 %}", "Next": "Done"}],
+                "Default": "Done",
+            },
+            "Condition",
+        ),
+        ({"Type": "Wait", "Seconds": "{% 1 + 'a' %}", "Next": "Done"}, "Seconds"),
+    ],
+)
+def test_the_cause_names_the_field_of_the_expression(runtime_factory, state, field):
+    runtime = runtime_factory(REGISTRY, {})
+    described = run(runtime, {"Field": state, "Done": {"Type": "Pass", "End": True}}, name="field")
+    assert described["error"] == "States.QueryEvaluationError", described
+    assert f"specified for the field '{field}' threw an error" in described["cause"]
