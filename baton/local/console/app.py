@@ -25,10 +25,12 @@ from baton.local.console import pages
 from baton.local.console.views import (
     all_executions,
     data_after_each_step,
-    run_number,
+    matching,
     state_statuses,
     timeline,
 )
+from baton_agent.keys import run_name
+from baton_service.lifecycle import run_number
 
 STATIC = Path(__file__).with_name("static")
 MERMAID_JS = Path(__file__).resolve().parents[3] / "node_modules/mermaid/dist/mermaid.min.js"
@@ -112,21 +114,21 @@ class Console:
         return _html(pages.not_found_page(f"no console page {request.path}", self.key), 404)
 
     # pages --------------------------------------------------------------------------------
-    def _records(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        manifest = self.runtime.manifest
+    def _all_records(self) -> list[dict[str, Any]]:
         return all_executions(
-            self.runtime.dynamodb,
-            manifest.tables["executions"].name,
-            workflow=query.get("workflow", ""),
-            tenant=query.get("tenant", ""),
-            status=query.get("status", ""),
+            self.runtime.dynamodb, self.runtime.manifest.tables["executions"].name
         )
 
+    def _records(self, query: Mapping[str, str]) -> list[Mapping[str, Any]]:
+        return matching(self._all_records(), query)
+
     def _executions(self, query: Mapping[str, str]) -> Response:
-        records = self._records(query)
-        tenants = sorted({str(r.get("tenant")) for r in self._records({})} | {"default"})
-        filters = {k: query.get(k, "") for k in ("workflow", "tenant", "status")}
-        page = pages.executions_page(records, filters, sorted(self.workflows), tenants, self.key)
+        everything = self._all_records()  # one scan: the list and the tenants to filter by
+        records = matching(everything, query)
+        tenants = sorted({str(r.get("tenant")) for r in everything} | {"default"})
+        page = pages.executions_page(
+            records, _filters(query), sorted(self.workflows), tenants, self.key
+        )
         return _html(page)
 
     def _workflow_list(self) -> Response:
@@ -172,7 +174,9 @@ class Console:
         entries = []
         for run in record.get("runs") or []:
             handoffs = [h for h in record.get("handoffs") or [] if h.get("run") in (run, None)]
-            entries += timeline(handoffs, self._failures(run), self._waits(run), run_number(run))
+            entries += timeline(
+                handoffs, self._failures(run), self._waits(run), run_number(run_name(run))
+            )
         statuses = state_statuses(compiled, record)
         page = pages.execution_page(
             record,
@@ -222,6 +226,10 @@ class Console:
             return _json(HTTPStatus.OK, {"token": self.issue(str(tenant))})
         except (json.JSONDecodeError, AttributeError, ValueError) as error:  # TokenError too
             return _json(HTTPStatus.BAD_REQUEST, {"message": f"tenant: {error}"})
+
+
+def _filters(query: Mapping[str, str]) -> dict[str, str]:
+    return {k: query.get(k, "") for k in ("workflow", "tenant", "status")}
 
 
 def console_request(

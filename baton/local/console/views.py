@@ -41,35 +41,38 @@ def masked(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def all_executions(
-    client: Any,
-    table: str,
-    *,
-    workflow: str = "",
-    tenant: str = "",
-    status: str = "",
-    limit: int = 200,
-) -> list[dict[str, Any]]:
+def all_executions(client: Any, table: str) -> list[dict[str, Any]]:
     """Every tenant's execution records (the operator's view, local only), newest first."""
     from baton_service.store import record_from_item
 
-    found = []
-    for page in client.get_paginator("scan").paginate(
-        TableName=table,
-        FilterExpression="sk = :record",
-        ExpressionAttributeValues={":record": {"S": keys.RECORD}},
-    ):
-        for item in page.get("Items", []):
-            record = record_from_item(item)
-            if workflow and record.get("workflowId") != workflow:
-                continue
-            if tenant and record.get("tenant") != tenant:
-                continue
-            if status and record.get("status") != status:
-                continue
-            found.append(record)
+    found = [
+        record_from_item(item)
+        for page in client.get_paginator("scan").paginate(
+            TableName=table,
+            FilterExpression="sk = :record",
+            ExpressionAttributeValues={":record": {"S": keys.RECORD}},
+        )
+        for item in page.get("Items", [])
+    ]
     found.sort(key=lambda r: str(r.get("startTime") or ""), reverse=True)
-    return found[:limit]
+    return found
+
+
+def matching(
+    records: Sequence[Mapping[str, Any]], filters: Mapping[str, str], limit: int = 200
+) -> list[Mapping[str, Any]]:
+    """The records of the `workflow`, `tenant` and `status` the filters give (an empty or absent
+    one: any), at most `limit`."""
+    wanted = {
+        "workflowId": filters.get("workflow", ""),
+        "tenant": filters.get("tenant", ""),
+        "status": filters.get("status", ""),
+    }
+    return [
+        record
+        for record in records
+        if all(not value or record.get(key) == value for key, value in wanted.items())
+    ][:limit]
 
 
 @dataclass
@@ -209,9 +212,3 @@ def state_statuses(compiled: CompiledWorkflow, record: Mapping[str, Any]) -> dic
         if step in compiled.states:
             statuses[step] = "failed"
     return statuses
-
-
-def run_number(run_arn: str) -> int:
-    name = keys.run_name(run_arn)
-    number = name.rpartition("-")[2]
-    return int(number) if number.isdigit() else 1
