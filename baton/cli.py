@@ -486,9 +486,7 @@ def _run_on_server(
                 f"workflow {workflow.id} is not deployed on {url}: `baton serve` deploys its "
                 "project's workflow files when it starts (restart it to add this one)"
             )
-        if deployed.get("definition") != workflow.source.model_dump(
-            mode="json", exclude_defaults=True
-        ):
+        if deployed.get("definition") != workflow.definition_as_written():
             _setup_error(
                 f"{url} runs another version of workflow {workflow.id} than {path} (the one "
                 "it deployed when it started): restart `baton serve` to deploy this one"

@@ -86,5 +86,10 @@ class ResolvedWorkflow:
     def agent(self, name: str) -> AgentSpec:
         return self.registry.get(name)
 
+    def definition_as_written(self) -> dict[str, Any]:
+        """The definition as JSON, defaults left out: what the API and the console show, and
+        what tells two deployed versions apart."""
+        return self.source.model_dump(mode="json", exclude_defaults=True)
+
     def policy(self, name: str) -> StepPolicy:
         return self.policies.get(name) or StepPolicy(retry=self.default_retry)

@@ -454,7 +454,7 @@ class Manifest:
             retention_seconds=workflow.retention_seconds,
             timeout_seconds=workflow.timeout_seconds,
             description=workflow.description,
-            source=workflow.source.model_dump(mode="json", exclude_defaults=True),
+            source=workflow.definition_as_written(),
             graph=draw(compiled.asl, "mermaid"),
             schedule=self._schedule(workflow.id, workflow.source.schedule),
             abort_agents=tuple(

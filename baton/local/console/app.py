@@ -154,7 +154,7 @@ class Console:
             "workflowId": workflow.id,
             "name": workflow.name,
             "description": workflow.description,
-            "definition": workflow.source.model_dump(mode="json", exclude_defaults=True),
+            "definition": workflow.definition_as_written(),
         }
         cost = cost_report(workflow, {}, Assumptions()).to_json()
         recent = self._records({"workflow": workflow_id})[:10]
