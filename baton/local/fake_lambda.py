@@ -36,18 +36,6 @@ TASK_ROOT, LAYER_ROOT = "/var/task", "/opt/python"
 REQUEST_ID_HEADER = "x-amzn-requestid"
 
 
-def request_id_kept(original: Callable[..., str]) -> Callable[..., str]:
-    """Wrap moto's request id maker: a response that already names its request (a Lambda
-    invocation's, the id its function saw) keeps it; moto gave every response a new one."""
-
-    def request_id(headerdict: dict[str, Any] | None = None) -> str:
-        if isinstance(headerdict, dict) and headerdict.get(REQUEST_ID_HEADER):
-            return str(headerdict[REQUEST_ID_HEADER])
-        return original(headerdict)
-
-    return request_id
-
-
 class FakeLambdaContext:
     """The fields of Lambda's context object that handlers commonly read."""
 

@@ -30,11 +30,11 @@ from baton.definition.loader import project_root
 from baton.definition.registry import AgentRegistry, AgentSpec
 from baton.deploy.manifest import Manifest, build_manifest, environment_text
 from baton.lambda_code import use_functions
-from baton.local import patches
-from baton.local.express_runs import inspecting
 from baton.local.fake_lambda import Dispatcher, Handler
 from baton.local.record import BackoffWait, RunRecord, read_execution
 from baton.local.resources import LocalResources
+from baton.local.seams import Seams, Wait, patched
+from baton.local.seams.express_runs import inspecting
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -99,7 +99,8 @@ class LocalRuntime:
         self._definitions: dict[str, str] = {}
         self._environment: dict[str, str | None] = {}
         self._mock: Any = None
-        self._patches: Any = None
+        self._switch: Any = None
+        self.seams: Seams | None = None
 
     # lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -112,10 +113,8 @@ class LocalRuntime:
         self._set_environment()
         cold_start()  # a new offline deployment: agents start with fresh containers
 
-        self._patches = patches.patched(
-            self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait
-        )
-        self._patches.__enter__()
+        self._switch = patched(self.dispatcher, real_waits=self.real_waits, on_wait=self._on_wait)
+        seams = self.seams = self._switch.__enter__()
         try:
             self._mock = mock_aws(config=MOTO_CONFIG)
             self._mock.start()
@@ -129,7 +128,7 @@ class LocalRuntime:
 
             create_tables(self.dynamodb, self.manifest.tables.values())
             self.services = LocalServices(
-                boto3, self.manifest, self.resources, observed=self.observe_events
+                boto3, self.manifest, self.resources, seams.ends, observed=self.observe_events
             )
             events = self.manifest.events_function  # Express runs report to it
             self.dispatcher.register(
@@ -155,9 +154,9 @@ class LocalRuntime:
             self._stop_running()
             self._mock.stop()
             self._mock = None
-        if self._patches is not None:
-            self._patches.__exit__(exc_type, exc, tb)
-            self._patches = None
+        if self._switch is not None:
+            self._switch.__exit__(exc_type, exc, tb)
+            self._switch, self.seams = None, None
         self._restore_environment()
 
     def _stop_running(self) -> None:
@@ -300,9 +299,10 @@ class LocalRuntime:
 
     def wait(self, execution_arn: str, timeout: float | None = None) -> dict[str, Any]:
         """Wait until the execution leaves RUNNING; return DescribeExecution's response. The
-        end of the run wakes the wait (patches.ENDS): nothing polls."""
+        end of the run wakes the wait (Seams.ends): nothing polls."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        with patches.ENDS.watch(execution_arn) as ended, inspecting():
+        assert self.seams is not None, "the runtime is not open"
+        with self.seams.ends.watch(execution_arn) as ended, inspecting():
             while True:
                 description: dict[str, Any] = self.sfn.describe_execution(
                     executionArn=execution_arn
@@ -401,7 +401,7 @@ class LocalRuntime:
         """Whether an attempt of `agent` has started in this runtime."""
         return agent in self._started
 
-    def _on_wait(self, wait: patches.Wait) -> None:
+    def _on_wait(self, wait: Wait) -> None:
         self._waits_of(wait.execution_arn).append((wait.state, wait.seconds))
         self._emit(
             "wait", {"step": wait.state, "seconds": wait.seconds, "execution": wait.execution_arn}

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
-from baton.local import patches
-from baton.local.express_runs import inspecting
 from baton.local.resources import LocalResources
+from baton.local.seams.executions import Ends
+from baton.local.seams.express_runs import inspecting
 from baton_agent.keys import is_express_run as is_express
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.stats import DynamoAccuracyStats
@@ -43,11 +43,14 @@ class LocalServices:
         session: Any,
         manifest: Manifest,
         resources: LocalResources,
+        ends: Ends,
         *,
         observed: bool = True,
     ) -> None:
-        """`observed`: read what Baton publishes and notifies through an SQS tap and inbox (the
-        inbox's subscription costs moto an RSA key at the first notification)."""
+        """`ends`: wakes a wait for a run when it ends. `observed`: read what Baton publishes
+        and notifies through an SQS tap and inbox (the inbox's subscription costs moto an RSA
+        key at the first notification)."""
+        self.ends = ends
         region = resources.region
         self.sfn = session.client("stepfunctions", region_name=region)
         dynamodb = session.client("dynamodb", region_name=region)
@@ -161,7 +164,7 @@ class LocalServices:
             if run != started and not express:  # AWS announces every run's start
                 self.deliver(run, started=True)
                 started = run
-            with patches.ENDS.watch(run) as ended:
+            with self.ends.watch(run) as ended:
                 with inspecting():
                     described = self.sfn.describe_execution(executionArn=run)
                 if described["status"] == "RUNNING":

@@ -417,11 +417,11 @@ def test_awkward_data_round_trips_through_the_jsonata_variables(runtime_factory,
 def test_expressions_are_evaluated_with_bindings_not_reparsed_data(
     runtime_factory, calls, monkeypatch
 ):
-    from baton.local import patches
+    from baton.local.seams import jsonata_evaluation as seam
 
     seen = []
-    original = patches._evaluate_jsonata
-    monkeypatch.setattr(patches, "_evaluate_jsonata", lambda e: seen.append(type(e)) or original(e))
+    original = seam._evaluate_jsonata
+    monkeypatch.setattr(seam, "_evaluate_jsonata", lambda e: seen.append(type(e)) or original(e))
     handlers = {n: echo(calls, n) for n in "ab"}
     record = run(
         runtime_factory,
@@ -430,7 +430,7 @@ def test_expressions_are_evaluated_with_bindings_not_reparsed_data(
         data={"x": 1},
     )
     assert record.status == "completed"
-    assert seen and all(kind is patches._Composed for kind in seen)
+    assert seen and all(kind is seam._Composed for kind in seen)
 
 
 def test_user_text_with_dollar_braces_and_line_breaks_runs_unchanged(runtime_factory):

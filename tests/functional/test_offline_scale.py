@@ -11,7 +11,6 @@ import threading
 from moto.core.model_instances import model_data
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from baton.local import patches
 from baton.local import runtime as runtime_module
 from baton_agent import AgentError, AgentResult, agent
 from tests.conftest import compiled, make_registry
@@ -22,7 +21,11 @@ REGISTRY = make_registry("a", "b")
 
 def test_a_query_by_key_reads_its_partition_not_the_whole_table(runtime_factory, monkeypatch):
     import boto3
+    from moto.dynamodb.models.table import Table
 
+    scans = []
+    whole_table = Table.all_items  # counted below the seam, which wraps what it finds
+    monkeypatch.setattr(Table, "all_items", lambda t: scans.append(t) or whole_table(t))
     runtime = runtime_factory(REGISTRY)
     table = runtime.manifest.tables["executions"].name
     client = boto3.client("dynamodb")
@@ -30,13 +33,7 @@ def test_a_query_by_key_reads_its_partition_not_the_whole_table(runtime_factory,
         client.put_item(TableName=table, Item={"pk": {"S": f"EXEC#t#{n}"}, "sk": {"S": "R"}})
     for sk in ("HANDOFF#3", "HANDOFF#1", "HANDOFF#2", "CHECKPOINT"):
         client.put_item(TableName=table, Item={"pk": {"S": "EXEC#t#mine"}, "sk": {"S": sk}})
-    scans = []
-    whole_table = patches.PARTITION_QUERIES.all_items
-    monkeypatch.setattr(
-        patches.PARTITION_QUERIES, "all_items", lambda t: scans.append(t) or whole_table(t)
-    )
-    # the seam was installed with the original bound in: count through moto's own entry
-    monkeypatch.setattr(patches.MotoTable, "all_items", patches.PARTITION_QUERIES.wrap_all_items())
+    scans.clear()  # creating the tables' items read nothing, but start from zero
     page = client.query(
         TableName=table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :h)",
@@ -103,7 +100,7 @@ def test_an_ended_execution_leaves_nothing_behind(runtime_factory, monkeypatch):
     assert second == first  # eight more executions: not one more thread or model object kept
     assert first[1] <= 10  # moto tracks only what was made before the seams went in
     assert len(TMP_THREADS) <= 2, TMP_THREADS  # the last run's own, ended after it let go
-    assert patches.ENDS.watched() == 0  # nobody waits, so no end signal is kept
+    assert runtime.seams.ends.watched() == 0  # nobody waits, so no end signal is kept
     assert list(runtime.waits.values()) == [[("a", 2.0)]] * 4  # the latest runs' waits
 
 
@@ -135,7 +132,6 @@ def test_eventbridge_parses_each_input_path_once_not_per_event(runtime_factory, 
     monkeypatch.setattr(
         ExtendedJsonPathParser, "parse", lambda self, e: parses.append(e) or original(self, e)
     )
-    patches._jsonpath.cache_clear()
     calls = Calls()
     runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
     workflow = compiled({"id": "paths", "name": "Paths", "agents": ["a", "b"]}, REGISTRY)
@@ -285,6 +281,7 @@ def test_a_response_class_is_inspected_once_not_at_every_request(runtime_factory
     answered; offline they are listed once per class, the same names."""
     import inspect
 
+    from moto.core import responses as moto_responses
     from moto.core import utils as moto_utils
     from moto.dynamodb.responses import DynamoHandler
 
@@ -299,7 +296,7 @@ def test_a_response_class_is_inspected_once_not_at_every_request(runtime_factory
         runtime.dynamodb.list_tables()
     monkeypatch.undo()
     assert listed == []
-    names = patches._method_names(DynamoHandler)
+    names = moto_responses.method_names_from_class(DynamoHandler)  # the seam's, listed once
     assert names == frozenset(moto_utils.method_names_from_class(DynamoHandler))
     assert "transact_write_items" in names
 

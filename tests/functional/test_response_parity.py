@@ -1,4 +1,4 @@
-"""Offline responses written without moto's full model walk (baton.local.attribute_values) read
+"""Offline responses written without moto's full model walk (baton.local.seams.attribute_values) read
 exactly as moto's own: the same calls answered both ways, compared as boto3 parses them."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The DynamoDB attribute values offline responses write directly are exactly what moto's
-model walker writes (baton.local.attribute_values)."""
+model walker writes (baton.local.seams.attribute_values)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from moto.core.serialize import BaseJSONSerializer, get_serializer_class
 from moto.core.utils import get_service_model
 
-from baton.local.attribute_values import attribute_value, serialize_structure
+from baton.local.seams.attribute_values import attribute_value, serialize_structure
 
 ITEM = {
     "pk": {"S": "EXEC#acme#1"},

@@ -24,7 +24,7 @@ def test_the_interpreter_loads_without_batch_or_ec2_models():
     printed = _python(
         """
         import sys
-        import baton.local.patches  # the Step Functions interpreter and every seam
+        import baton.local.seams  # the Step Functions interpreter and every seam
         print(sorted(m for m in sys.modules if m.startswith(("moto.ec2", "moto.batch.models"))))
         from moto.batch import batch_backends  # moto's backend lookup still finds them
         print(type(batch_backends).__name__, "moto.ec2" in sys.modules)

@@ -189,7 +189,7 @@ class Console:
 
     def _failures(self, run: str) -> list[dict[str, Any]]:
         """The run's failed attempts, from its history (an Express run's as its logs show)."""
-        from baton.local.express_runs import inspecting
+        from baton.local.seams.express_runs import inspecting
         from baton_service.history import RunHistory
 
         try:

@@ -25,10 +25,16 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker as map_iterations
+import moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branches_decl as branches
+import moto.stepfunctions.parser.asl.component.state.fail.state_fail as fail_state
 from jsonata.jexception import JException
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+    ErrorEqualsDecl,
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -41,7 +47,11 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+from baton.local.seams.adaptation import Adaptation, to
 
 STATES_PREFIX = "States."
 NOT_IN_STATES_ALL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
@@ -216,3 +226,48 @@ def nothing_returned(env: Any, expression: str) -> FailureEventException:
             event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
         )
     )
+
+
+PASSING_ERRORS_ON = (branches, map_iterations, fail_state)
+"""Where moto names an error it passes on (a branch's, an iteration's, a Fail state's)."""
+FIDELITY = "tests/functional/test_offline_fidelity.py"
+
+
+def adaptations() -> list[Adaptation]:
+    return [
+        Adaptation(
+            "error-names-passed-on",
+            "a States.* error keeps its name out of a Map iteration, a Parallel branch or a Fail"
+            " state, and the Map's or Parallel's Retry and Catch see it",
+            f"{FIDELITY}::test_an_error_keeps_its_name_out_of_a_parallel_branch_and_its_catch_sees_it",
+            tuple(
+                (module, "CustomErrorName", to(reported_error_name)) for module in PASSING_ERRORS_ON
+            ),
+        ),
+        Adaptation(
+            "states-all-as-aws",
+            "States.ALL neither retries nor catches States.Runtime or States.DataLimitExceeded",
+            f"{FIDELITY}::test_states_all_neither_retries_nor_catches_states_runtime",
+            ((ErrorEqualsDecl, "_eval_body", states_all_as_aws),),
+        ),
+        Adaptation(
+            "query-evaluation-errors",
+            "a throwing expression fails its state with States.QueryEvaluationError, JSONata's"
+            " code and JavaScript wording in the cause",
+            f"{FIDELITY}::test_a_throwing_expression_is_a_query_evaluation_error_with_jsonatas_wording",
+            ((StringJSONata, "_eval_body", query_evaluation_errors),),
+        ),
+        Adaptation(
+            "causes-name-the-field",
+            "an evaluation failure's cause names the field of its expression (Output, Arguments,"
+            " Condition...)",
+            f"{FIDELITY}::test_the_cause_names_the_field_of_the_expression",
+            ((Preprocessor, "visitString_jsonata", fields_named),),
+        ),
+        Adaptation(
+            "causes-decorated-once",
+            "a cause passed on from a Map iteration names its state once",
+            f"{FIDELITY}::test_an_error_keeps_its_name_out_of_a_map_iteration",
+            ((FailureEventException, "get_execution_failed_event_details", decorated_once),),
+        ),
+    ]

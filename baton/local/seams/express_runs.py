@@ -18,7 +18,11 @@ from typing import Any
 
 from moto.core.exceptions import AWSError
 from moto.stepfunctions.exceptions import InvalidArn
+from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.responses import StepFunctionResponse
 
+from baton.local.seams.adaptation import Adaptation
 from baton_agent.keys import is_express_run as is_express
 
 _harness = threading.local()
@@ -95,3 +99,33 @@ def listing_refused_for_express(original: Callable[[Any], Any]) -> Callable[[Any
         return original(response)
 
     return answer
+
+
+def adaptations() -> list[Adaptation]:
+    return [
+        Adaptation(
+            "express-arns",
+            "an Express run has an Express ARN, which the backend accepts",
+            f"{EXPRESS_TESTS}::test_the_offline_aws_refuses_what_aws_refuses_for_an_express_run",
+            (
+                (Execution, "start", express_arns),
+                (StepFunctionBackend, "_validate_execution_arn", express_arns_valid),
+            ),
+        ),
+        Adaptation(
+            "express-calls-refused",
+            "DescribeExecution, GetExecutionHistory, StopExecution and ListExecutions are"
+            " refused for Express as AWS refuses them",
+            f"{EXPRESS_TESTS}::test_the_offline_aws_refuses_what_aws_refuses_for_an_express_run",
+            (
+                *(
+                    (StepFunctionResponse, name, refused_for_express)
+                    for name in ("describe_execution", "get_execution_history", "stop_execution")
+                ),
+                (StepFunctionResponse, "list_executions", listing_refused_for_express),
+            ),
+        ),
+    ]
+
+
+EXPRESS_TESTS = "tests/functional/test_express.py"

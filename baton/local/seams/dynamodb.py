@@ -1,0 +1,197 @@
+"""DynamoDB offline: writes as atomic as DynamoDB's, reads and transactions at DynamoDB's cost.
+
+moto's DynamoDB is written for one request at a time; Baton's agents write from many threads.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table as MotoTable
+from moto.dynamodb.responses import DynamoHandler
+
+from baton.local.seams.adaptation import Adaptation, to
+
+WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+SCALE = "tests/functional/test_offline_scale.py"
+SEAMS = "tests/functional/test_seams.py"
+
+
+class TransactionCopies:
+    """moto's DynamoDB module's `copy`, with one change: the backup moto takes of every table a
+    transaction touches (to roll back on failure) copies the map of partitions and the item map
+    of each partition the transaction writes, not every item, when no operation of the
+    transaction changes an item in place (Update). A deep copy of the whole table per
+    transaction made every step's write cost grow with the table."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if getattr(self.local, "cheap", False) and isinstance(value, MotoTable):
+            snapshot = copy.copy(value)
+            items = value.items
+            snapshot.items = defaultdict(dict, items)  # partitions no write touches: shared
+            if value.range_key_attr:
+                for key in self.local.touched.get(value.name, ()):
+                    if key in items:
+                        snapshot.items[key] = dict(items[key])
+            return snapshot
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    def transaction(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """TransactWriteItems, telling `deepcopy` whether it may copy cheaply, and what."""
+
+        @functools.wraps(original)
+        def transact(
+            backend: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
+        ) -> Any:
+            self.local.cheap = not any("Update" in item for item in transact_items)
+            self.local.touched = _touched(transact_items)
+            try:
+                return original(backend, transact_items, *args, **kwargs)
+            finally:
+                self.local.cheap, self.local.touched = False, {}
+
+        return transact
+
+
+def _touched(transact_items: list[dict[str, Any]]) -> dict[str, set[Any]]:
+    """The partitions each table's writes go to (hash key values, as moto keys them)."""
+    touched: dict[str, set[Any]] = defaultdict(set)
+    for operation in transact_items:
+        for request in operation.values():
+            attributes = request.get("Item") or request.get("Key") or {}
+            for value in attributes.values():  # the hash key is among the scalars
+                if isinstance(value, dict) and value.keys() & {"S", "N", "B"}:
+                    touched[request.get("TableName", "")].add(DynamoType(value))
+    return touched
+
+
+class PartitionQueries:
+    """A Query on a table's own key reads that partition only, as DynamoDB does. moto sorts
+    every item of the table for each Query, so reading one execution's handoffs cost more with
+    every execution the table held (the offline runtime slowed down as it ran)."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def query(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        local = self.local
+        index_at = list(inspect.signature(original).parameters).index("index_name") - 2
+
+        @functools.wraps(original)
+        def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+            index = args[index_at] if len(args) > index_at else kwargs.get("index_name")
+            by_key = index is None and hash_key is not None
+            local.partition = (table, hash_key) if by_key and table.range_key_attr else None
+            try:
+                return original(table, hash_key, *args, **kwargs)
+            finally:
+                local.partition = None
+
+        return query
+
+    def all_items(self, original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        local = self.local
+
+        @functools.wraps(original)
+        def all_items(table: Any) -> Any:
+            partition = getattr(local, "partition", None)
+            if partition is None or partition[0] is not table:
+                return original(table)
+            items = table.items.get(partition[1], {})
+            return sorted(items.values(), key=lambda item: item.range_key)
+
+        return all_items
+
+
+def _serialized(lock: threading.RLock) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """moto's DynamoDB writes (and UpdateItem's read-then-write), one at a time, as DynamoDB
+    makes each write atomic. A transaction deep-copies its tables (to roll back) while agents
+    write from other threads, and moto's UpdateItem handler deep-copies the item (for
+    ReturnValues) before it writes: a concurrent write changed them mid-copy ('dictionary
+    changed size during iteration')."""
+
+    def serialize(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(*args, **kwargs)
+
+        return write
+
+    return serialize
+
+
+def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto's DynamoDB condition lexer, once per expression text: moto lexes a condition with a
+    dozen regular expressions per token each time it parses it, several times per write (a
+    step's fenced transaction has two conditions). The tokens depend on the text alone; each
+    parse gets fresh ones (the parser builds its tree from them)."""
+    lexed: dict[str, tuple[Any, ...]] = {}
+
+    def lex(parser: Any) -> Any:
+        text = parser.condition_expression
+        tokens = lexed.get(text)
+        if tokens is None:
+            tokens = tuple(original(parser))
+            if len(lexed) < 1024:
+                lexed[text] = tokens
+        return deque(token._replace(children=list(token.children)) for token in tokens)
+
+    return lex
+
+
+def adaptations(
+    copies: TransactionCopies, queries: PartitionQueries, writing: threading.RLock
+) -> list[Adaptation]:
+    serialized = _serialized(writing)
+    return [
+        Adaptation(
+            "writes-serialized",
+            "each DynamoDB write is atomic while agents write from many threads",
+            f"{SEAMS}::test_concurrent_writes_and_transactions_are_each_atomic",
+            (
+                *((DynamoDBBackend, name, serialized) for name in WRITES),
+                (DynamoHandler, "update_item", serialized),
+            ),
+        ),
+        Adaptation(
+            "transaction-copies",
+            "(cost) a transaction backs up the partitions it writes, not the whole table",
+            f"{SEAMS}::test_a_transaction_copies_the_partitions_it_writes_not_the_table",
+            (
+                (dynamodb_models, "copy", to(copies)),
+                (DynamoDBBackend, "transact_write_items", copies.transaction),
+            ),
+        ),
+        Adaptation(
+            "partition-queries",
+            "(cost) a Query by key reads its partition, not the whole table",
+            f"{SCALE}::test_a_query_by_key_reads_its_partition_not_the_whole_table",
+            (
+                (MotoTable, "query", queries.query),
+                (MotoTable, "all_items", queries.all_items),
+            ),
+        ),
+        Adaptation(
+            "conditions-lexed-once",
+            "(cost) a condition expression is lexed once per text, judged at every write",
+            f"{SCALE}::test_a_condition_is_lexed_once_and_still_judged_on_each_write",
+            ((ConditionExpressionParser, "_lex_condition_expression", _lexed_once),),
+        ),
+    ]

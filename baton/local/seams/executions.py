@@ -1,0 +1,196 @@
+"""Executions offline as Step Functions keeps them: stopped, found, ended and described as in
+AWS, at a cost that does not grow with the executions moto has seen."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.utils import TMP_THREADS
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from baton.local.seams.adaptation import Adaptation
+
+SCALE = "tests/functional/test_offline_scale.py"
+SEAMS = "tests/functional/test_seams.py"
+
+
+def _stop_before_start(original: Callable[..., None]) -> Callable[..., None]:
+    """Environment.set_stop, also for a run whose program has not started yet: moto ignored a
+    StopExecution that came between the run's start and its first state (the run went on,
+    and its agents' writes were refused as the record was cancelled), where AWS aborts it."""
+
+    def set_stop(env: Any, stop_date: Any, cause: str | None, error: str | None) -> None:
+        with env._state_mutex:
+            if env._program_state is None:
+                env._program_state = ProgramRunning()  # type: ignore[no-untyped-call]
+        original(env, stop_date, cause, error)
+
+    return set_stop
+
+
+def _no_next_state_once_stopped(original: property) -> property:
+    """Environment.next_state_name, whose setter leaves a stopped run stopped: the program
+    sets its first state after a stop that came before it started, and then ends as aborted."""
+
+    def set_next(env: Any, name: str) -> None:
+        if isinstance(env._program_state, ProgramStopped):
+            return
+        original.fset(env, name)  # type: ignore[misc]
+
+    return property(original.fget, set_next)
+
+
+class ExecutionIndex:
+    """moto finds an execution by scanning the list of every execution its state machine ever
+    started, for each DescribeExecution and GetExecutionHistory, so every lookup cost more as
+    executions accumulated. Found executions are kept by ARN (moto keeps them all anyway, as
+    AWS keeps them for 90 days) for as long as the seams are in."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, str], Any] = {}
+
+    def wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def describe_execution(backend: Any, execution_arn: str) -> Any:
+            key = (id(backend), execution_arn)
+            found = self._found.get(key)
+            if found is None:
+                found = self._found[key] = original(backend, execution_arn)
+            return found
+
+        return describe_execution
+
+
+class Ends:
+    """Wakes whoever waits for an execution when its worker ends (succeeded, failed, timed out
+    or stopped: moto ends a stopped run once its current state returns). An event exists only
+    while someone waits, so executions leave nothing behind here."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, list[threading.Event]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def watch(self, execution_arn: str) -> Iterator[threading.Event]:
+        """An event set when the execution ends. Check its status after entering: an end that
+        came before the watch began sets nothing."""
+        ended = threading.Event()
+        with self._lock:
+            self._waiting.setdefault(execution_arn, []).append(ended)
+        try:
+            yield ended
+        finally:
+            with self._lock:
+                waiters = self._waiting[execution_arn]
+                waiters.remove(ended)
+                if not waiters:
+                    del self._waiting[execution_arn]
+
+    def ended(self, execution_arn: str) -> None:
+        with self._lock:
+            for waiter in self._waiting.get(execution_arn, ()):
+                waiter.set()
+
+    def watched(self) -> int:
+        """How many executions someone is waiting for now."""
+        with self._lock:
+            return len(self._waiting)
+
+    def wrap(self, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        """The worker's `terminated`, which also wakes the execution's waiters."""
+
+        def terminated(worker: Any) -> None:
+            original(worker)
+            self.ended(worker.execution.exec_arn)
+
+        return terminated
+
+
+def _ended_threads_released(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The worker's `terminated`, which also lets go of the threads that have ended: moto keeps
+    every worker thread it starts in a module list (for LocalStack's tests to join), so each
+    execution's threads stayed forever."""
+
+    def terminated(worker: Any) -> None:
+        original(worker)
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+
+    return terminated
+
+
+def _timed_out_stop_date(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """DescribeExecution of a TIMED_OUT run with its stopDate, as AWS reports it (moto keeps the
+    date and leaves it out)."""
+
+    def describe_execution(response: Any) -> Any:
+        result = original(response)
+        described = cast(dict[str, Any], result.result)
+        if described.get("status") == "TIMED_OUT" and "stopDate" not in described:
+            execution = response.stepfunction_backend.describe_execution(described["executionArn"])
+            described["stopDate"] = execution.stop_date
+        return result
+
+    return describe_execution
+
+
+def _parsed_once(original: Callable[[str], Any]) -> Any:
+    """The program and parse tree of a definition, built once per definition text while the
+    seams are in: moto parsed a definition with ANTLR when the state machine was created and
+    again at every execution start (~0.1 s for 10 steps).
+
+    Sharing a program between executions is safe: moto already runs one program in many Map
+    iterations at once; all execution state lives in each execution's Environment.
+    """
+    return staticmethod(functools.lru_cache(maxsize=64)(original))
+
+
+def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
+    return [
+        Adaptation(
+            "stop-before-start",
+            "a StopExecution that comes before the run's first state aborts the run",
+            f"{SCALE}::test_a_run_stopped_before_its_first_state_is_aborted_as_in_aws",
+            (
+                (Environment, "set_stop", _stop_before_start),
+                (Environment, "next_state_name", _no_next_state_once_stopped),
+            ),
+        ),
+        Adaptation(
+            "executions-by-arn",
+            "(cost) an execution is found by its ARN, not by scanning every execution",
+            f"{SCALE}::test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution",
+            ((StepFunctionBackend, "describe_execution", index.wrap),),
+        ),
+        Adaptation(
+            "ends-wake-waiters",
+            "(cost) waiting for a run is woken by its end, not by polling",
+            f"{SCALE}::test_waiting_for_a_run_is_woken_by_its_end_not_by_polling",
+            ((BaseExecutionWorkerCommunication, "terminated", ends.wrap),),
+        ),
+        Adaptation(
+            "ended-threads-released",
+            "(cost) an ended execution's threads are let go",
+            f"{SCALE}::test_an_ended_execution_leaves_nothing_behind",
+            ((BaseExecutionWorkerCommunication, "terminated", _ended_threads_released),),
+        ),
+        Adaptation(
+            "timed-out-stop-date",
+            "DescribeExecution of a TIMED_OUT run reports its stopDate",
+            f"{SEAMS}::test_a_timed_out_run_is_described_with_its_stop_date",
+            ((StepFunctionResponse, "describe_execution", _timed_out_stop_date),),
+        ),
+        Adaptation(
+            "definitions-parsed-once",
+            "(cost) a definition is parsed once, not at every execution start",
+            f"{SEAMS}::test_a_definition_is_parsed_once_not_at_every_start",
+            ((AmazonStateLanguageParser, "parse", _parsed_once),),
+        ),
+    ]

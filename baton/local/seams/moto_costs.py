@@ -1,0 +1,93 @@
+"""moto's costs that AWS does not have: work it repeats per request, per event or per model
+object, which made the offline runtime slow down or grow as it ran."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import jsonpath_ng.ext as jsonpath_ext
+import moto.core.responses as moto_responses
+from moto.core.common_models import BaseModel
+from moto.core.serialize import BaseJSONSerializer
+from moto.core.utils import unix_time
+from moto.sqs.models import SQSBackend
+
+from baton.local.seams.adaptation import Adaptation, to
+from baton.local.seams.attribute_values import serialize_structure
+
+SCALE = "tests/functional/test_offline_scale.py"
+SEAMS = "tests/functional/test_seams.py"
+
+
+def _parsed_once(original: Callable[[str], Any]) -> Callable[[str], Any]:
+    """jsonpath_ng's parse, once per expression: moto's EventBridge parses the eight default
+    input paths of every event it delivers to a target, each parse building a new parser
+    (a yacc table), 1 ms apiece; a parsed path is only read (`find`) afterwards."""
+    return functools.lru_cache(maxsize=256)(original)
+
+
+def _listed_once(original: Callable[[type], Any]) -> Callable[[type], Any]:
+    """The functions of a moto response class, once per class: moto lists them with
+    `inspect.getmembers` at every request it answers, only to test that the requested action
+    is one of them."""
+
+    @functools.lru_cache(maxsize=512)
+    def method_names(cls: type) -> frozenset[str]:
+        return frozenset(name for name, _ in inspect.getmembers(cls, inspect.isfunction))
+
+    return method_names
+
+
+def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
+    """moto's retention check of a received message, reading the one attribute it needs: moto
+    rebuilt every attribute of the queue (counting its messages) for each message it received,
+    so draining a queue cost the square of its length."""
+    period = backend.get_queue(queue_name).message_retention_period
+    return bool(int(period) + message.sent_timestamp / 1000 > unix_time())
+
+
+def _untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """BaseModel.__new__ without moto's instance tracking: moto appends every model object it
+    ever creates (each DynamoDB item written, each table backup of a transaction, each S3
+    object, each queue message) to a class-wide list that only its server dashboard reads, so
+    memory grew with every step of every execution and was never given back."""
+    return object.__new__(cls)
+
+
+def adaptations() -> list[Adaptation]:
+    return [
+        Adaptation(
+            "models-untracked",
+            "(memory) model objects are not kept in moto's dashboard list",
+            f"{SCALE}::test_an_ended_execution_leaves_nothing_behind",
+            ((BaseModel, "__new__", to(staticmethod(_untracked))),),
+        ),
+        Adaptation(
+            "jsonpaths-parsed-once",
+            "(cost) EventBridge parses each input path once, not per delivered event",
+            f"{SCALE}::test_eventbridge_parses_each_input_path_once_not_per_event",
+            ((jsonpath_ext, "parse", _parsed_once),),
+        ),
+        Adaptation(
+            "retention-checked-cheaply",
+            "(cost) receiving a message checks the queue's retention period alone",
+            f"{SCALE}::test_receiving_messages_checks_retention_without_rebuilding_the_queue",
+            ((SQSBackend, "is_message_valid_based_on_retention_period", to(_within_retention)),),
+        ),
+        Adaptation(
+            "actions-listed-once",
+            "(cost) a response class's functions are listed once, not at every request",
+            f"{SCALE}::test_a_response_class_is_inspected_once_not_at_every_request",
+            ((moto_responses, "method_names_from_class", _listed_once),),
+        ),
+        Adaptation(
+            "attribute-values-as-json",
+            "(cost) DynamoDB attribute values are written as the JSON they are, not walked"
+            " member by member through the service model",
+            f"{SEAMS}::test_attribute_values_are_written_without_walking_the_service_model",
+            ((BaseJSONSerializer, "_serialize_type_structure", serialize_structure),),
+        ),
+    ]

@@ -1,0 +1,292 @@
+"""The seams that adapt moto (baton.local.seams): one switch applies every adaptation and
+restores moto exactly; each adaptation says what it restores and names a test that shows it;
+and the tests of the adaptations no other test covers."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import threading
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from baton.local.fake_lambda import Dispatcher
+from baton.local.seams import WITHOUT_SEAMS, Seams, all_adaptations, patched
+from baton.local.seams.adaptation import current
+from baton.local.seams.waits import Waits
+from tests.conftest import ROOT, compiled, make_registry
+from tests.functional.agents import Calls, echo
+
+REGISTRY = make_registry("a", "b", "c")
+
+
+def _adaptations():
+    return all_adaptations(Seams(waits=Waits(real=False, listener=None)), Dispatcher())
+
+
+@cache
+def _test_functions(path: str) -> frozenset[str]:
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+
+
+def test_every_adaptation_says_what_it_restores_and_names_a_test_that_exists():
+    adaptations = _adaptations()
+    names = [adaptation.name for adaptation in adaptations]
+    assert len(names) == len(set(names)) >= 30
+    for adaptation in adaptations:
+        assert len(adaptation.restores) > 30, adaptation.name
+        path, _, test = adaptation.shown_by.partition("::")
+        assert Path(ROOT / path).is_file(), adaptation.shown_by
+        assert test in _test_functions(path), adaptation.shown_by
+        assert adaptation.replacements, adaptation.name
+        for target, name, _change in adaptation.replacements:
+            assert hasattr(target, name), (adaptation.name, target, name)
+
+
+def _moto_now():
+    return {
+        (id(target), name): current(target, name)
+        for adaptation in _adaptations()
+        for target, name, _ in adaptation.replacements
+    }
+
+
+def test_the_switch_applies_every_adaptation_and_restores_moto_exactly():
+    before = _moto_now()
+    with patched(Dispatcher(), real_waits=False, on_wait=None) as seams:
+        during = _moto_now()
+        assert isinstance(seams, Seams) and not seams.left_out
+        changed = [key for key, value in before.items() if during[key] is not value]
+        assert len(changed) == len(before)  # every attribute is changed while the seams are in
+    after = _moto_now()
+    assert all(after[key] is value for key, value in before.items())
+
+
+def test_one_switch_at_a_time_and_moto_restored_when_the_block_raises():
+    before = _moto_now()
+    with pytest.raises(KeyError), patched(Dispatcher(), real_waits=False, on_wait=None):
+        with (
+            pytest.raises(RuntimeError, match="another offline runtime"),
+            patched(Dispatcher(), real_waits=False, on_wait=None),
+        ):
+            pass
+        raise KeyError("boom")
+    assert all(value is before[key] for key, value in _moto_now().items())
+    with patched(Dispatcher(), real_waits=False, on_wait=None):  # the switch is free again
+        pass
+
+
+def test_each_switch_has_its_own_seams():
+    with patched(Dispatcher(), real_waits=True, on_wait=None) as first:
+        pass
+    with patched(Dispatcher(), real_waits=False, on_wait=print) as second:
+        assert second.waits.real is False and second.waits.listener is print
+    assert first is not second
+    assert first.ends is not second.ends and first.executions is not second.executions
+    assert first.dynamodb_writing is not second.dynamodb_writing
+
+
+def test_named_adaptations_can_be_left_out_and_unknown_names_are_refused(monkeypatch):
+    import jsonata
+    import moto.stepfunctions.parser.asl.jsonata.jsonata as moto_jsonata
+
+    moto_numeric = jsonata.Jsonata.evaluate_numeric_expression
+    monkeypatch.setenv(WITHOUT_SEAMS, " javascript-arithmetic, ")
+    with patched(Dispatcher(), real_waits=False, on_wait=None) as seams:
+        assert seams.left_out == {"javascript-arithmetic"}
+        assert jsonata.Jsonata.evaluate_numeric_expression is moto_numeric
+        assert moto_jsonata._eval_jsonata is not None  # the others are in
+    monkeypatch.setenv(WITHOUT_SEAMS, "javascript-arithmetic,no-such-seam")
+    refused = r"names no adaptation: no-such-seam \(there are: jsonata-evaluator, "
+    with (
+        pytest.raises(ValueError, match=refused),
+        patched(Dispatcher(), real_waits=False, on_wait=None),
+    ):
+        pass
+    monkeypatch.delenv(WITHOUT_SEAMS)
+    with patched(Dispatcher(), real_waits=False, on_wait=None):  # the refusal let go
+        pass
+
+
+def test_a_timed_out_run_is_described_with_its_stop_date(runtime_factory):
+    runtime = runtime_factory(REGISTRY, real_waits=True)
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Long",
+        "TimeoutSeconds": 1,
+        "States": {"Long": {"Type": "Wait", "Seconds": 5, "End": True}},
+    }
+    machine = runtime.sfn.create_state_machine(
+        name="late", definition=json.dumps(definition), roleArn=runtime.role_arn
+    )["stateMachineArn"]
+    arn = runtime.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    described = runtime.wait(arn, timeout=30)
+    assert described["status"] == "TIMED_OUT"
+    waited = (described["stopDate"] - described["startDate"]).total_seconds()
+    assert 0.9 <= waited < 4, waited
+
+
+def test_a_definition_is_parsed_once_not_at_every_start(runtime_factory, monkeypatch):
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parsed: list[str] = []
+    moto_parse = AmazonStateLanguageParser.parse
+    monkeypatch.setattr(  # below the seam, which wraps what it finds
+        AmazonStateLanguageParser,
+        "parse",
+        staticmethod(lambda definition: parsed.append(definition) or moto_parse(definition)),
+    )
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "ab"})
+    workflow = compiled({"id": "once", "name": "Once", "agents": ["a", "b"]}, REGISTRY)
+    for _ in range(3):
+        assert runtime.execute(workflow)["status"] == "completed"
+    ours = [text for text in parsed if '"a"' in text or "Run_a" in text or "once" in text]
+    assert len(parsed) == len(set(parsed)), "a definition text was parsed twice"
+    assert ours, parsed  # the workflow's definition went through the parser, once
+
+
+def test_step_functions_reuses_one_lambda_client(runtime_factory, monkeypatch):
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lu
+
+    created: list[tuple[str, str]] = []
+    moto_client_for = lu.boto_client_for
+    monkeypatch.setattr(
+        lu,
+        "boto_client_for",
+        lambda region, service, state_credentials=None: (
+            created.append((region, service)) or moto_client_for(region=region, service=service)
+        ),
+    )
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "abc"})
+    workflow = compiled({"id": "clients", "name": "Clients", "agents": ["a", "b", "c"]}, REGISTRY)
+    for _ in range(2):
+        assert runtime.execute(workflow)["status"] == "completed"
+    assert len(calls.agents()) == 6
+    assert created == [("us-east-1", "lambda")]
+
+
+def test_concurrent_writes_and_transactions_are_each_atomic(runtime_factory):
+    """Agents write from many threads; each DynamoDB write (an UpdateItem that returns the old
+    item, a transaction that backs its tables up) happens whole, as in DynamoDB. Unserialized,
+    moto's copies of an item or a table met another thread's write mid-copy ('dictionary
+    changed size during iteration') and items lost updates."""
+    import boto3
+
+    runtime = runtime_factory(REGISTRY)
+    table = runtime.manifest.tables["executions"].name
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    key = {"pk": {"S": "EXEC#t#shared"}, "sk": {"S": "R"}}
+    client.put_item(TableName=table, Item={**key, "n": {"N": "0"}, "m": {"M": {}}})
+    errors: list[BaseException] = []
+    rounds, writers = 80, 4
+
+    def write(worker: int) -> None:
+        try:
+            for n in range(rounds):
+                client.update_item(
+                    TableName=table,
+                    Key=key,
+                    UpdateExpression="SET m.#k = :v ADD n :one",
+                    ExpressionAttributeNames={"#k": f"w{worker}-{n}"},
+                    ExpressionAttributeValues={":v": {"S": "x" * 50}, ":one": {"N": "1"}},
+                    ReturnValues="ALL_OLD",
+                )
+                client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": table,
+                                "Item": {"pk": {"S": f"EXEC#t#w{worker}"}, "sk": {"S": f"{n}"}},
+                            }
+                        }
+                    ]
+                )
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    item = client.get_item(TableName=table, Key=key)["Item"]
+    assert item["n"] == {"N": str(rounds * writers)}  # no update lost
+    assert len(item["m"]["M"]) == rounds * writers
+
+
+def test_a_transaction_copies_the_partitions_it_writes_not_the_table(runtime_factory, monkeypatch):
+    import boto3
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    runtime = runtime_factory(REGISTRY)
+    table = runtime.manifest.tables["executions"].name
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for n in range(300):  # other executions' items
+        client.put_item(TableName=table, Item={"pk": {"S": f"EXEC#t#{n}"}, "sk": {"S": "R"}})
+    copied: list[object] = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(
+        copy,
+        "deepcopy",
+        lambda value, memo=None, _nil=[]: (
+            (copied.append(value) if isinstance(value, Item | DynamoType) else None)
+            or deepcopy(value, memo)
+        ),
+    )
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "EXEC#t#7"}, "sk": {"S": "H"}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "EXEC#t#7"}, "sk": {"S": "R"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+    )
+    monkeypatch.undo()
+    assert len(copied) <= 8, len(copied)  # the written partition's at most, not 300 items
+    items = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "EXEC#t#7"}},
+    )["Items"]
+    assert sorted(i["sk"]["S"] for i in items) == ["H", "R"]
+
+
+def test_attribute_values_are_written_without_walking_the_service_model(
+    runtime_factory, monkeypatch
+):
+    import boto3
+    from moto.core.serialize import BaseJSONSerializer
+
+    walked: list[str] = []
+    moto_structure = BaseJSONSerializer._serialize_type_structure
+    monkeypatch.setattr(  # below the seam, which wraps what it finds
+        BaseJSONSerializer,
+        "_serialize_type_structure",
+        lambda self, serialized, value, shape, key: (
+            walked.append(shape.name) or moto_structure(self, serialized, value, shape, key)
+        ),
+    )
+    runtime_factory(REGISTRY)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="walk",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "k"}, "m": {"M": {f"f{n}": {"S": str(n)} for n in range(40)}}}
+    client.put_item(TableName="walk", Item=item)
+    walked.clear()
+    assert client.get_item(TableName="walk", Key={"pk": {"S": "k"}})["Item"] == item
+    assert "AttributeValue" not in walked, walked.count("AttributeValue")
