@@ -406,7 +406,18 @@ def test_a_function_error_names_its_request_and_shows_only_the_functions_frames(
 @pytest.mark.parametrize(
     ("state", "field"),
     [
-        ({"Type": "Pass", "Assign": {"x": "{% 1 + 'a' %}"}, "End": True}, "Assign"),
+        ({"Type": "Pass", "Assign": {"x": "{% 1 + 'a' %}"}, "End": True}, "Assign/x"),
+        ({"Type": "Pass", "Output": {"result": "{% 1 + 'a' %}"}, "End": True}, "Output/result"),
+        ({"Type": "Pass", "Output": {"a": {"b": ["{% 1 + 'a' %}"]}}, "End": True}, "Output/a/b"),
+        (
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "{% 1 + 'a' %}", "Payload": {}},
+                "End": True,
+            },
+            "Arguments/FunctionName",
+        ),
         (
             {
                 "Type": "Choice",
@@ -419,7 +430,119 @@ def test_a_function_error_names_its_request_and_shows_only_the_functions_frames(
     ],
 )
 def test_the_cause_names_the_field_of_the_expression(runtime_factory, state, field):
+    """The field as AWS names it: the definition field, and inside a template the keys down to
+    the expression ('Output/result', 'Arguments/FunctionName', as executions recorded on AWS
+    show); also the `location` of the EvaluationFailed event."""
     runtime = runtime_factory(REGISTRY, {})
     described = run(runtime, {"Field": state, "Done": {"Type": "Pass", "End": True}}, name="field")
     assert described["error"] == "States.QueryEvaluationError", described
     assert f"specified for the field '{field}' threw an error" in described["cause"]
+    [failure] = evaluation_failures(runtime, described)  # one event, as AWS's history has
+    assert (failure["location"], failure["cause"]) == (field, described["cause"])
+
+
+def evaluation_failures(runtime, described: dict[str, Any]) -> list[dict[str, Any]]:
+    """The details of the run's EvaluationFailed events."""
+    events = runtime.sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    return [e["evaluationFailedEventDetails"] for e in events if e["type"] == "EvaluationFailed"]
+
+
+WAIT_UNTIL = {"Type": "Wait", "Timestamp": "{% $states.input.t %}", "End": True}
+EACH = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+PASS_ON = {"Type": "Pass", "Output": "{% $states.input.items %}", "Next": "M"}
+CANNOT_PARSE = "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+UNEXPECTED = "specified for the field 'Items' returned an unexpected result type. Expected 'array'"
+
+
+@pytest.mark.parametrize(
+    ("states", "data", "location", "cause"),
+    [  # the first ten as executions recorded on AWS end
+        *(
+            (
+                {"W": WAIT_UNTIL},
+                {"t": bad},
+                "Timestamp",
+                f"{CANNOT_PARSE}format string: {bad}",
+            )
+            for bad in (
+                "2016-12-05 21:29:29Z",
+                "2016-12-05T21:29:29",
+                "2016-13-05T21:29:29Z",
+                "2016-12-05T25:29:29Z",
+                "05-12-2016T21:29:29Z",
+            )
+        ),
+        (
+            {"M": {"Type": "Map", "Items": "{% 1 %}", "ItemProcessor": EACH, "End": True}},
+            {},
+            "Items",
+            f"The JSONata expression '1' {UNEXPECTED}, but was 'number' for value: 1",
+        ),
+        (
+            {"M": {"Type": "Map", "Items": "{% 'a\"b' %}", "ItemProcessor": EACH, "End": True}},
+            {},
+            "Items",
+            f"The JSONata expression ''a\"b'' {UNEXPECTED}, but was 'string' for value: \"a\\\"b\"",
+        ),
+        (
+            {
+                "M": {
+                    "Type": "Map",
+                    "Items": "{% $f := function($x){$x} %}",
+                    "ItemProcessor": EACH,
+                    "End": True,
+                }
+            },
+            {},
+            "Items",
+            "The JSONata expression '$f := function($x){$x}' specified for the field 'Items'"
+            " returned an unsupported result type.",
+        ),
+        (
+            {"S": PASS_ON, "M": {"Type": "Map", "ItemProcessor": EACH, "End": True}},
+            {"items": {"foo": "bar"}},
+            None,
+            'Map state input must be an array but was: {"foo":"bar"}',
+        ),
+        (
+            {"S": PASS_ON, "M": {"Type": "Map", "ItemProcessor": EACH, "End": True}},
+            {"items": 1.0},
+            None,
+            "Map state input must be an array but was: 1",
+        ),
+        # the documentation's rule for Seconds, in the wording AWS records for SecondsPath
+        (
+            {"W": {"Type": "Wait", "Seconds": "{% $states.input.s %}", "End": True}},
+            {"s": 1.5},
+            "Seconds",
+            "The Seconds field cannot be parsed as a long value: 1.5",
+        ),
+        (
+            {"W": {"Type": "Wait", "Seconds": "{% $states.input.s %}", "End": True}},
+            {"s": -1},
+            "Seconds",
+            "The Seconds field references a negative value: -1",
+        ),
+    ],
+)
+def test_unusable_values_fail_as_aws_fails_them(runtime_factory, states, data, location, cause):
+    runtime = runtime_factory(REGISTRY, {})
+    described = run(runtime, states, data, name="unusable")
+    assert (described["status"], described["error"]) == ("FAILED", "States.QueryEvaluationError")
+    state = list(states)[-1]
+    entered = "#2" if len(states) == 1 else "#4"
+    prefix = f"An error occurred while executing the state '{state}' (entered at the event id "
+    assert described["cause"] == f"{prefix}{entered}). {cause}"
+    [failure] = evaluation_failures(runtime, described)
+    assert (failure.get("location"), failure["cause"]) == (location, described["cause"])
+
+
+def test_good_wait_values_still_wait(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    for n, value in enumerate(("2016-03-14T01:59:00Z", "2016-03-05T21:29:29.243167252Z")):
+        described = run(runtime, {"W": WAIT_UNTIL}, {"t": value}, name=f"past{n}")
+        assert described["status"] == "SUCCEEDED", described
+    seconds = {"W": {"Type": "Wait", "Seconds": "{% $states.input.s %}", "End": True}}
+    for n, value in enumerate((0, 1.0)):
+        described = run(runtime, seconds, {"s": value}, name=f"seconds{n}")
+        assert described["status"] == "SUCCEEDED", described

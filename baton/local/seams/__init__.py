@@ -7,6 +7,7 @@ replaces or wraps. They live by subject:
 - jsonata_evaluation: JSONata evaluated once, variables as bindings, AWS's functions
   (aws_jsonata), JavaScript's arithmetic, the definition's strings read as JSON;
 - error_names: error names and causes as Step Functions reports them;
+- unusable_values: evaluated values a state cannot use (Items, Wait times) failed as AWS does;
 - context_object: `$states.context` as AWS fills it;
 - lambda_invocations: Lambda invocations answered by the fake Lambda (baton.local.fake_lambda);
 - waits: backoff and Wait-state waits recorded and skipped;
@@ -38,6 +39,7 @@ from baton.local.seams import (
     jsonata_evaluation,
     lambda_invocations,
     moto_costs,
+    unusable_values,
     waits,
 )
 from baton.local.seams.adaptation import Adaptation, current
@@ -74,6 +76,7 @@ def all_adaptations(seams: Seams, dispatcher: Dispatcher) -> list[Adaptation]:
     return [
         *jsonata_evaluation.adaptations(),
         *error_names.adaptations(),
+        *unusable_values.adaptations(),
         *context_object.adaptations(),
         *lambda_invocations.adaptations(dispatcher),
         *waits.adaptations(seams.waits),

@@ -49,6 +49,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from baton.local.seams.adaptation import Adaptation, to
@@ -130,15 +131,38 @@ def _field_rule(node: Any) -> str | None:
     return None
 
 
+def _key_of(node: Any) -> str | None:
+    """The key of an object member in an Output, Arguments or Assign template, decoded."""
+    if type(node).__name__ not in _KEYED:
+        return None
+    text = node.getChild(0).getText()
+    try:
+        return str(json.loads(text))
+    except ValueError:
+        return str(text).strip('"')
+
+
+_KEYED = ("Jsonata_template_bindingContext", "Assign_template_binding_valueContext")
+"""Rules of a template's object member: their first child is the member's key."""
+
+
 def field_of(parser_rule_context: Any) -> str | None:
-    """The field a JSONata string stands in, from the rules around it in the definition's parse
-    tree (`Timeout_seconds` → `TimeoutSeconds`); None when it stands in none."""
-    node = parser_rule_context
+    """The field a JSONata string stands in, as AWS names it in a cause and an evaluation
+    failure's `location`: the definition field (`Timeout_seconds` → `TimeoutSeconds`) and,
+    inside a template, the keys down to the string (`Output/result`, `Arguments/FunctionName`,
+    `Assign/result`). Inside an array the path stops at the array's key (AWS's naming of array
+    positions is unrecorded). None when it stands in no field."""
+    node, keys = parser_rule_context, list[str]()
     while node is not None:
         rule = _field_rule(node)
         if rule is not None:
             name = "".join(part.title() for part in rule.split("_"))
-            return _FIELD_OF_RULE.get(name, name)
+            return "/".join([_FIELD_OF_RULE.get(name, name), *reversed(keys)])
+        if type(node).__name__.endswith("_arrayContext"):
+            keys.clear()
+        key = _key_of(node)
+        if key is not None:
+            keys.append(key)
         node = getattr(node, "parentCtx", None)
     return None
 
@@ -154,11 +178,62 @@ def fields_named(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], An
     return visit
 
 
-def expression_cause(expression: str, outcome: str) -> str:
-    """`The JSONata expression 'x' specified for the field 'Output' <outcome>`, as AWS words it."""
-    field = FIELD.get()
+def expression_cause(expression: str, outcome: str, field: str | None = None) -> str:
+    """`The JSONata expression 'x' specified for the field 'Output' <outcome>`, as AWS words it
+    (the field being evaluated, unless named)."""
+    field = field or FIELD.get()
     where = f" specified for the field '{field}'" if field else ""
     return f"The JSONata expression '{expression}'{where} {outcome}"
+
+
+def evaluation_failure(env: Any, cause: str, location: str | None = None) -> FailureEventException:
+    """A States.QueryEvaluationError of the state, as its EvaluationFailed event reports it
+    (`location`: the field, as AWS names it). Made before the event is logged: it names the
+    state's own entered event."""
+    details = EvaluationFailedEventDetails(error=QUERY_EVALUATION_ERROR, cause=cause)
+    if location:
+        details["location"] = location
+    return FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
+        )
+    )
+
+
+def logged_once(original: Callable[..., int]) -> Callable[..., int]:
+    """EventManager.add_event, which logs an evaluation failure once: moto's Task, Map and
+    Parallel states log again, undecorated, a failure that was logged where it happened (AWS's
+    history has it once, its cause naming the state)."""
+
+    def add_event(manager: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        details = args[0] if args else kwargs.get("event_details")
+        failure = (details or {}).get("evaluationFailedEventDetails")
+        if event_type == HistoryEventType.EvaluationFailed and failure:
+            with manager._mutex:
+                events = manager._history_event_list
+                last = events[-1] if events else {}
+            logged = last.get("evaluationFailedEventDetails") or {}
+            cause = str(failure.get("cause", ""))
+            if last.get("type") == event_type and str(logged.get("cause", "")).endswith(cause):
+                return int(last["id"])
+        return original(manager, context, event_type, *args, **kwargs)
+
+    return add_event
+
+
+def logged(env: Any, failure: FailureEventException) -> FailureEventException:
+    """The failure, its EvaluationFailed event added to the history as AWS's: the cause names
+    the state, and the event names it too."""
+    details = failure.get_evaluation_failed_event_details()
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
+    )
+    return failure
 
 
 def query_evaluation_errors(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
@@ -173,20 +248,7 @@ def query_evaluation_errors(original: Callable[[Any, Any], None]) -> Callable[[A
             code = getattr(error, "error", "")
             outcome = f"threw an error during evaluation. {code}: {js_message(error)}"
             cause = expression_cause(string.expression, outcome)
-            details = EvaluationFailedEventDetails(error=QUERY_EVALUATION_ERROR, cause=cause)
-            event = EventDetails(evaluationFailedEventDetails=details)  # type: ignore[typeddict-item]
-            failure = FailureEvent(  # made first: it names the state's own entered event
-                env=env,
-                error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
-                event_type=HistoryEventType.EvaluationFailed,
-                event_details=event,
-            )
-            env.event_manager.add_event(
-                context=env.event_history_context,
-                event_type=HistoryEventType.EvaluationFailed,
-                event_details=event,
-            )
-            raise FailureEventException(failure_event=failure) from None
+            raise logged(env, evaluation_failure(env, cause, FIELD.get())) from None
         finally:
             FIELD.reset(token)
 
@@ -214,18 +276,8 @@ def decorated_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def nothing_returned(env: Any, expression: str) -> FailureEventException:
     """The failure of an expression that returned nothing (undefined), worded as AWS words it;
     moto's validation logs its history event."""
-    details = EvaluationFailedEventDetails(
-        error=QUERY_EVALUATION_ERROR,
-        cause=expression_cause(expression, "returned nothing (undefined)."),
-    )
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError),
-            event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
-        )
-    )
+    cause = expression_cause(expression, "returned nothing (undefined).")
+    return evaluation_failure(env, cause, FIELD.get())
 
 
 PASSING_ERRORS_ON = (branches, map_iterations, fail_state)
@@ -263,6 +315,13 @@ def adaptations() -> list[Adaptation]:
             " Condition...)",
             f"{FIDELITY}::test_the_cause_names_the_field_of_the_expression",
             ((Preprocessor, "visitString_jsonata", fields_named),),
+        ),
+        Adaptation(
+            "evaluation-failures-logged-once",
+            "an evaluation failure is one EvaluationFailed event in the history, in every kind"
+            " of state",
+            f"{FIDELITY}::test_the_cause_names_the_field_of_the_expression",
+            ((EventManager, "add_event", logged_once),),
         ),
         Adaptation(
             "causes-decorated-once",
