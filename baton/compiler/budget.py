@@ -47,7 +47,9 @@ TASK = 5
 ATTEMPT = 3
 MAP = 4
 MEMBER = 2  # MapIterationStarted/Succeeded, when the members share one Task in a Map
-PARALLEL = 4  # ParallelStateEntered/Started/Succeeded/Exited, when they do not
+PARALLEL = (
+    3  # ParallelStateEntered/Started/Exited (AWS logs no ParallelStateSucceeded), when they do not
+)
 CHOICE = 2
 ITEM = 2  # MapIterationStarted/Succeeded
 ITEM_FAILED = 2  # the failed item's Pass

@@ -546,3 +546,32 @@ def test_good_wait_values_still_wait(runtime_factory):
     for n, value in enumerate((0, 1.0)):
         described = run(runtime, seconds, {"s": value}, name=f"seconds{n}")
         assert described["status"] == "SUCCEEDED", described
+
+
+def test_a_string_output_is_described_as_json(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    text = {"P": {"Type": "Pass", "Output": "{% 'say ' & $states.input.word %}", "End": True}}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": text}
+    machine = runtime.sfn.create_state_machine(
+        name="text", definition=json.dumps(definition), roleArn=runtime.role_arn
+    )["stateMachineArn"]
+    started = runtime.sfn.start_execution(stateMachineArn=machine, input='{"word": "\\"hi\\""}')
+    described = runtime.wait(started["executionArn"], timeout=30)
+    assert described["output"] == json.dumps('say "hi"')
+
+
+def test_a_parallel_state_logs_the_events_aws_logs(runtime_factory):
+    """As AWS's recorded history of a Parallel with two Pass branches: no ParallelStateSucceeded."""
+    runtime = runtime_factory(REGISTRY, {})
+    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
+    described = run(
+        runtime,
+        {"Both": {"Type": "Parallel", "Branches": [branch, branch], "End": True}},
+        name="parallel",
+    )
+    assert described["status"] == "SUCCEEDED", described
+    events = runtime.sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    kinds = [event["type"] for event in events]
+    assert kinds[:3] == ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted"]
+    assert sorted(kinds[3:7]) == ["PassStateEntered"] * 2 + ["PassStateExited"] * 2
+    assert kinds[7:] == ["ParallelStateExited", "ExecutionSucceeded"]

@@ -4,12 +4,17 @@ AWS, at a cost that does not grow with the executions moto has seen."""
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
 from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
+    StateParallel,
+)
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -21,6 +26,7 @@ from baton.local.seams.adaptation import Adaptation
 
 SCALE = "tests/functional/test_offline_scale.py"
 SEAMS = "tests/functional/test_seams.py"
+FIDELITY = "tests/functional/test_offline_fidelity.py"
 
 
 def _stop_before_start(original: Callable[..., None]) -> Callable[..., None]:
@@ -141,6 +147,37 @@ def _timed_out_stop_date(original: Callable[[Any], Any]) -> Callable[[Any], Any]
     return describe_execution
 
 
+def _string_output_as_json(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """DescribeExecution of a run whose output is a JSON string: the output as JSON text
+    (`"done"`), as AWS gives every output; moto passed a string result through as it was."""
+
+    def describe_execution(response: Any) -> Any:
+        result = original(response)
+        described = cast(dict[str, Any], result.result)
+        if described.get("status") == "SUCCEEDED":
+            execution = response.stepfunction_backend.describe_execution(described["executionArn"])
+            if isinstance(execution.output, str) and getattr(execution, "exec_worker", None):
+                described["output"] = json.dumps(execution.output, separators=(",", ":"))
+        return result
+
+    return describe_execution
+
+
+def _no_parallel_succeeded_event(_original: Callable[[Any, Any], None]) -> Any:
+    """StateParallel._eval_execution without the ParallelStateSucceeded event moto logs: AWS's
+    recorded histories of a Parallel that succeeds go from its branches' events straight to
+    ParallelStateExited (and the 25,000-event budget counts what AWS logs)."""
+
+    def execute(state: Any, env: Any) -> None:
+        env.event_manager.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.ParallelStateStarted,
+        )
+        state.branches.eval(env)
+
+    return execute
+
+
 def _parsed_once(original: Callable[[str], Any]) -> Any:
     """The program and parse tree of a definition, built once per definition text while the
     seams are in: moto parsed a definition with ANTLR when the state machine was created and
@@ -186,6 +223,18 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             "DescribeExecution of a TIMED_OUT run reports its stopDate",
             f"{SEAMS}::test_a_timed_out_run_is_described_with_its_stop_date",
             ((StepFunctionResponse, "describe_execution", _timed_out_stop_date),),
+        ),
+        Adaptation(
+            "string-output-as-json",
+            "DescribeExecution gives a string output as JSON text, as every output",
+            f"{FIDELITY}::test_a_string_output_is_described_as_json",
+            ((StepFunctionResponse, "describe_execution", _string_output_as_json),),
+        ),
+        Adaptation(
+            "parallel-events-as-aws",
+            "a Parallel state that succeeds logs no ParallelStateSucceeded event",
+            f"{FIDELITY}::test_a_parallel_state_logs_the_events_aws_logs",
+            ((StateParallel, "_eval_execution", _no_parallel_succeeded_event),),
         ),
         Adaptation(
             "definitions-parsed-once",
