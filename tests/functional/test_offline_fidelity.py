@@ -575,3 +575,20 @@ def test_a_parallel_state_logs_the_events_aws_logs(runtime_factory):
     assert kinds[:3] == ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted"]
     assert sorted(kinds[3:7]) == ["PassStateEntered"] * 2 + ["PassStateExited"] * 2
     assert kinds[7:] == ["ParallelStateExited", "ExecutionSucceeded"]
+
+
+def test_a_run_started_without_a_name_gets_one(runtime_factory):
+    runtime = runtime_factory(REGISTRY, {})
+    who = {"P": {"Type": "Pass", "Output": "{% $states.context.Execution %}", "End": True}}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": who}
+    machine = runtime.sfn.create_state_machine(
+        name="unnamed", definition=json.dumps(definition), roleArn=runtime.role_arn
+    )["stateMachineArn"]
+    runs = [runtime.sfn.start_execution(stateMachineArn=machine, input="{}") for _ in range(2)]
+    arns = [run["executionArn"] for run in runs]
+    assert arns[0] != arns[1]  # two starts, two runs
+    for arn in arns:
+        name = arn.rsplit(":", 1)[1]
+        assert UUID4.match(name), arn
+        execution = json.loads(runtime.wait(arn, timeout=30)["output"])
+        assert (execution["Name"], execution["Id"]) == (name, arn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -19,6 +20,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -178,6 +180,19 @@ def _no_parallel_succeeded_event(_original: Callable[[Any, Any], None]) -> Any:
     return execute
 
 
+def _named(original: Callable[..., Any]) -> Callable[..., Any]:
+    """StartExecution without a name: the run is named with a UUID, as AWS names it. moto named
+    it None (ARN `...:None`, `$states.context.Execution.Name` null), and took a second unnamed
+    start with the same input for the first one (name and input idempotency)."""
+
+    def start_execution(
+        backend: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    return start_execution
+
+
 def _parsed_once(original: Callable[[str], Any]) -> Any:
     """The program and parse tree of a definition, built once per definition text while the
     seams are in: moto parsed a definition with ANTLR when the state machine was created and
@@ -235,6 +250,12 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             "a Parallel state that succeeds logs no ParallelStateSucceeded event",
             f"{FIDELITY}::test_a_parallel_state_logs_the_events_aws_logs",
             ((StateParallel, "_eval_execution", _no_parallel_succeeded_event),),
+        ),
+        Adaptation(
+            "unnamed-runs-named",
+            "a run started without a name is named with a UUID, in its ARN and context object",
+            f"{FIDELITY}::test_a_run_started_without_a_name_gets_one",
+            ((StepFunctionsParserBackend, "start_execution", _named),),
         ),
         Adaptation(
             "definitions-parsed-once",
