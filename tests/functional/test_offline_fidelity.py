@@ -19,16 +19,24 @@ AWS_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
+def machine(runtime, states: dict[str, Any], name: str) -> str:
+    """A JSONata state machine of `states` (the first one starts), created offline."""
+    definition = {"QueryLanguage": "JSONata", "StartAt": next(iter(states)), "States": states}
+    return str(
+        runtime.sfn.create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=runtime.role_arn
+        )["stateMachineArn"]
+    )
+
+
 def run(
     runtime, states: dict[str, Any], data: Any = None, name: str = "fidelity"
 ) -> dict[str, Any]:
     """The state machine run once; DescribeExecution's answer, its output parsed."""
-    definition = {"QueryLanguage": "JSONata", "StartAt": next(iter(states)), "States": states}
-    machine = runtime.sfn.create_state_machine(
-        name=name, definition=json.dumps(definition), roleArn=runtime.role_arn
-    )["stateMachineArn"]
     arn = runtime.sfn.start_execution(
-        stateMachineArn=machine, name=f"{name}-run", input=json.dumps(data or {})
+        stateMachineArn=machine(runtime, states, name),
+        name=f"{name}-run",
+        input=json.dumps(data or {}),
     )["executionArn"]
     described = runtime.wait(arn, timeout=30)
     described["output"] = json.loads(described.get("output") or "null")
@@ -551,11 +559,9 @@ def test_good_wait_values_still_wait(runtime_factory):
 def test_a_string_output_is_described_as_json(runtime_factory):
     runtime = runtime_factory(REGISTRY, {})
     text = {"P": {"Type": "Pass", "Output": "{% 'say ' & $states.input.word %}", "End": True}}
-    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": text}
-    machine = runtime.sfn.create_state_machine(
-        name="text", definition=json.dumps(definition), roleArn=runtime.role_arn
-    )["stateMachineArn"]
-    started = runtime.sfn.start_execution(stateMachineArn=machine, input='{"word": "\\"hi\\""}')
+    started = runtime.sfn.start_execution(
+        stateMachineArn=machine(runtime, text, "text"), input='{"word": "\\"hi\\""}'
+    )
     described = runtime.wait(started["executionArn"], timeout=30)
     assert described["output"] == json.dumps('say "hi"')
 
@@ -580,11 +586,8 @@ def test_a_parallel_state_logs_the_events_aws_logs(runtime_factory):
 def test_a_run_started_without_a_name_gets_one(runtime_factory):
     runtime = runtime_factory(REGISTRY, {})
     who = {"P": {"Type": "Pass", "Output": "{% $states.context.Execution %}", "End": True}}
-    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": who}
-    machine = runtime.sfn.create_state_machine(
-        name="unnamed", definition=json.dumps(definition), roleArn=runtime.role_arn
-    )["stateMachineArn"]
-    runs = [runtime.sfn.start_execution(stateMachineArn=machine, input="{}") for _ in range(2)]
+    unnamed = machine(runtime, who, "unnamed")
+    runs = [runtime.sfn.start_execution(stateMachineArn=unnamed, input="{}") for _ in range(2)]
     arns = [run["executionArn"] for run in runs]
     assert arns[0] != arns[1]  # two starts, two runs
     for arn in arns:
