@@ -124,6 +124,10 @@ class Dispatcher:
                 max_concurrency,
             )
 
+    def handles(self, function_name: str) -> bool:
+        """Whether invocations of the function (a name or an ARN) have a handler here."""
+        return function_name_of(function_name) in self.handlers
+
     def invoke(
         self,
         function_name: str,
@@ -131,7 +135,7 @@ class Dispatcher:
         response_headers: dict[str, Any],
         qualifier: str | None = None,
     ) -> bytes:
-        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        name = function_name_of(function_name)
         parts = function_name.split(":")
         qualifier = qualifier or (parts[7] if len(parts) > 7 else None)
         response_headers["X-Amz-Executed-Version"] = self.executed_version(name, qualifier)
@@ -205,6 +209,11 @@ class Dispatcher:
             response_headers["x-amz-function-error"] = "Unhandled"
             return _error_payload(outcome["error"], context.aws_request_id)
         return json.dumps(outcome["result"], default=str).encode()
+
+
+def function_name_of(function_name: str) -> str:
+    """The function's name, from its name or its ARN (`arn:aws:lambda:...:function:NAME[:Q]`)."""
+    return function_name.split(":")[6] if function_name.startswith("arn:") else function_name
 
 
 def _lambda_path(filename: str) -> str:

@@ -595,3 +595,38 @@ def test_a_run_started_without_a_name_gets_one(runtime_factory):
         assert UUID4.match(name), arn
         execution = json.loads(runtime.wait(arn, timeout=30)["output"])
         assert (execution["Name"], execution["Id"]) == (name, arn)
+
+
+def test_a_missing_function_is_lambdas_resource_not_found(runtime_factory):
+    """As AWS records a lambda:invoke of a function that does not exist: the Task fails with
+    Lambda.ResourceNotFoundException, Lambda's message and the service's details in the cause,
+    and a Catch of that name takes it."""
+    runtime = runtime_factory(REGISTRY, {})
+    missing = "arn:aws:lambda:us-east-1:123456789012:function:no_such_function"
+    task = {**invoke_task(missing), "End": True}
+    described = run(runtime, {"Call": task}, {}, name="missing")
+    assert (described["status"], described["error"]) == (
+        "FAILED",
+        "Lambda.ResourceNotFoundException",
+    )
+    assert re.fullmatch(
+        rf"Function not found: {re.escape(missing)}:\$LATEST \(Service: AWSLambda; Status Code:"
+        r" 404; Error Code: ResourceNotFoundException; Request ID: [^;]+; Proxy: null\)",
+        described["cause"],
+    ), described["cause"]
+    events = runtime.sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskFailed",
+        "ExecutionFailed",
+    ]
+    caught = {
+        **invoke_task(missing),
+        "Catch": [{"ErrorEquals": ["Lambda.ResourceNotFoundException"], "Next": "Handled"}],
+        "End": True,
+    }
+    handled = {"Call": caught, "Handled": {"Type": "Pass", "Output": "handled", "End": True}}
+    assert run(runtime, handled, {}, name="caught")["output"] == "handled"

@@ -10,12 +10,18 @@ from typing import Any
 
 import moto.core.responses as moto_responses
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as lambda_utils
+from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils import (
     LambdaFunctionErrorException,
 )
 
-from baton.local.fake_lambda import REQUEST_ID_HEADER, Dispatcher, integration_result
+from baton.local.fake_lambda import (
+    REQUEST_ID_HEADER,
+    Dispatcher,
+    function_name_of,
+    integration_result,
+)
 from baton.local.seams.adaptation import Adaptation
 
 FIDELITY = "tests/functional/test_offline_fidelity.py"
@@ -24,7 +30,8 @@ SEAMS = "tests/functional/test_seams.py"
 
 def _dispatched_to(dispatcher: Dispatcher) -> Callable[[Any], Any]:
     """LambdaSimpleBackend.invoke: the agent's handler called in-process (moto's simple Lambda
-    answers every invocation with a fixed text)."""
+    answers every invocation with a fixed text). A function that exists neither here nor in
+    moto's Lambda is Lambda's ResourceNotFoundException (404): _missing_functions_not_found."""
 
     def change(_original: Any) -> Any:
         def invoke(
@@ -40,6 +47,35 @@ def _dispatched_to(dispatcher: Dispatcher) -> Callable[[Any], Any]:
         return invoke
 
     return change
+
+
+def _missing_functions_not_found(dispatcher: Dispatcher) -> Callable[[Any], Any]:
+    """LambdaSimpleBackend.invoke of a function Lambda does not have: Lambda's 404 naming the
+    version asked for (`Function not found: arn:...:function:NAME:$LATEST`), which Step
+    Functions reports as Lambda.ResourceNotFoundException; the dispatcher answered with a
+    LookupError of its own. (A function the dispatcher handles need not exist in moto.)"""
+
+    def change(original: Callable[..., bytes]) -> Callable[..., bytes]:
+        def invoke(backend: Any, function_name: str, qualifier: Any, *args: Any) -> bytes:
+            if not dispatcher.handles(function_name) and not _in_moto(
+                backend, function_name, qualifier
+            ):
+                name = function_name_of(function_name)
+                arn = f"arn:aws:lambda:{backend.region_name}:{backend.account_id}:function:{name}"
+                raise UnknownFunctionException(f"{arn}:{qualifier or '$LATEST'}")
+            return original(backend, function_name, qualifier, *args)
+
+        return invoke
+
+    return change
+
+
+def _in_moto(backend: Any, function_name: str, qualifier: Any) -> bool:
+    try:
+        backend.get_function(function_name, qualifier)
+    except UnknownFunctionException:
+        return False
+    return True
 
 
 def _request_id_kept(original: Callable[..., str]) -> Callable[..., str]:
@@ -99,6 +135,13 @@ def adaptations(dispatcher: Dispatcher) -> list[Adaptation]:
             " concurrency and error payload (baton.local.fake_lambda)",
             f"{FIDELITY}::test_a_function_error_names_its_request_and_shows_only_the_functions_frames",
             ((LambdaSimpleBackend, "invoke", _dispatched_to(dispatcher)),),
+        ),
+        Adaptation(
+            "missing-functions-not-found",
+            "invoking a function Lambda does not have fails the Task with"
+            " Lambda.ResourceNotFoundException and Lambda's 'Function not found' cause",
+            f"{FIDELITY}::test_a_missing_function_is_lambdas_resource_not_found",
+            ((LambdaSimpleBackend, "invoke", _missing_functions_not_found(dispatcher)),),
         ),
         Adaptation(
             "lambda-request-ids",
