@@ -184,7 +184,8 @@ def reporting(body: dict[str, Any]) -> dict[str, Any]:
             "Comment": "The workflow; its Catch sees every error that ends it",
             "Branches": [body],
             "Output": "{% $states.result[0] %}",
-            # States.ALL does not match States.DataLimitExceeded: it is named on its own
+            # the documentation says States.ALL does not match States.DataLimitExceeded (AWS
+            # was recorded matching a Task's): named on its own, the Catch holds either way
             "Catch": [
                 {"ErrorEquals": ["States.DataLimitExceeded"], **catch},
                 {"ErrorEquals": ["States.ALL"], **catch},

@@ -630,3 +630,29 @@ def test_a_missing_function_is_lambdas_resource_not_found(runtime_factory):
     }
     handled = {"Call": caught, "Handled": {"Type": "Pass", "Output": "handled", "End": True}}
     assert run(runtime, handled, {}, name="caught")["output"] == "handled"
+
+
+def test_states_all_catches_a_results_data_limit_as_aws_was_recorded_doing(runtime_factory):
+    """A Lambda result over 256 KB fails the Task with States.DataLimitExceeded, and a
+    States.ALL Catch takes it, as executions recorded on AWS show (the documentation says
+    States.ALL does not)."""
+    registry = make_registry("a")
+    runtime = runtime_factory(registry, {"a": lambda event, context: "x" * 300_000})
+    runtime.deploy_agent(registry.get("a"))
+    task = invoke_task(runtime.resources.function_arn("a"), then="Handled")
+    described = run(
+        runtime,
+        {
+            "Call": task,
+            "Done": {"Type": "Pass", "End": True},
+            "Handled": {"Type": "Pass", "End": True},
+        },
+        {"agent": "a"},
+        name="limit",
+    )
+    assert described["status"] == "SUCCEEDED", described
+    assert described["output"] == {
+        "Error": "States.DataLimitExceeded",
+        "Cause": "The state/task 'lambda' returned a result with a size exceeding the maximum"
+        " number of bytes service limit.",
+    }

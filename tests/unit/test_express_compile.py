@@ -37,7 +37,7 @@ def test_the_workflow_runs_inside_a_parallel_whose_catch_reports_every_end():
         {"ErrorEquals": ["States.ALL"], "Output": "{% $states.input %}", "Next": "Run"}
     ]
     assert [c["ErrorEquals"] for c in run["Catch"]] == [
-        ["States.DataLimitExceeded"],  # which States.ALL does not match
+        ["States.DataLimitExceeded"],  # which States.ALL may not match (the documentation)
         ["States.ALL"],
     ]
     assert {c["Next"] for c in run["Catch"]} == {"Report failure"}
