@@ -17,7 +17,8 @@ replaces or wraps. They live by subject:
 - moto_costs: work moto repeats per request, event or model object.
 
 `patched()` is the one switch: it applies them all, yields the `Seams` they share with the
-offline runtime, and restores moto as it was. Nothing here outlives the switch.
+offline runtime, and restores moto as it was. Nothing outlives the switch but a cache of
+parsed JSONata programs (jsonata_evaluation), a pure function of each expression's text.
 """
 
 from __future__ import annotations
