@@ -290,3 +290,34 @@ def test_attribute_values_are_written_without_walking_the_service_model(
     walked.clear()
     assert client.get_item(TableName="walk", Key={"pk": {"S": "k"}})["Item"] == item
     assert "AttributeValue" not in walked, walked.count("AttributeValue")
+
+
+def test_a_component_key_is_made_once_when_iterations_reach_it_at_once(monkeypatch):
+    """Map iterations reaching one Retry at once each read its key; moto made the key on first
+    use without a guard, so each could make its own, and an attempt count kept under a lost
+    key let a member retry past its MaxAttempts. Making a key is slowed here to widen that
+    window."""
+    import time
+
+    import moto.stepfunctions.parser.asl.component.eval_component as eval_component
+    from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import (
+        MaxAttemptsDecl,
+    )
+
+    make_key = eval_component.long_uid
+    monkeypatch.setattr(eval_component, "long_uid", lambda: time.sleep(0.02) or make_key())
+    with patched(Dispatcher(), real_waits=False, on_wait=None):
+        component = MaxAttemptsDecl(1)
+        start = threading.Barrier(6)
+        keys: list[str] = []
+
+        def read() -> None:
+            start.wait()
+            keys.append(component.heap_key)
+
+        threads = [threading.Thread(target=read) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(keys) == 6 and len(set(keys)) == 1, keys

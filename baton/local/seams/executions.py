@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
     StateParallel,
 )
@@ -193,6 +194,24 @@ def _named(original: Callable[..., Any]) -> Callable[..., Any]:
     return start_execution
 
 
+def _heap_keys_once(original: property) -> property:
+    """EvalComponent.heap_key, made once under a lock: moto makes a component's key (under
+    which an execution keeps, e.g., a retrier's attempt count) on first use, unguarded, so two
+    Map iterations reaching the same Retry at once could each make one, and the count kept
+    under the lost key was read as no attempt at all: a member was retried past its
+    MaxAttempts (a flaky extra attempt under load)."""
+    lock = threading.Lock()
+
+    def heap_key(component: Any) -> str:
+        key = component._EvalComponent__heap_key
+        if key is None:
+            with lock:
+                key = original.fget(component)  # type: ignore[misc]
+        return str(key)
+
+    return property(heap_key)
+
+
 def _parsed_once(original: Callable[[str], Any]) -> Any:
     """The program and parse tree of a definition, built once per definition text while the
     seams are in: moto parsed a definition with ANTLR when the state machine was created and
@@ -256,6 +275,13 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             "a run started without a name is named with a UUID, in its ARN and context object",
             f"{FIDELITY}::test_a_run_started_without_a_name_gets_one",
             ((StepFunctionsParserBackend, "start_execution", _named),),
+        ),
+        Adaptation(
+            "retry-counts-kept",
+            "a Retry's MaxAttempts holds when Map iterations fail at once (each iteration's"
+            " attempts counted under one key)",
+            f"{SEAMS}::test_a_component_key_is_made_once_when_iterations_reach_it_at_once",
+            ((EvalComponent, "heap_key", _heap_keys_once),),
         ),
         Adaptation(
             "definitions-parsed-once",
