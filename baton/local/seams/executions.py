@@ -135,35 +135,39 @@ def _ended_threads_released(original: Callable[[Any], None]) -> Callable[[Any], 
     return terminated
 
 
-def _timed_out_stop_date(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _description_amended(
+    amend: Callable[[dict[str, Any], Callable[[], Any]], None],
+) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """A change of DescribeExecution: moto's answer, then `amend(described, execution)`, where
+    `execution()` looks the run up (only when an amendment needs it)."""
+
+    def change(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def describe_execution(response: Any) -> Any:
+            result = original(response)
+            described = cast(dict[str, Any], result.result)
+            backend = response.stepfunction_backend
+            amend(described, lambda: backend.describe_execution(described["executionArn"]))
+            return result
+
+        return describe_execution
+
+    return change
+
+
+def _timed_out_stop_date(described: dict[str, Any], execution: Callable[[], Any]) -> None:
     """DescribeExecution of a TIMED_OUT run with its stopDate, as AWS reports it (moto keeps the
     date and leaves it out)."""
-
-    def describe_execution(response: Any) -> Any:
-        result = original(response)
-        described = cast(dict[str, Any], result.result)
-        if described.get("status") == "TIMED_OUT" and "stopDate" not in described:
-            execution = response.stepfunction_backend.describe_execution(described["executionArn"])
-            described["stopDate"] = execution.stop_date
-        return result
-
-    return describe_execution
+    if described.get("status") == "TIMED_OUT" and "stopDate" not in described:
+        described["stopDate"] = execution().stop_date
 
 
-def _string_output_as_json(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _string_output_as_json(described: dict[str, Any], execution: Callable[[], Any]) -> None:
     """DescribeExecution of a run whose output is a JSON string: the output as JSON text
     (`"done"`), as AWS gives every output; moto passed a string result through as it was."""
-
-    def describe_execution(response: Any) -> Any:
-        result = original(response)
-        described = cast(dict[str, Any], result.result)
-        if described.get("status") == "SUCCEEDED":
-            execution = response.stepfunction_backend.describe_execution(described["executionArn"])
-            if isinstance(execution.output, str) and getattr(execution, "exec_worker", None):
-                described["output"] = json.dumps(execution.output, separators=(",", ":"))
-        return result
-
-    return describe_execution
+    if described.get("status") == "SUCCEEDED":
+        run = execution()
+        if isinstance(run.output, str) and getattr(run, "exec_worker", None):
+            described["output"] = json.dumps(run.output, separators=(",", ":"))
 
 
 def _no_parallel_succeeded_event(_original: Callable[[Any, Any], None]) -> Any:
@@ -256,13 +260,25 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             "timed-out-stop-date",
             "DescribeExecution of a TIMED_OUT run reports its stopDate",
             f"{SEAMS}::test_a_timed_out_run_is_described_with_its_stop_date",
-            ((StepFunctionResponse, "describe_execution", _timed_out_stop_date),),
+            (
+                (
+                    StepFunctionResponse,
+                    "describe_execution",
+                    _description_amended(_timed_out_stop_date),
+                ),
+            ),
         ),
         Adaptation(
             "string-output-as-json",
             "DescribeExecution gives a string output as JSON text, as every output",
             f"{FIDELITY}::test_a_string_output_is_described_as_json",
-            ((StepFunctionResponse, "describe_execution", _string_output_as_json),),
+            (
+                (
+                    StepFunctionResponse,
+                    "describe_execution",
+                    _description_amended(_string_output_as_json),
+                ),
+            ),
         ),
         Adaptation(
             "parallel-events-as-aws",
