@@ -259,6 +259,86 @@ def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factor
     assert item["run"] == {"N": "2"}
 
 
+def _conditions_table(runtime) -> None:
+    runtime.dynamodb.create_table(
+        TableName="conditions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_factory):
+    """moto parsed a write's condition again at each layer the write passed (a fenced
+    transaction's two conditions took seven parses); a condition is parsed once per text,
+    names and values, each write is still judged, and unused names are still refused."""
+    import pytest
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    runtime = runtime_factory(make_registry("a"))
+    db = runtime.dynamodb
+    _conditions_table(runtime)
+
+    def put(run: int, **extra: str) -> None:
+        db.put_item(
+            TableName="conditions",
+            Item={"pk": {"S": "k"}, "run": {"N": str(run)}},
+            ConditionExpression="attribute_not_exists(pk) OR #run < :run",
+            ExpressionAttributeNames={"#run": "run", **extra},
+            ExpressionAttributeValues={":run": {"N": str(run)}},
+        )
+
+    trees = []
+    original = ConditionExpressionParser._make_op_condition
+    ConditionExpressionParser._make_op_condition = lambda self, node: (
+        trees.append(node) or original(self, node)
+    )
+    try:
+        put(1)
+        first = len(trees)
+        with pytest.raises(db.exceptions.ConditionalCheckFailedException):
+            put(1)  # the same condition and values: not a later run, refused
+        assert len(trees) == first  # judged with the tree already made
+        put(2)  # other values: parsed for them
+        assert len(trees) > first
+        for _ in range(2):  # from the parse and from the cache alike
+            with pytest.raises(db.exceptions.ClientError, match="unused in expressions"):
+                put(3, **{"#spare": "spare"})
+    finally:
+        ConditionExpressionParser._make_op_condition = original
+    assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "2"}
+
+
+def test_an_update_expression_is_parsed_once_and_applied_at_every_write(runtime_factory):
+    """moto parsed an UpdateItem's expression twice at every write; it is parsed once per
+    text, and each write applies it to its own item and values."""
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+    runtime = runtime_factory(make_registry("a"))
+    db = runtime.dynamodb
+    _conditions_table(runtime)
+    tokenized = []
+    original = ExpressionTokenizer.make_list
+    ExpressionTokenizer.make_list = classmethod(  # type: ignore[method-assign]
+        lambda cls, text: tokenized.append(text) or original(text)
+    )
+    try:
+        for pk, n in (("a", 1), ("a", 2), ("b", 5)):
+            db.update_item(
+                TableName="conditions",
+                Key={"pk": {"S": pk}},
+                UpdateExpression="ADD calls :one, amount :n SET lastValue = :n",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"N": str(n)}},
+            )
+    finally:
+        ExpressionTokenizer.make_list = original  # type: ignore[method-assign]
+    assert tokenized == ["ADD calls :one, amount :n SET lastValue = :n"]
+    a = db.get_item(TableName="conditions", Key={"pk": {"S": "a"}})["Item"]
+    b = db.get_item(TableName="conditions", Key={"pk": {"S": "b"}})["Item"]
+    assert (a["calls"], a["amount"], a["lastValue"]) == ({"N": "2"}, {"N": "3"}, {"N": "2"})
+    assert (b["calls"], b["amount"], b["lastValue"]) == ({"N": "1"}, {"N": "5"}, {"N": "5"})
+
+
 def test_a_runtime_that_reads_no_events_creates_no_tap_and_says_so(runtime_factory):
     """`baton run` reads neither the events nor the notifications: nothing is set up to read
     them (an SQS tap, an inbox whose subscription costs moto an RSA key), the run publishes

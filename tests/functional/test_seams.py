@@ -321,3 +321,44 @@ def test_a_component_key_is_made_once_when_iterations_reach_it_at_once(monkeypat
         for thread in threads:
             thread.join()
     assert len(keys) == 6 and len(set(keys)) == 1, keys
+
+
+def test_offline_requests_carry_their_scope_without_a_signature(runtime_factory, monkeypatch):
+    """moto reads a request's access key and region from its Authorization header and never
+    checks the signature; offline, a request carries the scope and no signature is computed.
+    Presigned URLs (another signer) are still signed."""
+    import boto3
+    import botocore.config
+    from botocore.auth import SigV4Auth
+
+    signed: list[str] = []
+    monkeypatch.setattr(  # below the seam, which wraps the signer's add_auth it finds
+        SigV4Auth,
+        "signature",
+        lambda self, string_to_sign, request: signed.append(string_to_sign) or "f" * 64,
+    )
+    sent: list[str] = []
+    runtime_factory(REGISTRY)
+    signed.clear()  # the set-up's S3 requests (S3's own signer)
+    session = boto3.session.Session(aws_access_key_id="AKIDOFFLINE", aws_secret_access_key="x")
+    for region in ("us-east-1", "eu-west-1"):
+        client = session.client("sqs", region_name=region)
+        client.meta.events.register(
+            "before-send.sqs",
+            lambda request, **_: sent.append(request.headers["Authorization"].decode()),
+        )
+        client.create_queue(QueueName=f"in-{region}")
+    west = session.client("sqs", region_name="eu-west-1").list_queues()["QueueUrls"]
+    assert [url.rsplit("/", 1)[1] for url in west] == ["in-eu-west-1"]  # the region moto read
+    assert len(sent) == 2 and signed == []
+    assert all(
+        header.startswith("AWS4-HMAC-SHA256 Credential=AKIDOFFLINE/")
+        and header.endswith("Signature=" + "0" * 64)
+        for header in sent
+    ), sent
+    assert [h.split("/")[2] for h in sent] == ["us-east-1", "eu-west-1"]
+    s3 = session.client(
+        "s3", region_name="us-east-1", config=botocore.config.Config(signature_version="s3v4")
+    )
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    assert "X-Amz-Signature=" in url and "0" * 64 not in url and len(signed) == 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import json
+import pickle
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table as MotoTable
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.responses import DynamoHandler
 
 from baton.local.seams.adaptation import Adaptation, to
@@ -156,6 +159,61 @@ def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lex
 
 
+def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto's DynamoDB condition parser, once per expression with its names and values: moto
+    parses a write's condition again at each layer it passes (a step's fenced transaction,
+    two conditions, took seven parses). The tree is a function of the text, names and values,
+    and judging an item with it changes nothing. Each parser is still told which names and
+    values the expression uses (moto refuses unused ones). Values that are not JSON (bytes,
+    from moto's own calls) are parsed as before."""
+
+    @functools.lru_cache(maxsize=256)
+    def parse(cls: type, key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+        fresh = cls(*json.loads(key))  # the tree holds copies, not a request's own values
+        tree = original(fresh)
+        return tree, tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
+
+    def parse_once(parser: Any) -> Any:
+        if not parser.condition_expression:
+            return original(parser)
+        try:
+            key = json.dumps(
+                [
+                    parser.condition_expression,
+                    parser.expression_attribute_names,
+                    parser.expression_attribute_values,
+                ],
+                sort_keys=True,
+            )
+        except TypeError:
+            return original(parser)
+        tree, names, values = parse(type(parser), key)
+        parser.expr_attr_names_found.extend(names)
+        parser.expr_attr_values_found.extend(values)
+        return tree
+
+    return parse_once
+
+
+def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[type-arg]
+    """moto's update-expression parser, once per text: moto parses an UpdateItem's expression
+    twice (handler and backend) at every write. Its validator then fills the tree in with the
+    item's values, so each caller gets a fresh copy (unpickled: a fifth of a parse)."""
+    make = original.__func__
+    parsed: dict[str, bytes] = {}
+
+    def make_once(cls: type, text: str) -> Any:
+        blob = parsed.get(text)
+        if blob is not None:
+            return pickle.loads(blob)
+        tree = make(cls, text)
+        if len(parsed) < 1024:
+            parsed[text] = pickle.dumps(tree)
+        return tree
+
+    return classmethod(make_once)
+
+
 def adaptations(
     copies: TransactionCopies, queries: PartitionQueries, writing: threading.RLock
 ) -> list[Adaptation]:
@@ -193,5 +251,18 @@ def adaptations(
             "(cost) a condition expression is lexed once per text, judged at every write",
             f"{SCALE}::test_a_condition_is_lexed_once_and_still_judged_on_each_write",
             ((ConditionExpressionParser, "_lex_condition_expression", _lexed_once),),
+        ),
+        Adaptation(
+            "conditions-parsed-once",
+            "(cost) a condition is parsed once per text, names and values, not at every layer"
+            " a write passes",
+            f"{SCALE}::test_a_condition_is_parsed_once_and_still_judged_on_each_write",
+            ((ConditionExpressionParser, "parse", _conditions_parsed_once),),
+        ),
+        Adaptation(
+            "updates-parsed-once",
+            "(cost) an update expression is parsed once per text, applied at every write",
+            f"{SCALE}::test_an_update_expression_is_parsed_once_and_applied_at_every_write",
+            ((UpdateExpressionParser, "make", _updates_parsed_once),),
         ),
     ]
