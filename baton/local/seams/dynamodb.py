@@ -20,7 +20,7 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table as MotoTable
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
 
 from baton.local.seams.adaptation import Adaptation, to
@@ -168,7 +168,7 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
     from moto's own calls) are parsed as before."""
 
     @functools.lru_cache(maxsize=256)
-    def parse(cls: type, key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    def parse(cls: Any, key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
         fresh = cls(*json.loads(key))  # the tree holds copies, not a request's own values
         tree = original(fresh)
         return tree, tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
