@@ -168,8 +168,8 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
     from moto's own calls) are parsed as before."""
 
     @functools.lru_cache(maxsize=256)
-    def parse(cls: Any, key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
-        fresh = cls(*json.loads(key))  # the tree holds copies, not a request's own values
+    def parse(key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+        fresh = ConditionExpressionParser(*json.loads(key))  # the tree holds copies, not a request's own values
         tree = original(fresh)
         return tree, tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
 
@@ -187,7 +187,7 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
             )
         except TypeError:
             return original(parser)
-        tree, names, values = parse(type(parser), key)
+        tree, names, values = parse(key)
         parser.expr_attr_names_found.extend(names)
         parser.expr_attr_values_found.extend(values)
         return tree
