@@ -2,7 +2,9 @@
 
 moto answers every request through one hook, its BotocoreStubber; `metered()` wraps that hook
 while it is open and counts each request under `service.Operation`, with the items of each
-TransactWriteItems and the entries of each PutEvents.
+TransactWriteItems and the entries of each PutEvents. The state machine's Lambda invocations,
+which offline skip the HTTP round trip (baton.local.seams.lambda_invocations), are counted
+where they are made.
 
 Only what runs in AWS is counted: the API's start (LifecycleService.start), the events function
 (StatusChangeHandler.handle), the agents (their handler), and the state machine's own calls
@@ -95,8 +97,11 @@ def metered() -> Iterator[Meter]:
     """Count the billed requests made while open (moto must be mocking AWS)."""
     from moto.core.botocore_stubber import BotocoreStubber
 
+    from baton.local.seams.lambda_invocations import InProcessLambda
+
     meter = Meter()
     original = BotocoreStubber.__call__
+    invoke = InProcessLambda.invoke
 
     def counting(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         source = billed(sys._getframe(1)) if self.enabled else None
@@ -104,11 +109,19 @@ def metered() -> Iterator[Meter]:
             meter.count(source, event_name.removeprefix("before-send."), request.body)
         return original(self, event_name, request, **kwargs)
 
+    def invoking(self: Any, **params: Any) -> Any:
+        source = billed(sys._getframe(1))
+        if source is not None:
+            meter.count(source, "lambda.Invoke", None)
+        return invoke(self, **params)
+
     BotocoreStubber.__call__ = counting  # type: ignore[method-assign]
+    InProcessLambda.invoke = invoking  # type: ignore[method-assign]
     try:
         yield meter
     finally:
         BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+        InProcessLambda.invoke = invoke  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)

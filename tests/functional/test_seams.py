@@ -362,3 +362,98 @@ def test_offline_requests_carry_their_scope_without_a_signature(runtime_factory,
     )
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
     assert "X-Amz-Signature=" in url and "0" * 64 not in url and len(signed) == 1
+
+
+def test_state_data_is_copied_as_json_and_each_copy_is_its_own(runtime_factory, monkeypatch):
+    """moto copies a state's data at every read; JSON is copied as JSON (deepcopy's general
+    machinery was 2.6 times slower), and anything else still deep-copied."""
+    import copy as copy_module
+
+    from moto.stepfunctions.parser.asl.eval.states import States
+
+    deep: list[type] = []
+    stdlib = copy_module.deepcopy
+    monkeypatch.setattr(
+        copy_module, "deepcopy", lambda v, memo=None: deep.append(type(v)) or stdlib(v, memo)
+    )
+    runtime_factory(REGISTRY)
+    data = {"a": [1, {"b": "c"}], "n": None, "f": 1.5, "t": True}
+    copied = States._extract(None, data)
+    assert copied == data and copied["a"][1] is not data["a"][1]
+    copied["a"][1]["b"] = "changed"
+    assert data["a"][1] == {"b": "c"}
+    assert deep == []
+
+    class Opaque:
+        pass
+
+    opaque = Opaque()
+    assert States._extract(None, {"o": [opaque]})["o"][0] is not opaque
+    assert deep == [Opaque]
+
+
+def test_history_timestamps_are_read_without_dateutils_parser(runtime_factory, monkeypatch):
+    """moto keeps history timestamps as ISO-8601 text and read each through dateutil's general
+    parser to answer GetExecutionHistory; they are read directly, to the same instants."""
+    import dateutil.parser
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "ab"})
+    workflow = compiled({"id": "stamps", "name": "Stamps", "agents": ["a", "b"]}, REGISTRY)
+    record = runtime.execute(workflow)
+    assert record["status"] == "completed"
+    arn = record["runs"][-1]
+    parsed: list[str] = []
+    general = dateutil.parser.parse
+    monkeypatch.setattr(
+        dateutil.parser,
+        "parse",
+        lambda text, *a, **k: parsed.append(text) or general(text, *a, **k),
+    )
+    described = runtime.sfn.describe_execution(executionArn=arn)
+    stamps = [e["timestamp"] for e in runtime.sfn.get_execution_history(executionArn=arn)["events"]]
+    assert parsed == []
+    assert len(stamps) > 6 and stamps == sorted(stamps)
+    assert described["startDate"] <= stamps[0] and stamps[-1] <= described["stopDate"]
+
+
+def test_step_functions_invokes_lambda_in_process_with_lambdas_answer(runtime_factory, monkeypatch):
+    """Step Functions' Lambda invocations go to moto's Lambda in-process (no HTTP round trip)
+    and are answered as over HTTP: the success's headers and CRC32, and an error as Lambda's
+    HTTP error, which Step Functions names Lambda.<code> with the status in its cause."""
+    import zlib
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    routed: list[str] = []
+    stubbed = BotocoreStubber.process_request
+    monkeypatch.setattr(
+        BotocoreStubber,
+        "process_request",
+        lambda self, request: routed.append(request.url) or stubbed(self, request),
+    )
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "abc"})
+    runtime.inject_lambda_fault("b", "TooManyRequestsException", times=1)
+    workflow = compiled({"id": "direct", "name": "Direct", "agents": ["a", "b", "c"]}, REGISTRY)
+    record = runtime.execute(workflow)
+    assert record["status"] == "completed", record.get("error")
+    assert calls.agents() == ["a", "b", "c"]
+    assert routed and not [url for url in routed if url.endswith("/invocations")]
+    history = runtime.history(record["currentRun"])
+    failed = [e["taskFailedEventDetails"] for e in history if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["Lambda.TooManyRequestsException"]
+    assert "Status Code: 429; Error Code: TooManyRequestsException" in failed[0]["cause"]
+    answers = [
+        json.loads(e["taskSucceededEventDetails"]["output"])
+        for e in history
+        if e["type"] == "TaskSucceeded"
+    ]
+    assert len(answers) == 3
+    for answer in answers:
+        headers = answer["SdkHttpMetadata"]["HttpHeaders"]
+        body = json.dumps(answer["Payload"]).encode()  # as the function's answer was written
+        assert headers["x-amzn-requestid"] == answer["SdkResponseMetadata"]["RequestId"]
+        assert headers["content-type"] == "application/json" and headers["server"] == "amazon.com"
+        assert answer["StatusCode"] == answer["SdkHttpMetadata"]["HttpStatusCode"] == 200
+        assert int(headers["x-amz-crc32"]) == zlib.crc32(body)

@@ -169,7 +169,9 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
 
     @functools.lru_cache(maxsize=256)
     def parse(key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
-        fresh = ConditionExpressionParser(*json.loads(key))  # the tree holds copies, not a request's own values
+        fresh = ConditionExpressionParser(
+            *json.loads(key)
+        )  # the tree holds copies, not a request's own values
         tree = original(fresh)
         return tree, tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
 
