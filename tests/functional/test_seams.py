@@ -457,3 +457,49 @@ def test_step_functions_invokes_lambda_in_process_with_lambdas_answer(runtime_fa
         assert headers["content-type"] == "application/json" and headers["server"] == "amazon.com"
         assert answer["StatusCode"] == answer["SdkHttpMetadata"]["HttpStatusCode"] == 200
         assert int(headers["x-amz-crc32"]) == zlib.crc32(body)
+
+
+def test_attribute_values_are_read_as_moto_reads_them_without_the_walk(
+    runtime_factory, monkeypatch
+):
+    """moto read every attribute value of a DynamoDB request member by member through the
+    service model; one without binaries is taken as it is, the same value moto's walk gives."""
+    import base64
+
+    import boto3
+    from botocore.session import get_session
+    from moto.core.parse import BaseJSONParser, JSONParser
+
+    from baton.local.seams.attribute_values import parse_structure
+
+    walked: list[str] = []
+    moto_structure = BaseJSONParser._parse_structure
+    monkeypatch.setattr(  # below the seam, which wraps what it finds
+        BaseJSONParser,
+        "_parse_structure",
+        lambda self, shape, value: walked.append(shape.name) or moto_structure(self, shape, value),
+    )
+    runtime_factory(REGISTRY)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="read",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {
+        "pk": {"S": "k"},
+        "m": {"M": {"n": {"N": "1.5"}, "l": {"L": [{"BOOL": True}, {"NULL": True}]}}},
+        "sets": {"SS": ["a", "b"]},
+        "numbers": {"NS": ["1", "2"]},
+    }
+    walked.clear()
+    client.put_item(TableName="read", Item=item)
+    assert "AttributeValue" not in walked and "PutItemInput" in walked
+    assert client.get_item(TableName="read", Key={"pk": {"S": "k"}})["Item"] == item
+    binary = {"B": base64.b64encode(b"\x00\x01").decode()}
+    shape = get_session().get_service_model("dynamodb").shape_for("AttributeValue")
+    parser = JSONParser(None)  # type: ignore[arg-type]
+    read = parse_structure(moto_structure)
+    for value in (item["m"], item["sets"], binary, {"L": [binary]}, {"S": "x", "N": None}):
+        assert read(parser, shape, value) == moto_structure(parser, shape, value), value

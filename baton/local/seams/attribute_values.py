@@ -14,6 +14,10 @@ member of its shape, each through a chain of name aliases, whether the value hol
   response transformers is left to moto.
 
 Both are checked equal to moto's own output by tests.
+
+Requests are read the same way: an attribute value of a DynamoDB request is taken as the JSON
+it is (`parse_structure`), where moto walked the ten members of each; one holding a binary, or
+anything but the members, is left to moto.
 """
 
 from __future__ import annotations
@@ -57,6 +61,38 @@ def attribute_value(value: Any) -> dict[str, Any] | None:
         if value.get(name) is not None:
             written[name] = value[name]
     return written
+
+
+_PLAIN_MEMBERS = frozenset(("S", "N", "SS", "NS", "M", "L", "NULL", "BOOL"))
+
+
+def plain_attribute_value(value: Any) -> bool:
+    """Whether moto's parse of this AttributeValue gives it back as it is: members other than
+    binaries, none of them null, maps and lists of such values."""
+    if type(value) is not dict or not value.keys() <= _PLAIN_MEMBERS:
+        return False
+    if any(member is None for member in value.values()):
+        return False
+    if (members := value.get("M")) is not None and (
+        type(members) is not dict or not all(map(plain_attribute_value, members.values()))
+    ):
+        return False
+    elements = value.get("L")
+    return elements is None or (
+        type(elements) is list and all(map(plain_attribute_value, elements))
+    )
+
+
+def parse_structure(original: Any) -> Any:
+    """moto's JSON request parser's structure method, with a DynamoDB attribute value that
+    holds no binary taken as it is."""
+
+    def parse(self: Any, shape: Any, value: Any) -> Any:
+        if shape.name == "AttributeValue" and plain_attribute_value(value):
+            return value
+        return original(self, shape, value)
+
+    return parse
 
 
 def _members_only(serializer: Any, value: Any, shape: Any) -> bool:

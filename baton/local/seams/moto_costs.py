@@ -16,13 +16,14 @@ import jsonpath_ng.ext as jsonpath_ext
 import moto.core.responses as moto_responses
 from botocore.auth import SigV4Auth
 from moto.core.common_models import BaseModel
+from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer, TimestampSerializer
 from moto.core.utils import unix_time
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.parser.asl.eval import states as moto_states
 
 from baton.local.seams.adaptation import Adaptation, to
-from baton.local.seams.attribute_values import serialize_structure
+from baton.local.seams.attribute_values import parse_structure, serialize_structure
 
 SCALE = "tests/functional/test_offline_scale.py"
 SEAMS = "tests/functional/test_seams.py"
@@ -162,6 +163,13 @@ def adaptations() -> list[Adaptation]:
             " member by member through the service model",
             f"{SEAMS}::test_attribute_values_are_written_without_walking_the_service_model",
             ((BaseJSONSerializer, "_serialize_type_structure", serialize_structure),),
+        ),
+        Adaptation(
+            "attribute-values-read-as-json",
+            "(cost) DynamoDB attribute values in a request are read as the JSON they are, not"
+            " walked member by member through the service model",
+            f"{SEAMS}::test_attribute_values_are_read_as_moto_reads_them_without_the_walk",
+            ((BaseJSONParser, "_parse_structure", parse_structure),),
         ),
         Adaptation(
             "requests-unsigned",
