@@ -217,6 +217,26 @@ def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtim
     assert rebuilt == []
 
 
+def _conditions_table(runtime) -> None:
+    runtime.dynamodb.create_table(
+        TableName="conditions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _put_run(db, run: int, **extra_names: str) -> None:
+    """Write run `run` of item k, only over an earlier run."""
+    db.put_item(
+        TableName="conditions",
+        Item={"pk": {"S": "k"}, "run": {"N": str(run)}},
+        ConditionExpression="attribute_not_exists(pk) OR #run < :run",
+        ExpressionAttributeNames={"#run": "run", **extra_names},
+        ExpressionAttributeValues={":run": {"N": str(run)}},
+    )
+
+
 def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factory):
     """moto lexed a condition token by token with a dozen regular expressions at every parse;
     the tokens of a text are kept, and each write still judges its own values."""
@@ -225,21 +245,10 @@ def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factor
 
     runtime = runtime_factory(make_registry("a"))
     db = runtime.dynamodb
-    db.create_table(
-        TableName="conditions",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _conditions_table(runtime)
 
     def put(run: int) -> None:
-        db.put_item(
-            TableName="conditions",
-            Item={"pk": {"S": "k"}, "run": {"N": str(run)}},
-            ConditionExpression="attribute_not_exists(pk) OR #run < :run",
-            ExpressionAttributeNames={"#run": "run"},
-            ExpressionAttributeValues={":run": {"N": str(run)}},
-        )
+        _put_run(db, run)
 
     lexed = []
     original = ConditionExpressionParser._lex_one_node
@@ -259,15 +268,6 @@ def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factor
     assert item["run"] == {"N": "2"}
 
 
-def _conditions_table(runtime) -> None:
-    runtime.dynamodb.create_table(
-        TableName="conditions",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_factory):
     """moto parsed a write's condition again at each layer the write passed (a fenced
     transaction's two conditions took seven parses); a condition is parsed once per text,
@@ -280,13 +280,7 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     _conditions_table(runtime)
 
     def put(run: int, **extra: str) -> None:
-        db.put_item(
-            TableName="conditions",
-            Item={"pk": {"S": "k"}, "run": {"N": str(run)}},
-            ConditionExpression="attribute_not_exists(pk) OR #run < :run",
-            ExpressionAttributeNames={"#run": "run", **extra},
-            ExpressionAttributeValues={":run": {"N": str(run)}},
-        )
+        _put_run(db, run, **extra)
 
     trees = []
     original = ConditionExpressionParser._make_op_condition

@@ -262,10 +262,23 @@ def test_a_transaction_copies_the_partitions_it_writes_not_the_table(runtime_fac
     assert sorted(i["sk"]["S"] for i in items) == ["H", "R"]
 
 
+def _table_named(name: str):
+    """A DynamoDB client, and a table `name` keyed by `pk` (a string)."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client
+
+
 def test_attribute_values_are_written_without_walking_the_service_model(
     runtime_factory, monkeypatch
 ):
-    import boto3
     from moto.core.serialize import BaseJSONSerializer
 
     walked: list[str] = []
@@ -278,13 +291,7 @@ def test_attribute_values_are_written_without_walking_the_service_model(
         ),
     )
     runtime_factory(REGISTRY)
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    client.create_table(
-        TableName="walk",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client = _table_named("walk")
     item = {"pk": {"S": "k"}, "m": {"M": {f"f{n}": {"S": str(n)} for n in range(40)}}}
     client.put_item(TableName="walk", Item=item)
     walked.clear()
@@ -466,7 +473,6 @@ def test_attribute_values_are_read_as_moto_reads_them_without_the_walk(
     service model; one without binaries is taken as it is, the same value moto's walk gives."""
     import base64
 
-    import boto3
     from botocore.session import get_session
     from moto.core.parse import BaseJSONParser, JSONParser
 
@@ -480,13 +486,7 @@ def test_attribute_values_are_read_as_moto_reads_them_without_the_walk(
         lambda self, shape, value: walked.append(shape.name) or moto_structure(self, shape, value),
     )
     runtime_factory(REGISTRY)
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    client.create_table(
-        TableName="read",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client = _table_named("read")
     item = {
         "pk": {"S": "k"},
         "m": {"M": {"n": {"N": "1.5"}, "l": {"L": [{"BOOL": True}, {"NULL": True}]}}},
