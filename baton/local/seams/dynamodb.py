@@ -210,7 +210,10 @@ def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[
             return pickle.loads(blob)
         tree = make(cls, text)
         if len(parsed) < 1024:
-            parsed[text] = pickle.dumps(tree)
+            try:
+                parsed[text] = pickle.dumps(tree)
+            except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+                pass  # parsed again next time
         return tree
 
     return classmethod(make_once)

@@ -198,9 +198,10 @@ class InProcessLambda:
                 answer,
             )
         except HTTPException as error:
-            headers.update(dict(error.get_headers() or []))
+            status = int(error.code or 500)
+            headers.update({**dict(error.get_headers() or []), "status": str(status)})
             _request_id(headers)
-            return int(error.code or 500), headers, error.description
+            return status, headers, error.description
         if payload is None:
             status, payload = 404, "{}"
         else:
