@@ -5,6 +5,7 @@ moto's DynamoDB is written for one request at a time; Baton's agents write from 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -210,10 +211,11 @@ def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[
             return pickle.loads(blob)
         tree = make(cls, text)
         if len(parsed) < 1024:
-            try:
+            # a tree pickle cannot copy is parsed again next time
+            with contextlib.suppress(
+                pickle.PicklingError, TypeError, AttributeError, RecursionError
+            ):
                 parsed[text] = pickle.dumps(tree)
-            except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-                pass  # parsed again next time
         return tree
 
     return classmethod(make_once)
