@@ -217,13 +217,15 @@ def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtim
     assert rebuilt == []
 
 
-def _conditions_table(runtime) -> None:
+def _conditions_table(runtime):
+    """The runtime's DynamoDB client, and a table `conditions` keyed by `pk` (a string)."""
     runtime.dynamodb.create_table(
         TableName="conditions",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return runtime.dynamodb
 
 
 def _put_run(db, run: int, **extra_names: str) -> None:
@@ -243,9 +245,7 @@ def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factor
     import pytest
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    runtime = runtime_factory(make_registry("a"))
-    db = runtime.dynamodb
-    _conditions_table(runtime)
+    db = _conditions_table(runtime_factory(make_registry("a")))
 
     def put(run: int) -> None:
         _put_run(db, run)
@@ -275,9 +275,7 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     import pytest
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    runtime = runtime_factory(make_registry("a"))
-    db = runtime.dynamodb
-    _conditions_table(runtime)
+    db = _conditions_table(runtime_factory(make_registry("a")))
 
     def put(run: int, **extra: str) -> None:
         _put_run(db, run, **extra)
@@ -308,9 +306,7 @@ def test_an_update_expression_is_parsed_once_and_applied_at_every_write(runtime_
     text, and each write applies it to its own item and values."""
     from moto.dynamodb.parsing.tokens import ExpressionTokenizer
 
-    runtime = runtime_factory(make_registry("a"))
-    db = runtime.dynamodb
-    _conditions_table(runtime)
+    db = _conditions_table(runtime_factory(make_registry("a")))
     tokenized = []
     original = ExpressionTokenizer.make_list
     ExpressionTokenizer.make_list = classmethod(  # type: ignore[method-assign]
