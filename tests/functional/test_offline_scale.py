@@ -239,36 +239,31 @@ def _put_run(db, run: int, **extra_names: str) -> None:
     )
 
 
-def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factory):
+def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factory, monkeypatch):
     """moto lexed a condition token by token with a dozen regular expressions at every parse;
     the tokens of a text are kept, and each write still judges its own values."""
     import pytest
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
     db = _conditions_table(runtime_factory(make_registry("a")))
-
-    def put(run: int) -> None:
-        _put_run(db, run)
-
     lexed = []
     original = ConditionExpressionParser._lex_one_node
-    ConditionExpressionParser._lex_one_node = lambda self, text: (
-        lexed.append(text) or original(self, text)
+    monkeypatch.setattr(
+        ConditionExpressionParser,
+        "_lex_one_node",
+        lambda self, text: lexed.append(text) or original(self, text),
     )
-    try:
-        put(1)
-        first = len(lexed)
-        put(2)
-        with pytest.raises(db.exceptions.ConditionalCheckFailedException):
-            put(2)  # not a later run: refused
-    finally:
-        ConditionExpressionParser._lex_one_node = original
+    _put_run(db, 1)
+    first = len(lexed)
+    _put_run(db, 2)
+    with pytest.raises(db.exceptions.ConditionalCheckFailedException):
+        _put_run(db, 2)  # not a later run: refused
     assert first > 0 and len(lexed) == first  # lexed at the first write only
     item = db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]
     assert item["run"] == {"N": "2"}
 
 
-def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_factory):
+def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_factory, monkeypatch):
     """moto parsed a write's condition again at each layer the write passed (a fenced
     transaction's two conditions took seven parses); a condition is parsed once per text,
     names and values, each write is still judged, and unused names are still refused."""
@@ -276,28 +271,23 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
     db = _conditions_table(runtime_factory(make_registry("a")))
-
-    def put(run: int, **extra: str) -> None:
-        _put_run(db, run, **extra)
-
     trees = []
     original = ConditionExpressionParser._make_op_condition
-    ConditionExpressionParser._make_op_condition = lambda self, node: (
-        trees.append(node) or original(self, node)
+    monkeypatch.setattr(
+        ConditionExpressionParser,
+        "_make_op_condition",
+        lambda self, node: trees.append(node) or original(self, node),
     )
-    try:
-        put(1)
-        first = len(trees)
-        with pytest.raises(db.exceptions.ConditionalCheckFailedException):
-            put(1)  # the same condition and values: not a later run, refused
-        assert len(trees) == first  # judged with the tree already made
-        put(2)  # other values: parsed for them
-        assert len(trees) > first
-        for _ in range(2):  # from the parse and from the cache alike
-            with pytest.raises(db.exceptions.ClientError, match="unused in expressions"):
-                put(3, **{"#spare": "spare"})
-    finally:
-        ConditionExpressionParser._make_op_condition = original
+    _put_run(db, 1)
+    first = len(trees)
+    with pytest.raises(db.exceptions.ConditionalCheckFailedException):
+        _put_run(db, 1)  # the same condition and values: not a later run, refused
+    assert len(trees) == first  # judged with the tree already made
+    _put_run(db, 2)  # other values: parsed for them
+    assert len(trees) > first
+    for _ in range(2):  # from the parse and from the cache alike
+        with pytest.raises(db.exceptions.ClientError, match="unused in expressions"):
+            _put_run(db, 3, **{"#spare": "spare"})
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "2"}
 
 

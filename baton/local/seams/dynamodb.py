@@ -170,9 +170,8 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
 
     @functools.lru_cache(maxsize=256)
     def parse(key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
-        fresh = ConditionExpressionParser(
-            *json.loads(key)
-        )  # the tree holds copies, not a request's own values
+        # parsed from the key's copies, so the tree holds no request's own values
+        fresh = ConditionExpressionParser(*json.loads(key))
         tree = original(fresh)
         return tree, tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
 
@@ -200,8 +199,8 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
 
 def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[type-arg]
     """moto's update-expression parser, once per text: moto parses an UpdateItem's expression
-    twice (handler and backend) at every write. Its validator then fills the tree in with the
-    item's values, so each caller gets a fresh copy (unpickled: a fifth of a parse)."""
+    twice (handler and backend) at every write. Each caller gets a tree of its own (unpickled:
+    a fifth of a parse), as a parse gave it: no caller can change the one another reads."""
     make = original.__func__
     parsed: dict[str, bytes] = {}
 
