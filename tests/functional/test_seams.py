@@ -503,3 +503,86 @@ def test_attribute_values_are_read_as_moto_reads_them_without_the_walk(
     read = parse_structure(moto_structure)
     for value in (item["m"], item["sets"], binary, {"L": [binary]}, {"S": "x", "N": None}):
         assert read(parser, shape, value) == moto_structure(parser, shape, value), value
+
+
+UPDATES = [  # (expression, values): each applied twice, in turn, to an item the first makes
+    (
+        "SET n = if_not_exists(n, :zero) + :one, tags = list_append(if_not_exists(tags, :none), :t)",
+        {":zero": {"N": "0"}, ":one": {"N": "1"}, ":none": {"L": []}, ":t": {"L": [{"S": "x"}]}},
+    ),
+    (
+        "ADD calls :one, amount :two SET lastValue = :two REMOVE gone",
+        {":one": {"N": "1"}, ":two": {"N": "2"}},
+    ),
+    ("SET m = :m", {":m": {"M": {"a": {"N": "1"}}}}),
+    ("SET m.a = m.a + :one", {":one": {"N": "1"}}),
+    ("SET a = :one, a = :one", {":one": {"N": "1"}}),  # two actions on one path: refused
+    ("SET a = :one ADD b :one ADD c :one", {":one": {"N": "1"}}),  # two ADD clauses: refused
+    ("SET pk = :one", {":one": {"S": "other"}}),  # the key: refused
+    ("SET a = nowhere + :one", {":one": {"N": "1"}}),  # a path the item lacks: refused
+]
+
+
+def _apply_updates(client, key: str) -> list[object]:
+    outcomes: list[object] = []
+    for expression, values in UPDATES:
+        for _ in range(2):
+            try:
+                attributes = client.update_item(
+                    TableName="walks",
+                    Key={"pk": {"S": key}},
+                    UpdateExpression=expression,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+                outcomes.append({k: v for k, v in attributes.items() if k != "pk"})
+            except client.exceptions.ClientError as err:
+                outcomes.append(err.response["Error"])
+    return outcomes
+
+
+def test_an_update_is_validated_as_moto_validates_it_at_less_cost(runtime_factory, monkeypatch):
+    """moto validates an update expression in ten walks of its tree, rebuilding each walk's map
+    of processors twice at every node, after deep-copying the tree; each walk builds it once,
+    the tree is copied by pickling, and every update (a new item's, errors included) comes out
+    as moto's own walk and copy make it."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
+
+    runtime_factory(REGISTRY)
+    client = _table_named("walks")
+    maps, walks, deep_copied = [0], [0], [0]
+    reconstruct = copy._reconstruct  # type: ignore[attr-defined]
+
+    def counted_reconstruct(x, memo, *args, **kwargs):
+        deep_copied[0] += isinstance(x, Node)
+        return reconstruct(x, memo, *args, **kwargs)
+
+    monkeypatch.setattr(copy, "_reconstruct", counted_reconstruct)
+    for traverser in DepthFirstTraverser.__subclasses__():
+        building = traverser._processing_map
+        monkeypatch.setattr(
+            traverser,
+            "_processing_map",
+            lambda self, building=building: maps.__setitem__(0, maps[0] + 1) or building(self),
+        )
+    walking = DepthFirstTraverser.traverse
+    monkeypatch.setattr(
+        DepthFirstTraverser,
+        "traverse",
+        lambda self, node: walks.__setitem__(0, walks[0] + 1) or walking(self, node),
+    )
+    cheap = _apply_updates(client, "cheap")
+    assert walks[0] >= 10 * len(UPDATES)
+    assert maps[0] == walks[0]  # one map per walk, not two per node
+    assert deep_copied[0] == 0  # the tree copied by pickling
+    # moto's own walk and copy: the same outcomes, updates and errors alike
+    monkeypatch.setattr(
+        DepthFirstTraverser, "traverse", lambda self, node: self.traverse_node_recursively(node)
+    )
+    monkeypatch.setattr(validators, "deepcopy", copy.deepcopy)
+    maps[0] = 0
+    assert _apply_updates(client, "moto's") == cheap
+    assert maps[0] > 10 * walks[0]
+    assert deep_copied[0] > 0
+    assert sum(isinstance(o, dict) and "Code" in o for o in cheap) == 8

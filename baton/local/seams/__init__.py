@@ -14,6 +14,7 @@ replaces or wraps. They live by subject:
 - executions: stops, lookups, ends and descriptions of executions;
 - express_runs: Express ARNs and the calls AWS refuses for them;
 - dynamodb: atomic writes, and reads and transactions at DynamoDB's cost;
+- update_validation: update expressions validated at the cost of the work done;
 - moto_costs: work moto repeats per request, event or model object.
 
 `patched()` is the one switch: it applies them all, yields the `Seams` they share with the
@@ -41,6 +42,7 @@ from baton.local.seams import (
     lambda_invocations,
     moto_costs,
     unusable_values,
+    update_validation,
     waits,
 )
 from baton.local.seams.adaptation import Adaptation, current
@@ -86,6 +88,7 @@ def all_adaptations(seams: Seams, dispatcher: Dispatcher) -> list[Adaptation]:
         *dynamodb.adaptations(
             seams.transaction_copies, seams.partition_queries, seams.dynamodb_writing
         ),
+        *update_validation.adaptations(),
         *moto_costs.adaptations(),
     ]
 
