@@ -586,3 +586,64 @@ def test_an_update_is_validated_as_moto_validates_it_at_less_cost(runtime_factor
     assert maps[0] > 10 * walks[0]
     assert deep_copied[0] > 0
     assert sum(isinstance(o, dict) and "Code" in o for o in cheap) == 8
+
+
+LONG_UPDATE = "ADD " + ", ".join(f"#c{n} :one" for n in range(30))
+REFUSED_UPDATES = [  # each refused: which error, and naming what, is moto's
+    "SET a = :one ADD b :one REMOVE c REMOVE d ADD e :one",  # two kinds repeated
+    "SET a = :one, a.b = :one",  # overlapping paths
+    "ADD #c0 :one, #c1 :one, #c0 :one",  # a name repeated
+    "SET a = :one ADD b :one ADD c :one",
+]
+
+
+def _long_and_refused_updates(client) -> list[object]:
+    names = {f"#c{n}": f"calls#{n}" for n in range(30)}
+    outcomes: list[object] = []
+    for expression in [LONG_UPDATE, *REFUSED_UPDATES]:
+        used = {k: v for k, v in names.items() if k in expression} or None
+        try:
+            client.update_item(
+                TableName="long",
+                Key={"pk": {"S": "k"}},
+                UpdateExpression=expression,
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                **({"ExpressionAttributeNames": used} if used else {}),
+            )
+            outcomes.append(client.get_item(TableName="long", Key={"pk": {"S": "k"}})["Item"])
+        except client.exceptions.ClientError as err:
+            outcomes.append(err.response["Error"]["Message"])
+    return outcomes
+
+
+def test_a_long_update_is_checked_once_and_its_errors_are_motos(runtime_factory, monkeypatch):
+    """moto checks an update's clause counts and paths at every clause, each time over the
+    clause's whole subtree (quadratic: a 20-agent statistics update took 60 ms); they are
+    checked once over the whole expression, and an expression that fails is checked as moto
+    checks it, so the error (which kind, naming which paths) is moto's."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
+
+    runtime_factory(REGISTRY)
+    client = _table_named("long")
+    searched = [0]
+    finding = Node.find_clauses
+    monkeypatch.setattr(
+        Node,
+        "find_clauses",
+        lambda self, types: searched.__setitem__(0, searched[0] + 1) or finding(self, types),
+    )
+    cheap = _long_and_refused_updates(client)
+    cheap_searches = searched[0]
+    assert len(cheap[0]) == 31 and all(isinstance(o, str) for o in cheap[1:])
+    assert "REMOVE" in cheap[1] and "[a], path two: [a, b]" in cheap[2]
+    for validator, check in (
+        (ActionCountValidator, "verify_action_counts"),
+        (OverlappingPathsValidator, "check_for_overlapping_paths"),
+    ):
+        in_place = getattr(validator, check)
+        monkeypatch.setattr(validator, check, getattr(in_place, "original", in_place))
+    client.delete_item(TableName="long", Key={"pk": {"S": "k"}})
+    searched[0] = 0
+    assert _long_and_refused_updates(client) == cheap
+    assert searched[0] > 5 * cheap_searches, (searched[0], cheap_searches)
