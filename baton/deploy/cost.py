@@ -18,7 +18,8 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   SUCCEEDED reads the record, the handoffs and the run's history (GetItem, Query, a
   GetExecutionHistory per 1,000 events), writes the outcome and marks it
   counted, published, notified and settled (5 UpdateItems), adds the handoffs to their agents'
-  statistics (an UpdateItem per agent), publishes an "Agent Completed" per handoff and "Workflow
+  statistics (one UpdateItem of the workflow's statistics item per 40 agents, each billed at the
+  item's size: baton_agent.stats), publishes an "Agent Completed" per handoff and "Workflow
   Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
 
 An Express workflow (baton.compiler.express) differs: its run invokes the events function
@@ -43,6 +44,7 @@ from baton.compiler.plan import Node, build_plan
 from baton.definition.resolved import ResolvedWorkflow
 from baton.deploy.manifest import SERVICE_MEMORY_MB
 from baton.deploy.prices import PUBLISHED, Prices
+from baton_agent.stats import AGENTS_PER_UPDATE, stats_write_units
 
 EVENTS_PER_REQUEST = 10
 """PutEvents takes at most 10 entries."""
@@ -83,6 +85,10 @@ class Usage:
     transaction_items: int
     event_entries: int
     agent_invocations: Counter[str]
+    statistics_updates: int = 0
+    """The run's statistics UpdateItems (in `requests` too)."""
+    statistics_write_units: int = 0
+    """What they cost: each is billed at the size of the workflow's statistics item."""
     """By agent: each is billed at its own function's memory."""
     service_invocations: int = 1 + STATUS_CHANGES
     """The API function's (the start) and the events function's."""
@@ -91,7 +97,8 @@ class Usage:
     def write_units(self) -> int:
         """DynamoDB write request units, items of up to 1 KB: 1 per write, 2 per transaction item."""
         plain = sum(self.requests[f"dynamodb.{op}"] for op in ("PutItem", "UpdateItem"))
-        return plain + 2 * self.transaction_items
+        statistics = self.statistics_write_units - self.statistics_updates
+        return plain + statistics + 2 * self.transaction_items
 
     @property
     def read_units(self) -> int:
@@ -238,7 +245,9 @@ def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) ->
             requests["dynamodb.PutItem"] += 1
         requests["secrets-manager.GetSecretValue"] += len(workflow.agent(agent).secrets)
     handoffs = len(path.calls)
-    requests["dynamodb.UpdateItem"] += len({agent for agent, _ in path.calls})  # statistics
+    counted = sorted({agent for agent, _ in path.calls})
+    statistics_updates = math.ceil(len(counted) / AGENTS_PER_UPDATE)
+    requests["dynamodb.UpdateItem"] += statistics_updates
     final_entries = handoffs + 1
     requests["eventbridge.PutEvents"] += math.ceil(final_entries / EVENTS_PER_REQUEST)
     budget = history_budget(workflow, items).failure_free
@@ -256,6 +265,8 @@ def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) ->
         transaction_items=transaction_items,
         event_entries=1 + final_entries,
         agent_invocations=Counter(agent for agent, _ in path.calls),
+        statistics_updates=statistics_updates,
+        statistics_write_units=stats_write_units(workflow.id, counted),
     )
 
 

@@ -202,18 +202,3 @@ class DynamoExecutionLog:
             f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
             f"Step Functions moved on: {why}; its result is not recorded"
         ) from err
-
-
-def accuracy_update(table: str, agent: str, *accuracies: float) -> dict[str, Any]:
-    """The agent-stats update: ADD the calls and their accuracies, SET the last accuracy (one
-    write for all of a run's calls of the agent: a fan-out's items too)."""
-    return {
-        "TableName": table,
-        "Key": {"pk": {"S": f"AGENT#{agent}"}},
-        "UpdateExpression": "ADD calls :calls, accuracySum :sum SET lastAccuracy = :last",
-        "ExpressionAttributeValues": {
-            ":calls": {"N": str(len(accuracies))},
-            ":sum": {"N": repr(float(sum(accuracies)))},
-            ":last": {"N": repr(float(accuracies[-1]))},
-        },
-    }

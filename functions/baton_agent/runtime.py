@@ -171,6 +171,11 @@ class AgentContext:
         return str(self.execution.get("tenant", "default"))
 
     @property
+    def workflow_id(self) -> str:
+        """The workflow this attempt runs in ("" when no lifecycle started it)."""
+        return str(self.execution.get("workflowId", ""))
+
+    @property
     def execution_id(self) -> str:
         """The execution this attempt belongs to ("" when no lifecycle started it)."""
         return str(self.execution.get("executionId", ""))
@@ -662,7 +667,8 @@ def agent(
             _refuse_leaks(ctx, result.data)
             if result.accuracy < ctx.required_accuracy:
                 _best_effort(
-                    "accuracy statistics", lambda: stats().record(ctx.agent, result.accuracy)
+                    "accuracy statistics",
+                    lambda: stats().record(ctx.workflow_id, {ctx.agent: [result.accuracy]}),
                 )
                 logger.warning("accuracy below threshold", extra={"accuracy": result.accuracy})
                 raise AccuracyBelowThreshold(ctx.agent, result.accuracy, ctx.required_accuracy)

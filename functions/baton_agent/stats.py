@@ -1,53 +1,128 @@
 """Rolling accuracy per agent (the reference registry's `updateAccuracy`), kept in agent-stats.
 
+One item per workflow (partition `WORKFLOW#<id>`) holds the counts of every agent the workflow
+ran, four attributes per agent: `calls#<agent>` and `sum#<agent>` (added atomically, ADD),
+`last#<agent>` and `at#<agent>` (the last accuracy, and when, in epoch milliseconds). A run
+that ends adds all its agents in one UpdateItem (up to AGENTS_PER_UPDATE agents each), not one
+per agent: a 20-agent run costs one write of about 2 KB (2 write units), not 20. An agent's
+rolling accuracy sums its counts over the workflows that ran it.
+
 The events handler adds a run's handoffs once the run has ended (baton_service.events); the
 agent runtime adds a result the accuracy gate refused, at once.
 """
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from baton_agent.records import accuracy_update
+AGENTS_PER_UPDATE = 40
+"""Agents added by one UpdateItem: 40 keep its expression (about 45 characters an agent) under
+DynamoDB's 4 KB limit on an expression."""
+DIRECT = ""
+"""The workflow of an agent invoked outside any workflow (no lifecycle context)."""
+
+
+def stats_key(workflow: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"WORKFLOW#{workflow}"}}
 
 
 class AccuracyStats(Protocol):
-    def record(self, agent: str, *accuracies: float) -> None:
-        """Add calls of `agent` with these accuracies, the last one last."""
+    def record(self, workflow: str, accuracies: Mapping[str, Sequence[float]]) -> None:
+        """Add calls of each agent of `workflow` with these accuracies, the last one last."""
+
+
+def accuracy_updates(
+    table: str, workflow: str, accuracies: Mapping[str, Sequence[float]], at_ms: int
+) -> list[dict[str, Any]]:
+    """The UpdateItems that add a run's calls to the workflow's item: for each agent, ADD its
+    calls and the sum of their accuracies, SET its last accuracy and when."""
+    agents = [(agent, values) for agent, values in accuracies.items() if values]
+    updates = []
+    for start in range(0, len(agents), AGENTS_PER_UPDATE):
+        names: dict[str, str] = {}
+        values: dict[str, dict[str, str]] = {":at": {"N": str(at_ms)}}
+        added, set_ = [], []
+        for n, (agent, recorded) in enumerate(agents[start : start + AGENTS_PER_UPDATE]):
+            for field in ("calls", "sum", "last", "at"):
+                names[f"#{field[0]}{n}"] = f"{field}#{agent}"
+            values[f":c{n}"] = {"N": str(len(recorded))}
+            values[f":s{n}"] = {"N": repr(float(sum(recorded)))}
+            values[f":l{n}"] = {"N": repr(float(recorded[-1]))}
+            added.append(f"#c{n} :c{n}, #s{n} :s{n}")
+            set_.append(f"#l{n} = :l{n}, #a{n} = :at")
+        updates.append(
+            {
+                "TableName": table,
+                "Key": stats_key(workflow),
+                "UpdateExpression": f"ADD {', '.join(added)} SET {', '.join(set_)}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        )
+    return updates
+
+
+def stats_write_units(workflow: str, agents: Sequence[str]) -> int:
+    """The write units of one run's statistics when the workflow's item holds these agents:
+    each UpdateItem is billed at the item's size, 1 unit per KB (DynamoDB counts attribute
+    names and values: an agent's four names, 18 bytes and 4 times its own, and four numbers of
+    about 22 bytes in all)."""
+    item_bytes = len("pk") + len(f"WORKFLOW#{workflow}") + sum(40 + 4 * len(a) for a in agents)
+    return math.ceil(len(agents) / AGENTS_PER_UPDATE) * math.ceil(item_bytes / 1024)
+
+
+def _summed(items: Iterable[Mapping[str, Any]], agents: set[str]) -> dict[str, dict[str, float]]:
+    totals: dict[str, list[float]] = {}  # agent: [calls, sum, last, at]
+    for item in items:
+        for name, value in item.items():
+            field, _, agent = name.partition("#")
+            if field != "calls" or agent not in agents:
+                continue
+            calls, at = float(value["N"]), float(item[f"at#{agent}"]["N"])
+            total = totals.setdefault(agent, [0.0, 0.0, 0.0, -1.0])
+            total[0] += calls
+            total[1] += float(item[f"sum#{agent}"]["N"])
+            if at > total[3]:
+                total[2], total[3] = float(item[f"last#{agent}"]["N"]), at
+    return {
+        agent: {
+            "calls": int(calls),
+            "rollingAccuracy": accuracy_sum / calls,
+            "lastAccuracy": last,
+        }
+        for agent, (calls, accuracy_sum, last, _) in totals.items()
+        if calls
+    }
 
 
 class DynamoAccuracyStats:
-    """Atomic ADD of calls and accuracy sum: concurrent invocations never lose an update."""
+    """Atomic ADD of calls and accuracy sums: concurrent invocations never lose an update."""
 
     def __init__(self, table: str, client: Any) -> None:
         self.table = table
         self.client = client
 
-    def record(self, agent: str, *accuracies: float) -> None:
-        self.client.update_item(**accuracy_update(self.table, agent, *accuracies))
+    def record(self, workflow: str, accuracies: Mapping[str, Sequence[float]]) -> None:
+        at_ms = int(time.time() * 1000)
+        for update in accuracy_updates(self.table, workflow, accuracies, at_ms):
+            self.client.update_item(**update)
 
-    def rolling_accuracy(self, agent: str) -> float | None:
-        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": f"AGENT#{agent}"}}).get(
-            "Item"
-        )
-        if not item:
-            return None
-        return float(item["accuracySum"]["N"]) / float(item["calls"]["N"])
-
-    def summaries(self, agents: list[str]) -> dict[str, dict[str, float]]:
-        """{agent: {calls, rollingAccuracy, lastAccuracy}} for the agents that have run."""
-        found: dict[str, dict[str, float]] = {}
-        for start in range(0, len(agents), 100):
-            keys = [{"pk": {"S": f"AGENT#{name}"}} for name in agents[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys}}
+    def summaries(self, agents: list[str], workflows: Iterable[str]) -> dict[str, dict[str, float]]:
+        """{agent: {calls, rollingAccuracy, lastAccuracy}} for the agents that have run in these
+        workflows (or outside any)."""
+        keys = [stats_key(w) for w in dict.fromkeys([*workflows, DIRECT])]
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {self.table: {"Keys": keys[start : start + 100]}}
             while request:
                 page = self.client.batch_get_item(RequestItems=request)
-                for item in page.get("Responses", {}).get(self.table, []):
-                    calls = float(item["calls"]["N"])
-                    found[item["pk"]["S"].removeprefix("AGENT#")] = {
-                        "calls": int(calls),
-                        "rollingAccuracy": float(item["accuracySum"]["N"]) / calls,
-                        "lastAccuracy": float(item["lastAccuracy"]["N"]),
-                    }
+                items += page.get("Responses", {}).get(self.table, [])
                 request = page.get("UnprocessedKeys") or {}
-        return found
+        return _summed(items, set(agents))
+
+    def rolling_accuracy(self, agent: str, workflows: Iterable[str]) -> float | None:
+        summary = self.summaries([agent], workflows).get(agent)
+        return None if summary is None else summary["rollingAccuracy"]

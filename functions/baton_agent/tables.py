@@ -18,8 +18,10 @@ cache: one item per cached agent result, partition = the cache key (sha256 of th
     JSON of tenant, agent, agent version and input); `expiresAt` (epoch seconds) is the TTL
     attribute. An item past `expiresAt` is a miss even before DynamoDB deletes it.
 
-agent-stats: one item per agent (partition `AGENT#<name>`): calls, the sum of accuracies and
-    the last accuracy, updated atomically (ADD), so the rolling accuracy is sum / calls.
+agent-stats: one item per workflow (partition `WORKFLOW#<id>`): for each agent it ran, the
+    calls, the sum of their accuracies (both added atomically, ADD) and the last accuracy with
+    its time; an agent's rolling accuracy is its sums over the workflows divided by its calls
+    (baton_agent.stats). A run's end adds all its agents in one write.
 """
 
 from __future__ import annotations

@@ -117,8 +117,8 @@ class MemoryStats:
     def __init__(self) -> None:
         self.recorded: list[tuple[str, float]] = []
 
-    def record(self, agent: str, *accuracies: float) -> None:
-        self.recorded += [(agent, a) for a in accuracies]
+    def record(self, workflow: str, accuracies: Mapping[str, Sequence[float]]) -> None:
+        self.recorded += [(agent, a) for agent, values in accuracies.items() for a in values]
 
 
 class MemoryPayloads:

@@ -7,7 +7,7 @@ another tenant is simply not found.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from baton_service.catalog import StaticCatalog
@@ -26,7 +26,9 @@ SUMMARY_FIELDS = (
 
 
 class AgentStatistics(Protocol):
-    def summaries(self, agents: list[str]) -> dict[str, dict[str, float]]: ...
+    def summaries(
+        self, agents: list[str], workflows: Iterable[str]
+    ) -> dict[str, dict[str, float]]: ...
 
 
 def console_url(region: str, execution_arn: str) -> str:
@@ -120,7 +122,7 @@ class ApiService:
 
     def agents(self) -> list[dict[str, Any]]:
         names = [str(a["name"]) for a in self.catalog.agents]
-        statistics = self.stats.summaries(names)
+        statistics = self.stats.summaries(names, self.catalog.workflows)
         empty = {"calls": 0, "rollingAccuracy": None, "lastAccuracy": None}
         return [
             {**a, "statistics": statistics.get(str(a["name"]), empty)} for a in self.catalog.agents

@@ -388,8 +388,7 @@ class StatusChangeHandler:
                     accuracies.setdefault(str(handoff["agent"]), []).append(
                         float(handoff["accuracy"])
                     )
-            for agent, values in accuracies.items():  # one write per agent, not per call
-                self.stats.record(agent, *values)
+            self.stats.record(record["workflowId"], accuracies)  # one write, not one per agent
         final = ExecutionRecord.model_validate(
             {**shown(record), **changes, FINISHED_RUN: run, "handoffs": every_run}
         ).to_json()

@@ -51,7 +51,8 @@ def test_a_run_with_a_group_a_condition_a_fan_out_a_cache_and_a_secret_counts_as
     assert measured.meter.requests["lambda.Invoke"] == 9  # the check compares real counts
     assert measured.meter.transaction_items == 22
     # the sweep's 3 items went into its statistics in one write
-    assert runtime.services.stats.summaries(["sweep"])["sweep"]["calls"] == 3
+    services = runtime.services
+    assert services.stats.summaries(["sweep"], services.catalog.workflows)["sweep"]["calls"] == 3
 
 
 def test_the_same_run_on_express_counts_as_modelled(runtime_factory):

@@ -233,7 +233,7 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     )
     assert archived["status"] == "completed" and len(archived["handoffs"]) == 3
     assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]  # once
-    stats = services.stats.summaries(["a", "b", "c"])
+    stats = services.stats.summaries(["a", "b", "c"], services.catalog.workflows)
     assert [stats[n]["calls"] for n in NAMES] == [1, 1, 1]  # counted once
 
     # one more delivery: applied and settled, so nothing happens

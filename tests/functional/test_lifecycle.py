@@ -271,8 +271,34 @@ def test_rolling_accuracy_is_updated_when_runs_end(runtime_factory):
     for _ in range(3):
         runtime.execute(workflow)
     stats = DynamoAccuracyStats(get_settings().stats_table, runtime.dynamodb)
-    assert stats.rolling_accuracy("a") == 85
-    assert stats.rolling_accuracy("b") == 80
+    assert stats.rolling_accuracy("a", ["acc"]) == 85
+    assert stats.rolling_accuracy("b", ["acc"]) == 80
+    # another workflow's runs of the same agent add to its rolling accuracy
+    runtime.execute(compiled({"id": "other", "name": "Other", "agents": ["b"]}, reg))
+    summary = stats.summaries(["a", "b"], ["acc", "other"])
+    assert (summary["a"]["calls"], summary["b"]["calls"]) == (3, 4)
+    assert stats.summaries(["b"], ["other"])["b"]["calls"] == 1
+
+
+def test_a_refused_result_counts_at_once_in_its_workflows_statistics(runtime_factory):
+    """The accuracy gate's refusals are counted as they happen, under the workflow that ran
+    them (one item per workflow): the run fails, and each refused attempt is in the rolling
+    accuracy; another workflow's item is untouched."""
+    reg = make_registry("a", "b", a={"requiredAccuracy": 90})
+    calls = Calls()
+    runtime = runtime_factory(reg, {"a": echo(calls, "a", accuracy=80), "b": echo(Calls(), "b")})
+    config = {"maxRetries": 1, "autoRecovery": False}
+    definition = {"id": "gate", "name": "Gate", "agents": ["a"], "config": config}
+    assert runtime.execute(compiled(definition, reg))["status"] == "failed"
+    assert calls.count("a") == 2
+    runtime.execute(compiled({"id": "fine", "name": "Fine", "agents": ["b"]}, reg))
+    stats = runtime.services.stats
+    assert stats.summaries(["a", "b"], ["gate"]) == {
+        "a": {"calls": 2, "rollingAccuracy": 80.0, "lastAccuracy": 80.0}
+    }
+    assert stats.summaries(["a", "b"], ["fine"]) == {
+        "b": {"calls": 1, "rollingAccuracy": 100.0, "lastAccuracy": 100.0}
+    }
 
 
 def test_resume_works_after_the_definition_changed_while_the_remaining_steps_exist(runtime_factory):
@@ -714,7 +740,7 @@ def test_replayed_failure_and_cancel_events_take_effect_once(runtime_factory):
     replays = [runtime.services.handler.handle(event) for _ in range(2)]
     assert replays == [{"ignored": "this run's outcome was applied already"}] * 2
     stats = DynamoAccuracyStats(get_settings().stats_table, runtime.dynamodb)
-    assert stats.summaries(["a"])["a"]["calls"] == 1
+    assert stats.summaries(["a"], ["fragile"])["a"]["calls"] == 1
     assert [n["Subject"] for n in runtime.services.notifications()] == ["Workflow Failed"]
     alarms, _ = runtime.services.lifecycle.list_executions("default", workflow_id="alarm")
     assert len(alarms) == 1

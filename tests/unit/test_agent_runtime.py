@@ -104,14 +104,42 @@ def test_accuracies_at_and_inside_the_bounds_pass(accuracy):
     assert fine({"agent": "fine", "data": {}, "context": {}})["accuracy"] == accuracy
 
 
-def test_one_statistics_write_adds_every_call_of_an_agent():
-    """A run's calls of one agent (a fan-out's items) are added in one UpdateItem."""
-    from baton_agent.records import accuracy_update
+def test_one_statistics_write_adds_every_call_of_every_agent_of_a_run():
+    """A run's calls of its agents (a fan-out's items too) are added to the workflow's item in
+    one UpdateItem, up to AGENTS_PER_UPDATE agents each; its expression stays under DynamoDB's
+    4 KB limit on an expression."""
+    from baton_agent.stats import AGENTS_PER_UPDATE, accuracy_updates
 
-    update = accuracy_update("stats", "sweep", 90.0, 70.5, 80.0)
-    assert update["Key"] == {"pk": {"S": "AGENT#sweep"}}
-    assert update["ExpressionAttributeValues"] == {
-        ":calls": {"N": "3"},
-        ":sum": {"N": "240.5"},
-        ":last": {"N": "80.0"},
+    (update,) = accuracy_updates("stats", "wf", {"sweep": [90.0, 70.5, 80.0], "tail": [99]}, 7)
+    assert update["Key"] == {"pk": {"S": "WORKFLOW#wf"}}
+    assert update["UpdateExpression"] == (
+        "ADD #c0 :c0, #s0 :s0, #c1 :c1, #s1 :s1 SET #l0 = :l0, #a0 = :at, #l1 = :l1, #a1 = :at"
+    )
+    assert update["ExpressionAttributeNames"] == {
+        "#c0": "calls#sweep",
+        "#s0": "sum#sweep",
+        "#l0": "last#sweep",
+        "#a0": "at#sweep",
+        "#c1": "calls#tail",
+        "#s1": "sum#tail",
+        "#l1": "last#tail",
+        "#a1": "at#tail",
     }
+    assert update["ExpressionAttributeValues"] == {
+        ":at": {"N": "7"},
+        ":c0": {"N": "3"},
+        ":s0": {"N": "240.5"},
+        ":l0": {"N": "80.0"},
+        ":c1": {"N": "1"},
+        ":s1": {"N": "99.0"},
+        ":l1": {"N": "99.0"},
+    }
+    many = {f"agent-number-{n:03}": [50.0] for n in range(AGENTS_PER_UPDATE * 2 + 1)}
+    updates = accuracy_updates("stats", "wf", many, 7)
+    assert [len(u["ExpressionAttributeNames"]) // 4 for u in updates] == [
+        AGENTS_PER_UPDATE,
+        AGENTS_PER_UPDATE,
+        1,
+    ]
+    assert max(len(u["UpdateExpression"]) for u in updates) < 4096
+    assert accuracy_updates("stats", "wf", {"idle": []}, 7) == []
