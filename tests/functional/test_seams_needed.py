@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 from tests.functional.leave_out import LEAVE_OUT, REPORT
 from tests.functional.test_seams import _adaptations
 
+pytestmark = pytest.mark.timeout(900)  # the first test waits for every group's process
+
 PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "25")
 ADAPTATIONS = {adaptation.name: adaptation.shown_by for adaptation in _adaptations()}
 
