@@ -31,7 +31,8 @@ from baton_service.pages import PageTokens
 from baton_service.store import ExecutionStore
 
 TAP_QUEUE = "baton-events-tap"
-
+DRAINED = 10
+"""Messages received at a time from the event tap and the inbox (SQS's most)."""
 
 KEPT_EVENTS = 10_000
 """The most published events the offline runtime keeps for `events()` to return."""
@@ -201,9 +202,11 @@ class LocalServices:
         return url
 
     def _drain(self, url: str) -> list[dict[str, Any]]:
+        """Every message in the queue, received and deleted. moto answers a receive with every
+        visible message up to the 10 asked for, so a batch of fewer is the last one."""
         received: list[dict[str, Any]] = []
         while True:
-            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=DRAINED).get(
                 "Messages", []
             )
             if not batch:
@@ -215,6 +218,8 @@ class LocalServices:
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
                 ],
             )
+            if len(batch) < DRAINED:
+                return received
 
 
 def _event(described: dict[str, Any], *, started: bool = False) -> dict[str, Any]:

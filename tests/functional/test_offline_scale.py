@@ -6,6 +6,7 @@ has ended, and waiting for a run to end polls nothing."""
 from __future__ import annotations
 
 import gc
+import json
 import threading
 
 from moto.core.model_instances import model_data
@@ -65,6 +66,51 @@ def test_the_event_tap_is_emptied_as_events_come(runtime_factory):
     kinds = [e["detail-type"] for e in services.events()]
     assert kinds.count("Workflow Completed") == 3 and kinds.count("Agent Completed") == 6
     assert services.events() == []  # taken once
+
+
+def test_the_tap_is_drained_in_as_few_receives_as_its_messages_need(runtime_factory, monkeypatch):
+    """A receive answered with fewer than the 10 asked for is the last: 25 messages take three
+    receives (10, 10, 5), not a fourth that finds nothing; exactly 10 take two."""
+    services = runtime_factory(REGISTRY).services
+    receiving = services.sqs.receive_message
+    receives: list[int] = []
+
+    def counted(**kwargs):
+        answer = receiving(**kwargs)
+        receives.append(len(answer.get("Messages", [])))
+        return answer
+
+    monkeypatch.setattr(services.sqs, "receive_message", counted)
+    for count, expected in ((25, [10, 10, 5]), (10, [10, 0]), (0, [0])):
+        for n in range(count):
+            services.sqs.send_message(QueueUrl=services.tap_url, MessageBody=json.dumps({"n": n}))
+        receives.clear()
+        assert services.events() == [{"n": n} for n in range(count)]
+        assert receives == expected
+
+
+def test_a_name_is_converted_once_not_at_every_request(runtime_factory, monkeypatch):
+    """moto converted the action's name (`GetItem` to `get_item`) at every request, and each
+    attribute name of a queue at every message delivered to it; a name is converted once."""
+    import moto.core.responses as moto_responses
+    import moto.sqs.models as sqs_models
+
+    converted: list[str] = []
+    for module in (moto_responses, sqs_models):
+        convert = module.camelcase_to_underscores
+        monkeypatch.setattr(  # below the seam, which wraps what it finds
+            module,
+            "camelcase_to_underscores",
+            lambda name, convert=convert: converted.append(name) or convert(name),
+        )
+    runtime = runtime_factory(REGISTRY)
+    db, services = _conditions_table(runtime), runtime.services
+    converted.clear()
+    for n in range(3):
+        db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})
+        services.sqs.send_message(QueueUrl=services.tap_url, MessageBody=json.dumps({"n": n}))
+    assert converted.count("GetItem") <= 1 and converted.count("VisibilityTimeout") <= 1
+    assert services.events() == [{"n": 0}, {"n": 1}, {"n": 2}]  # delivered as before
 
 
 def _tracked_by_moto() -> int:

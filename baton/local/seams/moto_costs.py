@@ -14,6 +14,7 @@ from typing import Any
 import botocore.auth as botocore_auth
 import jsonpath_ng.ext as jsonpath_ext
 import moto.core.responses as moto_responses
+import moto.sqs.models as sqs_models
 from botocore.auth import SigV4Auth
 from moto.core.common_models import BaseModel
 from moto.core.parse import BaseJSONParser
@@ -34,6 +35,13 @@ def _parsed_once(original: Callable[[str], Any]) -> Callable[[str], Any]:
     input paths of every event it delivers to a target, each parse building a new parser
     (a yacc table), 1 ms apiece; a parsed path is only read (`find`) afterwards."""
     return functools.lru_cache(maxsize=256)(original)
+
+
+def _converted_once(original: Callable[[str], str]) -> Callable[[str], str]:
+    """moto's camelCase-to-snake_case conversion of a name, once per name: moto converts the
+    action's name at every request, and every attribute name of a queue at every message
+    EventBridge delivers to it (fifteen conversions a delivery); a pure function of its text."""
+    return functools.lru_cache(maxsize=1024)(original)
 
 
 def _listed_once(original: Callable[[type], Any]) -> Callable[[type], Any]:
@@ -150,6 +158,15 @@ def adaptations() -> list[Adaptation]:
             "(cost) receiving a message checks the queue's retention period alone",
             f"{SCALE}::test_receiving_messages_checks_retention_without_rebuilding_the_queue",
             ((SQSBackend, "is_message_valid_based_on_retention_period", to(_within_retention)),),
+        ),
+        Adaptation(
+            "names-converted-once",
+            "(cost) a camelCase name is converted once, not at every request or delivery",
+            f"{SCALE}::test_a_name_is_converted_once_not_at_every_request",
+            (
+                (moto_responses, "camelcase_to_underscores", _converted_once),
+                (sqs_models, "camelcase_to_underscores", _converted_once),
+            ),
         ),
         Adaptation(
             "actions-listed-once",
