@@ -113,6 +113,34 @@ def test_a_name_is_converted_once_not_at_every_request(runtime_factory, monkeypa
     assert services.events() == [{"n": 0}, {"n": 1}, {"n": 2}]  # delivered as before
 
 
+def test_an_item_is_sized_once_as_it_is_built_and_still_refused_when_too_large(
+    runtime_factory, monkeypatch
+):
+    """moto re-measured every attribute already in an item at each attribute it added (30
+    attributes: 465 measures); the item is measured once, and one over DynamoDB's 400 KB is
+    refused as before, the one under it written whole."""
+    import pytest
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    db = _conditions_table(runtime_factory(REGISTRY))
+    measured = [0]
+    measuring = DynamoType.size
+    monkeypatch.setattr(
+        DynamoType, "size", lambda self: measured.__setitem__(0, measured[0] + 1) or measuring(self)
+    )
+    wide = {"pk": {"S": "wide"}} | {f"a{n}": {"S": "x" * 100} for n in range(30)}
+    db.put_item(TableName="conditions", Item=wide)
+    assert measured[0] < 100, measured[0]
+    assert db.get_item(TableName="conditions", Key={"pk": {"S": "wide"}})["Item"] == wide
+    big = {"pk": {"S": "big"}} | {f"a{n}": {"S": "x" * 14_000} for n in range(30)}
+    with pytest.raises(db.exceptions.ClientError, match="Item size has exceeded"):
+        db.put_item(TableName="conditions", Item=big)
+    assert "Item" not in db.get_item(TableName="conditions", Key={"pk": {"S": "big"}})
+    below = {"pk": {"S": "below"}} | {f"a{n}": {"S": "x" * 13_000} for n in range(30)}
+    db.put_item(TableName="conditions", Item=below)
+    assert db.get_item(TableName="conditions", Key={"pk": {"S": "below"}})["Item"] == below
+
+
 def _tracked_by_moto() -> int:
     return sum(
         len(getattr(m, "instances_tracked", ())) for ms in model_data.values() for m in ms.values()

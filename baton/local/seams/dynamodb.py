@@ -19,7 +19,8 @@ from typing import Any
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+from moto.dynamodb.models.dynamo_type import Item as MotoItem
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
@@ -220,6 +221,28 @@ def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[
     return classmethod(make_once)
 
 
+def _sized_once(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's Item.__init__, its size checked once, by the last attribute's insertion: moto
+    checked it at every attribute, each time re-measuring every attribute already in (encoding
+    each text again), so building an item cost the square of its attributes. The sizes only
+    add up, so a check fails at some insertion exactly when it fails at the last one, with the
+    same ItemSizeTooLarge; the item under construction is dropped either way."""
+
+    def init(item: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        item.hash_key, item.range_key = hash_key, range_key
+        checked = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.__init__(checked)
+        pairs = list(attrs.items())
+        for key, value in pairs[:-1]:
+            dict.__setitem__(checked, key, DynamoType(value))
+        for key, value in pairs[-1:]:
+            checked[key] = DynamoType(value)  # LimitedSizeDict.__setitem__: the one check
+        item.attrs = checked
+
+    init.original = original  # type: ignore[attr-defined]
+    return init
+
+
 def adaptations(
     copies: TransactionCopies, queries: PartitionQueries, writing: threading.RLock
 ) -> list[Adaptation]:
@@ -264,6 +287,12 @@ def adaptations(
             " a write passes",
             f"{SCALE}::test_a_condition_is_parsed_once_and_still_judged_on_each_write",
             ((ConditionExpressionParser, "parse", _conditions_parsed_once),),
+        ),
+        Adaptation(
+            "items-sized-once",
+            "(cost) an item's size is checked once as it is built, not again at each attribute",
+            f"{SCALE}::test_an_item_is_sized_once_as_it_is_built_and_still_refused_when_too_large",
+            ((MotoItem, "__init__", _sized_once),),
         ),
         Adaptation(
             "updates-parsed-once",
