@@ -85,17 +85,18 @@ class Usage:
     transaction_items: int
     event_entries: int
     agent_invocations: Counter[str]
+    """By agent: each is billed at its own function's memory."""
+    service_invocations: int = 1 + STATUS_CHANGES
+    """The API function's (the start) and the events function's."""
     statistics_updates: int = 0
     """The run's statistics UpdateItems (in `requests` too)."""
     statistics_write_units: int = 0
     """What they cost: each is billed at the size of the workflow's statistics item."""
-    """By agent: each is billed at its own function's memory."""
-    service_invocations: int = 1 + STATUS_CHANGES
-    """The API function's (the start) and the events function's."""
 
     @property
     def write_units(self) -> int:
-        """DynamoDB write request units, items of up to 1 KB: 1 per write, 2 per transaction item."""
+        """DynamoDB write request units: 1 per write of an item up to 1 KB, 2 per transaction
+        item; the statistics writes at their item's size."""
         plain = sum(self.requests[f"dynamodb.{op}"] for op in ("PutItem", "UpdateItem"))
         statistics = self.statistics_write_units - self.statistics_updates
         return plain + statistics + 2 * self.transaction_items
