@@ -647,3 +647,60 @@ def test_a_long_update_is_checked_once_and_its_errors_are_motos(runtime_factory,
     searched[0] = 0
     assert _long_and_refused_updates(client) == cheap
     assert searched[0] > 5 * cheap_searches, (searched[0], cheap_searches)
+
+
+def test_a_read_sees_an_update_whole_or_not_at_all(runtime_factory):
+    """DynamoDB applies an UpdateItem atomically: a read made meanwhile sees the item before it
+    or after it. moto updates the stored item attribute by attribute, in place, so a read from
+    another thread (the API reading a record while an agent writes) saw half an update, or
+    failed sizing an item whose attributes changed under it ('dictionary changed size during
+    iteration', seen once in `make run`)."""
+    import sys
+
+    runtime_factory(REGISTRY)
+    client = _table_named("torn")
+    names = [f"a{n}" for n in range(40)]
+    key = {"pk": {"S": "k"}}
+    expression = "SET " + ", ".join(f"{name} = :n" for name in names)
+    client.put_item(TableName="torn", Item={**key, **{name: {"N": "0"} for name in names}})
+    seen: list[object] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for n in range(1, 60):
+                client.update_item(
+                    TableName="torn",
+                    Key=key,
+                    UpdateExpression=expression,
+                    ExpressionAttributeValues={":n": {"N": str(n)}},
+                )
+        finally:
+            done.set()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                item = client.get_item(TableName="torn", Key=key)["Item"]
+                (page,) = client.query(
+                    TableName="torn",
+                    KeyConditionExpression="pk = :k",
+                    ExpressionAttributeValues={":k": key["pk"]},
+                )["Items"]
+                seen.extend({item[name]["N"] for name in names} for item in (item, page))
+            except Exception as err:  # a read that failed: recorded, not lost in the thread
+                seen.append(err)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy machine
+    try:
+        threads = [threading.Thread(target=f) for f in (write, read, read)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(seen) > 20
+    torn = [s for s in seen if not (isinstance(s, set) and len(s) == 1)]
+    assert torn == []

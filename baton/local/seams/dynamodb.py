@@ -28,6 +28,8 @@ from moto.dynamodb.responses import DynamoHandler
 from baton.local.seams.adaptation import Adaptation, to
 
 WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+READS = ("get_item", "batch_get_item", "query", "scan", "transact_get_items")
+"""moto's DynamoDB handler's reads: each answers from the stored items themselves."""
 SCALE = "tests/functional/test_offline_scale.py"
 SEAMS = "tests/functional/test_seams.py"
 
@@ -256,6 +258,13 @@ def adaptations(
                 *((DynamoDBBackend, name, serialized) for name in WRITES),
                 (DynamoHandler, "update_item", serialized),
             ),
+        ),
+        Adaptation(
+            "reads-see-whole-items",
+            "a DynamoDB read sees each item whole, never part of a write made meanwhile: moto"
+            " updates a stored item attribute by attribute, in place",
+            f"{SEAMS}::test_a_read_sees_an_update_whole_or_not_at_all",
+            tuple((DynamoHandler, name, serialized) for name in READS),
         ),
         Adaptation(
             "transaction-copies",
