@@ -223,26 +223,21 @@ def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[
     return classmethod(make_once)
 
 
-def _sized_once(original: Callable[..., None]) -> Callable[..., None]:
+def _sized_once(item: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
     """moto's Item.__init__, its size checked once, by the last attribute's insertion: moto
     checked it at every attribute, each time re-measuring every attribute already in (encoding
     each text again), so building an item cost the square of its attributes. The sizes only
     add up, so a check fails at some insertion exactly when it fails at the last one, with the
     same ItemSizeTooLarge; the item under construction is dropped either way."""
-
-    def init(item: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
-        item.hash_key, item.range_key = hash_key, range_key
-        checked = LimitedSizeDict.__new__(LimitedSizeDict)
-        dict.__init__(checked)
-        pairs = list(attrs.items())
-        for key, value in pairs[:-1]:
-            dict.__setitem__(checked, key, DynamoType(value))
-        for key, value in pairs[-1:]:
-            checked[key] = DynamoType(value)  # LimitedSizeDict.__setitem__: the one check
-        item.attrs = checked
-
-    init.original = original  # type: ignore[attr-defined]
-    return init
+    item.hash_key, item.range_key = hash_key, range_key
+    checked = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(checked)
+    pairs = list(attrs.items())
+    for key, value in pairs[:-1]:
+        dict.__setitem__(checked, key, DynamoType(value))
+    for key, value in pairs[-1:]:
+        checked[key] = DynamoType(value)  # LimitedSizeDict.__setitem__: the one check
+    item.attrs = checked
 
 
 def adaptations(
@@ -301,7 +296,7 @@ def adaptations(
             "items-sized-once",
             "(cost) an item's size is checked once as it is built, not again at each attribute",
             f"{SCALE}::test_an_item_is_sized_once_as_it_is_built_and_still_refused_when_too_large",
-            ((MotoItem, "__init__", _sized_once),),
+            ((MotoItem, "__init__", to(_sized_once)),),
         ),
         Adaptation(
             "updates-parsed-once",
