@@ -26,6 +26,7 @@ from baton.definition.workflow import Schedule, recovery_delays
 from baton_agent import settings as env
 from baton_agent.payloads import retention_days
 from baton_agent.tables import AGENT_STATS, ALL_TABLES, CACHE, EXECUTIONS, TableSpec
+from baton_service.catalog import resume_points_in
 
 DEFAULT_PREFIX = "baton"
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,14}$")
@@ -198,6 +199,9 @@ class WorkflowDeployment:
     """The definition as written (normalized to the YAML form's field names)."""
     graph: str = ""
     """The compiled state machine as a Mermaid flowchart."""
+    resume_points: Mapping[str, str] = field(default_factory=dict)
+    """Completed step → the state a resumed run continues at, read from the definition's resume
+    router ("" → the first step)."""
     schedule: ScheduleDeployment | None = None
     abort_agents: tuple[str, ...] = ()
     recovery_delays: tuple[int, ...] = ()
@@ -220,6 +224,7 @@ class WorkflowDeployment:
             "description": self.description,
             "definition": self.source,
             "graph": self.graph,
+            "resumePoints": dict(self.resume_points),
         }
 
     def substituted(self, resolve: Resolver) -> str:
@@ -456,6 +461,7 @@ class Manifest:
             description=workflow.description,
             source=workflow.definition_as_written(),
             graph=draw(compiled.asl, "mermaid"),
+            resume_points=resume_points_in(compiled.asl),
             schedule=self._schedule(workflow.id, workflow.source.schedule),
             abort_agents=tuple(
                 sorted(a for a, p in workflow.policies.items() if p.strategy == "abort")

@@ -188,7 +188,11 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.post(
         "/workflows/<workflow_id>/executions",
         summary="Start an execution",
-        responses=_responses(201, "The execution, started", ExecutionRecord),
+        responses=_responses(
+            201,
+            "The execution as its run starts (its handoffs and checkpoint: GET the execution)",
+            ExecutionRecord,
+        ),
     )
     def start(
         workflow_id: str,

@@ -2,8 +2,10 @@
 
 Both read the entries the deployment manifest writes (baton.deploy): in the cloud from the
 catalog file the stack ships in a layer (BATON_WORKFLOWS_FILE), offline registered one by one as
-the local runtime deploys each workflow. Resume points are read from the deployed state
-machine itself (its resume router), so a resume always matches the definition that will run.
+the local runtime deploys each workflow. A resume reads its resume points from the deployed state
+machine itself (its resume router), so it always matches the definition that will run; a record's
+view takes them from the catalog entry, written from the same compiled definition (reading the
+state machine at every view would meet DescribeStateMachine's low request quota).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class WorkflowInfo:
     the agents check the record before each step) and have no history."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """What the API shows of it: description, the definition as written, its Mermaid graph."""
+    resume_points: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """Completed step → the state a resumed run continues at ("" → the first step), as
+    compiled: what a record's view names as its current step."""
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], arn_prefix: str) -> WorkflowInfo:
@@ -61,6 +66,7 @@ class WorkflowInfo:
             recovery_delays=tuple(int(d) for d in entry.get("recoveryDelaysSeconds", ())),
             express=entry.get("type") == "EXPRESS",
             details={k: entry[k] for k in ("description", "definition", "graph") if k in entry},
+            resume_points=dict(entry.get("resumePoints", {})),
         )
 
     def recovery_delay(self, recovery: int) -> int:

@@ -100,13 +100,30 @@ class LifecycleService:
         record = shown(record)
         if with_handoffs:
             record["handoffs"] = linked(self.store.handoffs(tenant, execution_id))
-            checkpoint = self.store.checkpoint(tenant, execution_id)
-            record["checkpoint"] = checkpoint
-            workflow = self.catalog.get(record["workflowId"])
-            if workflow is not None:
-                points = resume_points(self.sfn, workflow.state_machine_arn)
-                record["currentStep"] = points.get(checkpoint["after"] if checkpoint else "")
+            record["checkpoint"] = self.store.checkpoint(tenant, execution_id)
+            record.update(self._current_step(record["workflowId"], record["checkpoint"]))
         return ExecutionRecord.model_validate(record).to_json()
+
+    def _as_started(self, tenant: str, execution_id: str) -> dict[str, Any]:
+        """A new execution's view as its run starts: its record (one read), at its first step.
+        Its handoffs and checkpoint are not read: it had none when its run started (the view
+        of GET shows them as its steps end)."""
+        stored = self.store.get(tenant, execution_id)
+        if stored is None:
+            raise ExecutionNotFoundError(tenant, execution_id)
+        record = {**shown(stored), "handoffs": [], "checkpoint": None}
+        record.update(self._current_step(record["workflowId"], None))
+        return ExecutionRecord.model_validate(record).to_json()
+
+    def _current_step(
+        self, workflow_id: str, checkpoint: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The step after the checkpoint, as the catalog's compiled definition names it."""
+        workflow = self.catalog.get(workflow_id)
+        if workflow is None:
+            return {}
+        points = workflow.resume_points or resume_points(self.sfn, workflow.state_machine_arn)
+        return {"currentStep": points.get(checkpoint["after"] if checkpoint else "")}
 
     def list_executions(
         self, tenant: str, **filters: Any
@@ -175,7 +192,7 @@ class LifecycleService:
             if idempotency_key:  # no poisoned key: a retry with it may start afresh
                 self.store.release_claim(tenant, workflow_id, idempotency_key, execution_id)
             raise
-        return self.get(tenant, execution_id)
+        return self._as_started(tenant, execution_id)
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
         record = self.get(tenant, execution_id, with_handoffs=False)

@@ -70,6 +70,40 @@ def test_resume_after_a_permanent_failure_runs_no_completed_step_again(runtime_f
     assert done["currentStep"] == "Completed"
 
 
+def test_views_name_the_current_step_without_describing_the_state_machine(
+    runtime_factory, monkeypatch
+):
+    """DescribeStateMachine has a low request quota in AWS: a start's answer and a record's view
+    take the current step from the catalog's compiled definition; only a resume reads the
+    deployed state machine (its resume point must be in the definition that will run)."""
+    calls, broken = Calls(), {"c": True}
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled(five_steps(maxRetries=0), REGISTRY)
+    lifecycle = runtime.services.lifecycle
+    runtime.deploy(workflow)
+    described: list[str] = []
+    describe = lifecycle.sfn.describe_state_machine
+    monkeypatch.setattr(
+        lifecycle.sfn,
+        "describe_state_machine",
+        lambda **kw: described.append(kw["stateMachineArn"]) or describe(**kw),
+    )
+
+    started = lifecycle.start("five", {"seed": 1})
+    assert (started["status"], started["currentStep"], started["handoffs"]) == ("running", "a", [])
+    failed = runtime.services.settle("default", started["executionId"])
+    assert (failed["checkpoint"]["after"], failed["currentStep"]) == ("b", "c")
+    assert described == []
+
+    broken["c"] = False
+    lifecycle.resume("default", failed["executionId"])
+    assert len(described) == 1  # the resume's check, against the deployed definition
+    done = runtime.services.settle("default", failed["executionId"])
+    assert (done["status"], done["currentStep"]) == ("completed", "Completed")
+    assert len(described) == 1
+
+
 def test_pause_during_step_two_then_resume(runtime_factory):
     calls = Calls()
     handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.5)}
