@@ -214,6 +214,26 @@ def test_eventbridge_parses_each_input_path_once_not_per_event(runtime_factory, 
     assert len(parses) == len(set(parses)) <= 8, parses  # ...each path parsed once
 
 
+def test_a_result_path_is_parsed_once_not_at_every_state(runtime_factory, monkeypatch):
+    """moto's interpreter parsed a Task state's result path each time the state ended."""
+    from jsonpath_ng.parser import JsonPathParser
+
+    parses: list[str] = []
+    original = JsonPathParser.parse
+    monkeypatch.setattr(
+        JsonPathParser, "parse", lambda self, e, **k: parses.append(e) or original(self, e, **k)
+    )
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
+    workflow = compiled({"id": "results", "name": "Results", "agents": ["a", "b"]}, REGISTRY)
+    for n in range(3):
+        record = runtime.run(workflow, {"n": n})
+        assert record.status == "completed"
+        assert record.output["n"] == n and record.output["trail"] == ["a", "b"]
+    assert len(calls.agents()) == 6
+    assert parses.count("$") <= 1, parses
+
+
 def test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution(runtime_factory):
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -363,28 +383,54 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "2"}
 
 
-def test_an_update_expression_is_parsed_once_and_applied_at_every_write(runtime_factory):
+def test_an_update_expression_is_parsed_once_and_applied_at_every_write(
+    runtime_factory, monkeypatch
+):
     """moto parsed an UpdateItem's expression twice at every write; it is parsed once per
-    text, and each write applies it to its own item and values."""
+    text, every caller reads the one tree (none changes it), each write's Validator walks a
+    copy made from the pickle kept with it, and each write applies it to its own item and
+    values."""
+    import pickle
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.dynamodb.parsing.tokens import ExpressionTokenizer
 
+    from baton.local.seams.update_validation import PICKLED
+
     db = _conditions_table(runtime_factory(make_registry("a")))
-    tokenized = []
+    tokenized, trees, pickled = [], [], []
     original = ExpressionTokenizer.make_list
-    ExpressionTokenizer.make_list = classmethod(  # type: ignore[method-assign]
-        lambda cls, text: tokenized.append(text) or original(text)
+    monkeypatch.setattr(
+        ExpressionTokenizer,
+        "make_list",
+        classmethod(lambda cls, text: tokenized.append(text) or original(text)),
     )
-    try:
-        for pk, n in (("a", 1), ("a", 2), ("b", 5)):
-            db.update_item(
-                TableName="conditions",
-                Key={"pk": {"S": pk}},
-                UpdateExpression="ADD calls :one, amount :n SET lastValue = :n",
-                ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"N": str(n)}},
-            )
-    finally:
-        ExpressionTokenizer.make_list = original  # type: ignore[method-assign]
+    make = UpdateExpressionParser.make
+    monkeypatch.setattr(
+        UpdateExpressionParser,
+        "make",
+        classmethod(lambda cls, text: trees.append(make(text)) or trees[-1]),
+    )
+    dumps = pickle.dumps
+    monkeypatch.setattr(
+        pickle, "dumps", lambda value, *a, **k: pickled.append(value) or dumps(value, *a, **k)
+    )
+    for pk, n in (("a", 1), ("a", 2), ("b", 5)):
+        db.update_item(
+            TableName="conditions",
+            Key={"pk": {"S": pk}},
+            UpdateExpression="ADD calls :one, amount :n SET lastValue = :n",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"N": str(n)}},
+        )
     assert tokenized == ["ADD calls :one, amount :n SET lastValue = :n"]
+    assert len(trees) == 6 and all(tree is trees[0] for tree in trees)  # handler and backend
+    assert pickled == [trees[0]]  # at its parse: the Validators' copies load that pickle
+    tree = trees[0]
+    kept = vars(tree).pop(PICKLED)
+    try:
+        assert dumps(tree) == kept  # no write changed the shared tree
+    finally:
+        setattr(tree, PICKLED, kept)
     a = db.get_item(TableName="conditions", Key={"pk": {"S": "a"}})["Item"]
     b = db.get_item(TableName="conditions", Key={"pk": {"S": "b"}})["Item"]
     assert (a["calls"], a["amount"], a["lastValue"]) == ({"N": "2"}, {"N": "3"}, {"N": "2"})

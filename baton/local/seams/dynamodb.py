@@ -26,6 +26,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.dynamodb.responses import DynamoHandler
 
 from baton.local.seams.adaptation import Adaptation, to
+from baton.local.seams.update_validation import PICKLED
 
 WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
 READS = ("get_item", "batch_get_item", "query", "scan", "transact_get_items")
@@ -202,22 +203,24 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
 
 def _updates_parsed_once(original: classmethod) -> classmethod:  # type: ignore[type-arg]
     """moto's update-expression parser, once per text: moto parses an UpdateItem's expression
-    twice (handler and backend) at every write. Each caller gets a tree of its own (unpickled:
-    a fifth of a parse), as a parse gave it: no caller can change the one another reads."""
+    twice (handler and backend) at every write. Every caller gets the one tree parsed from the
+    text: moto's callers only read it (the handler looks up the names it uses; the backend's
+    Validator walks a copy of its own, made from the tree's pickle, kept with it as PICKLED)."""
     make = original.__func__
-    parsed: dict[str, bytes] = {}
+    parsed: dict[str, Any] = {}
 
     def make_once(cls: type, text: str) -> Any:
-        blob = parsed.get(text)
-        if blob is not None:
-            return pickle.loads(blob)
+        tree = parsed.get(text)
+        if tree is not None:
+            return tree
         tree = make(cls, text)
         if len(parsed) < 1024:
             # a tree pickle cannot copy is parsed again next time
             with contextlib.suppress(
                 pickle.PicklingError, TypeError, AttributeError, RecursionError
             ):
-                parsed[text] = pickle.dumps(tree)
+                setattr(tree, PICKLED, pickle.dumps(tree))
+                parsed[text] = tree
         return tree
 
     return classmethod(make_once)

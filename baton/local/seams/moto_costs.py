@@ -21,6 +21,7 @@ from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer, TimestampSerializer
 from moto.core.utils import unix_time
 from moto.sqs.models import SQSBackend
+from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.eval import states as moto_states
 
 from baton.local.seams.adaptation import Adaptation, to
@@ -32,8 +33,10 @@ SEAMS = "tests/functional/test_seams.py"
 
 def _parsed_once(original: Callable[[str], Any]) -> Callable[[str], Any]:
     """jsonpath_ng's parse, once per expression: moto's EventBridge parses the eight default
-    input paths of every event it delivers to a target, each parse building a new parser
-    (a yacc table), 1 ms apiece; a parsed path is only read (`find`) afterwards."""
+    input paths of every event it delivers to a target, and its Step Functions interpreter a
+    state's result path ("$" by default) every time a Task state ends, each parse building a
+    new parser (a yacc table), 0.6-1 ms apiece; a parsed path is only read afterwards (`find`,
+    `update_or_create`, which returns the updated data)."""
     return functools.lru_cache(maxsize=256)(original)
 
 
@@ -152,6 +155,12 @@ def adaptations() -> list[Adaptation]:
             "(cost) EventBridge parses each input path once, not per delivered event",
             f"{SCALE}::test_eventbridge_parses_each_input_path_once_not_per_event",
             ((jsonpath_ext, "parse", _parsed_once),),
+        ),
+        Adaptation(
+            "result-paths-parsed-once",
+            "(cost) a state's result path is parsed once, not at every state it ends",
+            f"{SCALE}::test_a_result_path_is_parsed_once_not_at_every_state",
+            ((moto_result_path, "parse", _parsed_once),),
         ),
         Adaptation(
             "retention-checked-cheaply",

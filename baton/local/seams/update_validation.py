@@ -43,14 +43,21 @@ def _walk(traverser: Any, root: Any) -> Any:
     return visit(root, -1)
 
 
+PICKLED = "_baton_pickled"
+"""The attribute of a parsed update expression's tree holding its pickle (taken before it was
+set): a Validator's copy of the tree is made from it (updates-parsed-once)."""
+
+
 def _copy(value: Any, memo: Any = None) -> Any:
     """moto's validators module's `deepcopy`: the tree a Validator copies before it walks it
     (moto copies so that validating twice, as it does for an item not yet written, starts from
-    the same tree) copied by pickling, a fifth of deepcopy's cost; anything else, or a tree
-    pickle cannot copy, deep-copied as before."""
+    the same tree) copied by pickling, a fifth of deepcopy's cost, from the pickle kept with a
+    parsed tree when it has one; anything else, or a tree pickle cannot copy, deep-copied as
+    before."""
     if isinstance(value, Node):
         try:
-            return pickle.loads(pickle.dumps(value))
+            kept = value.__dict__.get(PICKLED)
+            return pickle.loads(kept if kept is not None else pickle.dumps(value))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             pass
     return copy.deepcopy(value, memo)
