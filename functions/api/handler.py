@@ -12,6 +12,7 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from api.routes import create_app
+from baton_agent import init_phase
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_agent.stats import DynamoAccuracyStats
@@ -48,3 +49,6 @@ app = create_app(service)
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_phase.release()  # the module is loaded: the init phase's objects are frozen

@@ -10,8 +10,12 @@ def handler(data, context):
 ```
 """
 
-from baton_agent.errors import AccuracyBelowThreshold, AgentError, AgentInputError
-from baton_agent.runtime import AgentContext, AgentResult, agent
+from baton_agent import init_phase
+
+init_phase.hold()  # in Lambda, before the modules below load (see init_phase)
+
+from baton_agent.errors import AccuracyBelowThreshold, AgentError, AgentInputError  # noqa: E402
+from baton_agent.runtime import AgentContext, AgentResult, agent  # noqa: E402
 
 __all__ = [
     "AccuracyBelowThreshold",

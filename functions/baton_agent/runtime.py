@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from baton_agent import keys
+from baton_agent import init_phase, keys
 from baton_agent.cache import CachedResult, CachePolicy, DynamoResultCache, ResultCache, cache_key
 from baton_agent.errors import (
     AccuracyBelowThreshold,
@@ -700,6 +700,8 @@ def agent(
 
 def _at_init(log: Callable[[], ExecutionLog]) -> None:
     """In Lambda, make the DynamoDB client while the module loads (the init phase, before the
-    first request waits on it): every invocation records its step."""
+    first request waits on it): every invocation records its step. Then the init phase ends
+    (init_phase.release)."""
     if log is default_log and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         _dynamodb()
+    init_phase.release()

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from baton_agent import init_phase
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_agent.stats import DynamoAccuracyStats
@@ -68,3 +69,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         extra={"outcome": result, "status": event.get("detail", {}).get("status")},
     )
     return result
+
+
+init_phase.release()  # the module is loaded: the init phase's objects are frozen

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from baton_agent import init_phase
 from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_service.catalog import StaticCatalog
@@ -39,3 +40,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     started = start_scheduled(lifecycle(), event)
     logger.info("scheduled execution", extra={**started, "workflowId": event.get("workflowId")})
     return started
+
+
+init_phase.release()  # the module is loaded: the init phase's objects are frozen

@@ -127,3 +127,28 @@ def test_in_lambda_the_dynamodb_client_is_made_while_the_module_loads(site):
     result = run_in_lambda(site, code, BATON_EXECUTIONS_TABLE="baton-executions")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 1"  # made by the import: Lambda's init phase
+
+
+INIT_PHASE = (
+    "import gc, importlib, json\n"
+    "import baton_agent\n"
+    "held = not gc.isenabled()\n"
+    "importlib.import_module({module!r})\n"
+    "print(json.dumps([held, gc.isenabled(), gc.get_freeze_count() > 0]))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "module", ["agents.log.handler", "api.handler", "events.handler", "schedules.handler"]
+)
+def test_the_init_phase_runs_without_collector_passes_and_ends_with_collection_on(site, module):
+    """In Lambda the cyclic collector waits while the modules load (its full passes walked every
+    object made so far, most of an agent's cold start), then what the init phase made is frozen
+    and collection resumes: an agent's module, once decorated; a service function's, loaded."""
+    code = INIT_PHASE.format(module=module)
+    result = run_in_lambda(site, code, BATON_EXECUTIONS_TABLE="baton-executions")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [True, True, True]
+    outside = run_in_lambda(site, code, AWS_LAMBDA_FUNCTION_NAME="")  # not in Lambda: as ever
+    assert outside.returncode == 0, outside.stderr
+    assert json.loads(outside.stdout.splitlines()[-1]) == [False, True, False]
