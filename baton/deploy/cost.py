@@ -18,7 +18,7 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   SUCCEEDED reads the record, the handoffs and the run's history (GetItem, Query, a
   GetExecutionHistory per 1,000 events), writes the outcome and marks it
   counted, published, notified and settled (5 UpdateItems), adds the handoffs to their agents'
-  statistics (one UpdateItem of the workflow's statistics item per 40 agents, each billed at the
+  statistics (one UpdateItem of the workflow's statistics item per 80 agents, each billed at the
   item's size: baton_agent.stats), publishes an "Agent Completed" per handoff and "Workflow
   Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
 

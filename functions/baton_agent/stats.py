@@ -1,11 +1,11 @@
 """Rolling accuracy per agent (the reference registry's `updateAccuracy`), kept in agent-stats.
 
 One item per workflow (partition `WORKFLOW#<id>`) holds the counts of every agent the workflow
-ran, four attributes per agent: `calls#<agent>` and `sum#<agent>` (added atomically, ADD),
-`last#<agent>` and `at#<agent>` (the last accuracy, and when, in epoch milliseconds). A run
-that ends adds all its agents in one UpdateItem (up to AGENTS_PER_UPDATE agents each), not one
-per agent: a 20-agent run costs one write of about 2 KB (2 write units), not 20. An agent's
-rolling accuracy sums its counts over the workflows that ran it.
+ran, three attributes per agent: `calls#<agent>` and `sum#<agent>` (added atomically, ADD), and
+`last#<agent>`, the list [when, accuracy] of its last call (epoch milliseconds). A run that ends
+adds all its agents in one UpdateItem (up to AGENTS_PER_UPDATE agents each), not one per agent:
+a 20-agent run costs one write of about 1.5 KB (2 write units), not 20. An agent's rolling
+accuracy sums its counts over the workflows that ran it.
 
 The events handler adds a run's handoffs once the run has ended (baton_service.events); the
 agent runtime adds a result the accuracy gate refused, at once.
@@ -18,9 +18,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-AGENTS_PER_UPDATE = 40
-"""Agents added by one UpdateItem: 40 keep its expression (about 45 characters an agent) under
-DynamoDB's 4 KB limit on an expression."""
+AGENTS_PER_UPDATE = 80
+"""Agents added by one UpdateItem: 80 keep its expression (about 35 characters an agent) under
+DynamoDB's 4 KB limit on an expression. Each UpdateItem is billed at the whole item's size, so
+the fewer a run needs, the cheaper."""
 DIRECT = ""
 """The workflow of an agent invoked outside any workflow (no lifecycle context)."""
 
@@ -38,21 +39,21 @@ def accuracy_updates(
     table: str, workflow: str, accuracies: Mapping[str, Sequence[float]], at_ms: int
 ) -> list[dict[str, Any]]:
     """The UpdateItems that add a run's calls to the workflow's item: for each agent, ADD its
-    calls and the sum of their accuracies, SET its last accuracy and when."""
+    calls and the sum of their accuracies, SET its last call ([when, accuracy])."""
     agents = [(agent, values) for agent, values in accuracies.items() if values]
     updates = []
     for start in range(0, len(agents), AGENTS_PER_UPDATE):
         names: dict[str, str] = {}
-        values: dict[str, dict[str, str]] = {":at": {"N": str(at_ms)}}
+        values: dict[str, dict[str, Any]] = {}
         added, set_ = [], []
         for n, (agent, recorded) in enumerate(agents[start : start + AGENTS_PER_UPDATE]):
-            for field in ("calls", "sum", "last", "at"):
+            for field in ("calls", "sum", "last"):
                 names[f"#{field[0]}{n}"] = f"{field}#{agent}"
             values[f":c{n}"] = {"N": str(len(recorded))}
             values[f":s{n}"] = {"N": repr(float(sum(recorded)))}
-            values[f":l{n}"] = {"N": repr(float(recorded[-1]))}
+            values[f":l{n}"] = {"L": [{"N": str(at_ms)}, {"N": repr(float(recorded[-1]))}]}
             added.append(f"#c{n} :c{n}, #s{n} :s{n}")
-            set_.append(f"#l{n} = :l{n}, #a{n} = :at")
+            set_.append(f"#l{n} = :l{n}")
         updates.append(
             {
                 "TableName": table,
@@ -65,13 +66,33 @@ def accuracy_updates(
     return updates
 
 
+AGENT_BYTES = 55
+"""At most, an agent's share of its workflow's statistics item besides its name (three times),
+by DynamoDB's measure (a number: 1 byte and 1 per two significant digits; a list: 3 bytes and
+1 per element): the names' prefixes (15 bytes), its calls (up to 6) and sum (up to 10), its
+last call (3 and 2 for the list, 8 for when, up to 10 for the accuracy)."""
+
+
 def stats_write_units(workflow: str, agents: Sequence[str]) -> int:
     """The write units of one run's statistics when the workflow's item holds these agents:
-    each UpdateItem is billed at the item's size, 1 unit per KB (DynamoDB counts attribute
-    names and values: an agent's four names, 18 bytes and 4 times its own, and four numbers of
-    about 22 bytes in all)."""
-    item_bytes = len("pk") + len(f"WORKFLOW#{workflow}") + sum(40 + 4 * len(a) for a in agents)
+    each UpdateItem is billed at the item's size, 1 unit per KB (DynamoDB counts attribute names
+    and values)."""
+    item_bytes = (
+        len("pk")
+        + len(f"WORKFLOW#{workflow}")
+        + sum(AGENT_BYTES + 3 * len(a.encode()) for a in agents)
+    )
     return math.ceil(len(agents) / AGENTS_PER_UPDATE) * math.ceil(item_bytes / 1024)
+
+
+def _last_call(item: Mapping[str, Any], agent: str) -> tuple[float, float]:
+    """When the agent's last call was, and its accuracy. An item written before `last#` held
+    both (a state saved by `baton serve`) has the time apart, in `at#`."""
+    last = item[f"last#{agent}"]
+    if "L" in last:
+        at, accuracy = (float(number["N"]) for number in last["L"])
+        return at, accuracy
+    return float(item.get(f"at#{agent}", {"N": "0"})["N"]), float(last["N"])
 
 
 def _summed(items: Iterable[Mapping[str, Any]], agents: set[str]) -> dict[str, dict[str, float]]:
@@ -81,12 +102,12 @@ def _summed(items: Iterable[Mapping[str, Any]], agents: set[str]) -> dict[str, d
             field, _, agent = name.partition("#")
             if field != "calls" or agent not in agents:
                 continue
-            calls, at = float(value["N"]), float(item[f"at#{agent}"]["N"])
+            at, last = _last_call(item, agent)
             total = totals.setdefault(agent, [0.0, 0.0, 0.0, -1.0])
-            total[0] += calls
+            total[0] += float(value["N"])
             total[1] += float(item[f"sum#{agent}"]["N"])
             if at > total[3]:
-                total[2], total[3] = float(item[f"last#{agent}"]["N"]), at
+                total[2], total[3] = last, at
     return {
         agent: {
             "calls": int(calls),

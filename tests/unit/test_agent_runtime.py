@@ -113,33 +113,84 @@ def test_one_statistics_write_adds_every_call_of_every_agent_of_a_run():
     (update,) = accuracy_updates("stats", "wf", {"sweep": [90.0, 70.5, 80.0], "tail": [99]}, 7)
     assert update["Key"] == {"pk": {"S": "WORKFLOW#wf"}}
     assert update["UpdateExpression"] == (
-        "ADD #c0 :c0, #s0 :s0, #c1 :c1, #s1 :s1 SET #l0 = :l0, #a0 = :at, #l1 = :l1, #a1 = :at"
+        "ADD #c0 :c0, #s0 :s0, #c1 :c1, #s1 :s1 SET #l0 = :l0, #l1 = :l1"
     )
     assert update["ExpressionAttributeNames"] == {
         "#c0": "calls#sweep",
         "#s0": "sum#sweep",
         "#l0": "last#sweep",
-        "#a0": "at#sweep",
         "#c1": "calls#tail",
         "#s1": "sum#tail",
         "#l1": "last#tail",
-        "#a1": "at#tail",
     }
     assert update["ExpressionAttributeValues"] == {
-        ":at": {"N": "7"},
         ":c0": {"N": "3"},
         ":s0": {"N": "240.5"},
-        ":l0": {"N": "80.0"},
+        ":l0": {"L": [{"N": "7"}, {"N": "80.0"}]},
         ":c1": {"N": "1"},
         ":s1": {"N": "99.0"},
-        ":l1": {"N": "99.0"},
+        ":l1": {"L": [{"N": "7"}, {"N": "99.0"}]},
     }
     many = {f"agent-number-{n:03}": [50.0] for n in range(AGENTS_PER_UPDATE * 2 + 1)}
     updates = accuracy_updates("stats", "wf", many, 7)
-    assert [len(u["ExpressionAttributeNames"]) // 4 for u in updates] == [
+    assert [len(u["ExpressionAttributeNames"]) // 3 for u in updates] == [
         AGENTS_PER_UPDATE,
         AGENTS_PER_UPDATE,
         1,
     ]
     assert max(len(u["UpdateExpression"]) for u in updates) < 4096
     assert accuracy_updates("stats", "wf", {"idle": []}, 7) == []
+
+
+def _dynamodb_bytes(value: dict) -> float:
+    """An attribute value's size by DynamoDB's documented measure."""
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        digits = len(inner.replace("-", "").replace(".", "").strip("0")) or 1
+        return 1 + digits / 2
+    if kind == "L":
+        return 3 + sum(1 + _dynamodb_bytes(element) for element in inner)
+    return len(inner.encode())
+
+
+def test_the_statistics_bill_is_at_least_the_item_size_and_close_to_it():
+    """`baton cost` bills each statistics write at the workflow's item size: the estimate is
+    never below DynamoDB's measure of a well-used item, nor far above it."""
+    import math
+
+    from baton_agent.stats import AGENTS_PER_UPDATE, accuracy_updates, stats_write_units
+
+    agents = [f"a{n}-{'x' * (n % 40)}"[:40] for n in range(300)]
+    run = {agent: [100 / 3] * 99_999 for agent in agents}  # long sums, many calls
+    item: dict[str, dict] = {"pk": {"S": "WORKFLOW#long-workflow"}}
+    for update in accuracy_updates("stats", "long-workflow", run, 1_790_000_000_000):
+        values = update["ExpressionAttributeValues"]
+        for placeholder, name in update["ExpressionAttributeNames"].items():
+            item[name] = values[":" + placeholder[1:]]
+    measured = sum(len(name.encode()) + _dynamodb_bytes(value) for name, value in item.items())
+    updates = math.ceil(len(agents) / AGENTS_PER_UPDATE)
+    estimated = stats_write_units("long-workflow", agents)
+    assert updates * math.ceil(measured / 1024) <= estimated <= updates * measured / 1024 * 1.25
+
+
+def test_statistics_sum_across_workflows_and_read_items_saved_before_the_layout_changed():
+    """An agent's counts add up across its workflows' items; its last accuracy is the newest
+    call's. An item a saved `baton serve` state kept from before `last#` held its time (then
+    in `at#`) is read too."""
+    from baton_agent.stats import _summed
+
+    new = {
+        "calls#a": {"N": "2"},
+        "sum#a": {"N": "150.0"},
+        "last#a": {"L": [{"N": "2000"}, {"N": "50.0"}]},
+    }
+    old = {
+        "calls#a": {"N": "1"},
+        "sum#a": {"N": "90.0"},
+        "last#a": {"N": "90.0"},
+        "at#a": {"N": "3000"},
+    }
+    assert _summed([new, old], {"a"}) == {
+        "a": {"calls": 3, "rollingAccuracy": 80.0, "lastAccuracy": 90.0}
+    }
+    assert _summed([new], {"a"})["a"]["lastAccuracy"] == 50.0
