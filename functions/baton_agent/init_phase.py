@@ -6,9 +6,10 @@ and its full passes walk every object made so far: in a fresh interpreter they t
 agent module's import (a pass of 60 ms landed in one import after the DynamoDB client existed).
 So in Lambda the collector is held while Baton's modules load and the clients are made, then
 the objects made so far are frozen (the collector never walks them again: they live as long as
-the container anyway) and collection resumes, at the end of the init phase: when an agent's
-module has been decorated (baton_agent.runtime), at the end of a service function's module,
-and at the latest at the first invocation. Outside Lambda nothing changes.
+the container anyway) and collection resumes, at the end of the init phase: once an agent's
+module has declared its agent (`@agent`: baton_agent.runtime), and at the end of each service
+function's module. A Lambda module of one's own that imports baton_agent without declaring an
+agent calls `release()` at its end. Outside Lambda nothing changes.
 """
 
 from __future__ import annotations
