@@ -103,6 +103,7 @@ def main(rounds: int = ROUNDS) -> bool:
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_LAMBDA_FUNCTION_NAME": "baton-agent-log",
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",  # set by every Lambda runtime
             "PYTHONPATH": str(ROOT / "functions"),
             **_deployment(endpoint),
         }

@@ -9,7 +9,11 @@ the objects made so far are frozen (the collector never walks them again: they l
 the container anyway) and collection resumes, at the end of the init phase: once an agent's
 module has declared its agent (`@agent`: baton_agent.runtime), and at the end of each service
 function's module. A Lambda module of one's own that imports baton_agent without declaring an
-agent calls `release()` at its end. Outside Lambda nothing changes.
+agent calls `release()` at its end.
+
+Outside Lambda nothing changes. Lambda is known by AWS_LAMBDA_RUNTIME_API, which only a Lambda
+runtime sets (to fetch its invocations), not by AWS_LAMBDA_FUNCTION_NAME, which test suites often
+set for Powertools: their collector must never wait for an agent they might not declare.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ _held = False
 def hold() -> None:
     """In a Lambda container, pause the cyclic collector until `release`."""
     global _held
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and gc.isenabled() and not _held:
+    if os.environ.get("AWS_LAMBDA_RUNTIME_API") and gc.isenabled() and not _held:
         gc.disable()
         _held = True
 
