@@ -91,39 +91,41 @@ class LifecycleService:
     def get(self, tenant: str, execution_id: str, *, with_handoffs: bool = True) -> dict[str, Any]:
         """The record (checked against the one record model, baton_service.record); the full
         view adds the handoffs (linked: each names the agent that took it on), the checkpoint
-        and the current step (the step after the checkpoint, by the deployed definition)."""
+        and the current step (the step after the checkpoint, by the compiled definition)."""
         check_tenant(tenant)
         check_execution_id(execution_id)  # not one of ours: never a key to look up
-        record = self.store.get(tenant, execution_id)
-        if record is None:
-            raise ExecutionNotFoundError(tenant, execution_id)
-        record = shown(record)
-        if with_handoffs:
-            record["handoffs"] = linked(self.store.handoffs(tenant, execution_id))
-            record["checkpoint"] = self.store.checkpoint(tenant, execution_id)
-            record.update(self._current_step(record["workflowId"], record["checkpoint"]))
-        return ExecutionRecord.model_validate(record).to_json()
+        record = self._stored(tenant, execution_id)
+        if not with_handoffs:
+            return ExecutionRecord.model_validate(record).to_json()
+        handoffs = linked(self.store.handoffs(tenant, execution_id))
+        return self._view(record, handoffs, self.store.checkpoint(tenant, execution_id))
 
     def _as_started(self, tenant: str, execution_id: str) -> dict[str, Any]:
         """A new execution's view as its run starts: its record (one read), at its first step.
         Its handoffs and checkpoint are not read: it had none when its run started (the view
         of GET shows them as its steps end)."""
-        stored = self.store.get(tenant, execution_id)
-        if stored is None:
-            raise ExecutionNotFoundError(tenant, execution_id)
-        record = {**shown(stored), "handoffs": [], "checkpoint": None}
-        record.update(self._current_step(record["workflowId"], None))
-        return ExecutionRecord.model_validate(record).to_json()
+        return self._view(self._stored(tenant, execution_id), [], None)
 
-    def _current_step(
-        self, workflow_id: str, checkpoint: Mapping[str, Any] | None
+    def _stored(self, tenant: str, execution_id: str) -> dict[str, Any]:
+        record = self.store.get(tenant, execution_id)
+        if record is None:
+            raise ExecutionNotFoundError(tenant, execution_id)
+        return shown(record)
+
+    def _view(
+        self,
+        record: dict[str, Any],
+        handoffs: list[dict[str, Any]],
+        checkpoint: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        """The step after the checkpoint, as the catalog's compiled definition names it."""
-        workflow = self.catalog.get(workflow_id)
-        if workflow is None:
-            return {}
-        points = workflow.resume_points or resume_points(self.sfn, workflow.state_machine_arn)
-        return {"currentStep": points.get(checkpoint["after"] if checkpoint else "")}
+        """The full view: the record with its handoffs, its checkpoint and the step after it,
+        as the catalog's compiled definition names it."""
+        view = {**record, "handoffs": handoffs, "checkpoint": checkpoint}
+        workflow = self.catalog.get(record["workflowId"])
+        if workflow is not None:
+            points = workflow.resume_points or resume_points(self.sfn, workflow.state_machine_arn)
+            view["currentStep"] = points.get(checkpoint["after"] if checkpoint else "")
+        return ExecutionRecord.model_validate(view).to_json()
 
     def list_executions(
         self, tenant: str, **filters: Any
