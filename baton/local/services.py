@@ -157,25 +157,34 @@ class LocalServices:
     def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
         """Deliver each run's status events (an Express run reports its own) until the execution
         stops running: its current run has ended (a paused or cancelled run ends once its
-        current step returns) and its end started no recovery run. Each wait is woken by the run's end, never by a poll."""
+        current step returns) and its end started no recovery run. Each wait is woken by the
+        run's end, never by a poll. A run is described once before its wait (its start event
+        comes from that answer) and once after; the record is read once before each run and
+        once after its end, and that last read is the view returned."""
         deadline = time.monotonic() + timeout
-        started = None
-        while (run := self._current_run(tenant, execution_id)) and time.monotonic() < deadline:
+        run = self._current_run(tenant, execution_id)
+        while run and time.monotonic() < deadline:
             express = is_express(run)  # it reports its start and end itself
-            if run != started and not express:  # AWS announces every run's start
-                self.deliver(run, started=True)
-                started = run
             with self.ends.watch(run) as ended:
-                with inspecting():
-                    described = self.sfn.describe_execution(executionArn=run)
-                if described["status"] == "RUNNING":
+                described = self._described(run)
+                if not express:  # AWS announces every run's start
+                    self._handled(_event(described, started=True))
+                while described["status"] == "RUNNING" and time.monotonic() < deadline:
                     ended.wait(max(0.0, deadline - time.monotonic()))
-                    continue  # deliver the end
+                    described = self._described(run)
+                if described["status"] == "RUNNING":
+                    break  # out of time: the record as it stands
                 if not express:
                     self._handled(_event(described))
-            if self._current_run(tenant, execution_id) == run:
-                break  # no recovery started another run
+            record = self.lifecycle.get(tenant, execution_id)
+            if record.get("currentRun") == run:
+                return record  # no recovery started another run
+            run = record.get("currentRun")
         return self.lifecycle.get(tenant, execution_id)
+
+    def _described(self, run: str) -> dict[str, Any]:
+        with inspecting():
+            return dict(self.sfn.describe_execution(executionArn=run))
 
     def _current_run(self, tenant: str, execution_id: str) -> str | None:
         record = self.lifecycle.get(tenant, execution_id, with_handoffs=False)
