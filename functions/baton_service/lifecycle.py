@@ -100,12 +100,6 @@ class LifecycleService:
         handoffs = linked(self.store.handoffs(tenant, execution_id))
         return self._view(record, handoffs, self.store.checkpoint(tenant, execution_id))
 
-    def _as_started(self, tenant: str, execution_id: str) -> dict[str, Any]:
-        """A new execution's view as its run starts: its record (one read), at its first step.
-        Its handoffs and checkpoint are not read: it had none when its run started (the view
-        of GET shows them as its steps end)."""
-        return self._view(self._stored(tenant, execution_id), [], None)
-
     def _stored(self, tenant: str, execution_id: str) -> dict[str, Any]:
         record = self.store.get(tenant, execution_id)
         if record is None:
@@ -181,7 +175,7 @@ class LifecycleService:
                 raise IdempotencyConflictError(idempotency_key or "", claim["executionId"])
             return self.get(tenant, claim["executionId"])
         try:
-            self._run(
+            started = self._run(
                 tenant,
                 execution_id,
                 workflow,
@@ -194,7 +188,10 @@ class LifecycleService:
             if idempotency_key:  # no poisoned key: a retry with it may start afresh
                 self.store.release_claim(tenant, workflow_id, idempotency_key, execution_id)
             raise
-        return self._as_started(tenant, execution_id)
+        # its view as its run starts, from the record the run's last write answered with: its
+        # handoffs and checkpoint are not read (it had none when its run started; the view of
+        # GET shows them as its steps end)
+        return self._view(shown(started), [], None)
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
         record = self.get(tenant, execution_id, with_handoffs=False)
@@ -288,8 +285,9 @@ class LifecycleService:
         no_cache: bool,
         expected: tuple[str, ...] = ("pending",),
         changes: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Start a Step Functions run of the execution and make it the current run.
+    ) -> dict[str, Any]:
+        """Start a Step Functions run of the execution and make it the current run; return the
+        record as that write left it.
 
         The run number is recorded before the run starts, so that the status events of a run
         that ends at once are already recognised as the current run's.
@@ -322,7 +320,7 @@ class LifecycleService:
                 tenant, execution_id, {"status": "failed", "error": error, "endTime": _now_iso()}
             )
             raise LifecycleError(message) from err
-        self.store.update(tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]})
+        return self.store.updated(tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]})
 
     @staticmethod
     def _payload(

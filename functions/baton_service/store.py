@@ -163,6 +163,26 @@ class ExecutionStore:
 
         Returns False when a condition did not hold (nothing changed).
         """
+        return self._update(tenant, execution_id, changes, only_if_status, once_for_run) is not None
+
+    def updated(self, tenant: str, execution_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Set fields of a record and answer with the whole record as the write left it: a
+        write and its read in one request (ReturnValues, which DynamoDB bills no read for)."""
+        attributes = self._update(tenant, execution_id, changes, (), None, answer=True)
+        return _from_item(attributes or {})
+
+    def _update(
+        self,
+        tenant: str,
+        execution_id: str,
+        changes: Mapping[str, Any],
+        only_if_status: tuple[str, ...],
+        once_for_run: str | None,
+        *,
+        answer: bool = False,
+    ) -> dict[str, Any] | None:
+        """The UpdateItem of `update`: the new item's attributes with `answer` (else {}), None
+        when a condition did not hold."""
         if once_for_run is not None:
             changes = {**changes, FINISHED_RUN: once_for_run}
         values = _to_item(changes)
@@ -196,11 +216,13 @@ class ExecutionStore:
             conditions.append("(attribute_not_exists(#finished) OR #finished <> :finished)")
         if conditions:
             request["ConditionExpression"] = " AND ".join(conditions)
+        if answer:
+            request["ReturnValues"] = "ALL_NEW"
         try:
-            self.client.update_item(**request)
+            written = self.client.update_item(**request)
         except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return None
+        return dict(written.get("Attributes") or {})
 
     def mark_once(self, tenant: str, execution_id: str, field: str, value: str) -> bool:
         """Set `field` to `value` unless it holds it already: True the first time only (an

@@ -117,8 +117,9 @@ def test_an_item_is_sized_once_as_it_is_built_and_still_refused_when_too_large(
     runtime_factory, monkeypatch
 ):
     """moto re-measured every attribute already in an item at each attribute it added (30
-    attributes: 465 measures); the item is measured once, and one over DynamoDB's 400 KB is
-    refused as before, the one under it written whole."""
+    attributes: 465 measures; maps here, which keep no measure: scalars-measured-once); the
+    item is measured once, and one over DynamoDB's 400 KB is refused as before, the one under
+    it written whole."""
     import pytest
     from moto.dynamodb.models.dynamo_type import DynamoType
 
@@ -126,7 +127,7 @@ def test_an_item_is_sized_once_as_it_is_built_and_still_refused_when_too_large(
     measured: list[object] = []
     measuring = DynamoType.size
     monkeypatch.setattr(DynamoType, "size", lambda self: measured.append(self) or measuring(self))
-    wide = {"pk": {"S": "wide"}} | {f"a{n}": {"S": "x" * 100} for n in range(30)}
+    wide = {"pk": {"S": "wide"}} | {f"a{n}": {"M": {"t": {"S": "x" * 100}}} for n in range(30)}
     db.put_item(TableName="conditions", Item=wide)
     assert len(measured) < 100, len(measured)
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "wide"}})["Item"] == wide
@@ -137,6 +138,58 @@ def test_an_item_is_sized_once_as_it_is_built_and_still_refused_when_too_large(
     below = {"pk": {"S": "below"}} | {f"a{n}": {"S": "x" * 13_000} for n in range(30)}
     db.put_item(TableName="conditions", Item=below)
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "below"}})["Item"] == below
+
+
+def test_an_update_measures_the_item_from_its_kept_scalars_and_still_refuses_too_large(
+    runtime_factory, monkeypatch
+):
+    """moto measured the whole item again at each attribute an update wrote (10 attributes
+    written into 31: about 400 measures); its scalars keep their measure. A map grown in place
+    is measured again: an update that takes the item over DynamoDB's 400 KB is refused as moto
+    refuses it; one under it is written whole."""
+    import pytest
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    db = _conditions_table(runtime_factory(REGISTRY))
+    wide = {"pk": {"S": "wide"}} | {f"a{n}": {"S": "x" * 100} for n in range(30)}
+    db.put_item(TableName="conditions", Item=wide)
+    measured: list[object] = []
+    measuring = DynamoType.size
+    monkeypatch.setattr(DynamoType, "size", lambda self: measured.append(self) or measuring(self))
+    names = {f"#b{n}": f"b{n}" for n in range(10)}
+    db.update_item(
+        TableName="conditions",
+        Key={"pk": {"S": "wide"}},
+        UpdateExpression="SET " + ", ".join(f"#b{n} = :v" for n in range(10)),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={":v": {"N": "7"}},
+    )
+    assert len(measured) < 100, len(measured)
+    stored = db.get_item(TableName="conditions", Key={"pk": {"S": "wide"}})["Item"]
+    assert stored == wide | {f"b{n}": {"N": "7"} for n in range(10)}
+
+    def grow(key: str) -> None:  # a map changed in place, then a scalar written
+        db.update_item(
+            TableName="conditions",
+            Key={"pk": {"S": "wide"}},
+            UpdateExpression="SET #m.#k = :more, #b0 = :b",
+            ExpressionAttributeNames={"#m": "m", "#k": key, "#b0": "b0"},
+            ExpressionAttributeValues={":more": {"S": "y" * 101_000}, ":b": {"S": key}},
+        )
+
+    db.update_item(
+        TableName="conditions",
+        Key={"pk": {"S": "wide"}},
+        UpdateExpression="SET #m = :empty",
+        ExpressionAttributeNames={"#m": "m"},
+        ExpressionAttributeValues={":empty": {"M": {}}},
+    )
+    for key in ("k1", "k2", "k3"):
+        grow(key)  # about 303 KB: under the limit, written whole
+    stored = db.get_item(TableName="conditions", Key={"pk": {"S": "wide"}})["Item"]
+    assert sorted(stored["m"]["M"]) == ["k1", "k2", "k3"] and stored["b0"] == {"S": "k3"}
+    with pytest.raises(db.exceptions.ClientError, match="Item size to update has exceeded"):
+        grow("k4")  # the map's new 101 KB, measured again when b0 is written
 
 
 def _tracked_by_moto() -> int:
@@ -477,6 +530,44 @@ def test_a_response_class_is_inspected_once_not_at_every_request(runtime_factory
     names = moto_responses.method_names_from_class(DynamoHandler)  # the seam's, listed once
     assert names == frozenset(moto_utils.method_names_from_class(DynamoHandler))
     assert "transact_write_items" in names
+
+
+def test_an_answer_is_searched_for_its_request_id_tag_only_when_it_has_one(
+    runtime_factory, monkeypatch
+):
+    """moto searched every answer for a <RequestId> tag by a look-behind expression tried at
+    every character (a long history: a millisecond); a JSON answer is not searched, and an XML
+    answer still carries its request id, the one in its header."""
+    import re
+
+    import boto3
+    from moto.core import responses as moto_responses
+
+    runtime = runtime_factory(make_registry("a"))
+    searched: list[object] = []
+    original = re.sub
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(re, name)
+
+        @staticmethod
+        def sub(pattern, replacement, text, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if isinstance(text, str | bytes):  # an answer's text (moto's search of nothing fails)
+                searched.append(text)
+            return original(pattern, replacement, text, *args, **kwargs)
+
+    monkeypatch.setattr(moto_responses, "re", Counting())
+    for _ in range(3):
+        runtime.dynamodb.list_tables()
+    assert searched == []
+    sns = boto3.client("sns", region_name=runtime_module.REGION)
+    answer = sns.create_topic(Name="ids")
+    assert len(searched) == 1 and "<RequestId>" in str(searched[0])
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    assert request_id and answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == (
+        request_id
+    )
 
 
 def test_a_string_result_is_not_evaluated_again(runtime_factory, monkeypatch):

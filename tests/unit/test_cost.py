@@ -44,7 +44,7 @@ def test_every_request_of_a_run_without_failures_is_counted():
         "lambda.Invoke": 9,
         "dynamodb.TransactWriteItems": 9,
         "dynamodb.PutItem": 1 + 1,  # the record; left's cache miss
-        "dynamodb.GetItem": 1 + 1 + 1 + 1,  # start's answer, RUNNING, SUCCEEDED; left's cache
+        "dynamodb.GetItem": 1 + 1 + 1,  # RUNNING, SUCCEEDED; left's cache (a start reads none)
         "dynamodb.Query": 1,  # SUCCEEDED's handoffs
         "dynamodb.UpdateItem": 2 + 1 + 5 + 1,  # start, RUNNING, SUCCEEDED, the statistics
         "eventbridge.PutEvents": 2,
@@ -57,7 +57,7 @@ def test_every_request_of_a_run_without_failures_is_counted():
     assert used.transaction_items == 4 * 3 + 5 * 2
     assert used.event_entries == 1 + 9 + 1  # Started; Agent Completed ×9 and Completed
     assert used.write_units == 2 + 8 + 1 + 2 * 22  # 7 agents' statistics: one item under 1 KB
-    assert used.read_units == 4 + 1
+    assert used.read_units == 3 + 1
     assert used.agent_invocations["sweep"] == 3
     assert (
         used.transitions
