@@ -384,34 +384,11 @@ def _put_run(db, run: int, **extra_names: str) -> None:
     )
 
 
-def test_a_condition_is_lexed_once_and_still_judged_on_each_write(runtime_factory, monkeypatch):
-    """moto lexed a condition token by token with a dozen regular expressions at every parse;
-    the tokens of a text are kept, and each write still judges its own values."""
-    import pytest
-    from moto.dynamodb.comparisons import ConditionExpressionParser
-
-    db = _conditions_table(runtime_factory(make_registry("a")))
-    lexed = []
-    original = ConditionExpressionParser._lex_one_node
-    monkeypatch.setattr(
-        ConditionExpressionParser,
-        "_lex_one_node",
-        lambda self, text: lexed.append(text) or original(self, text),
-    )
-    _put_run(db, 1)
-    first = len(lexed)
-    _put_run(db, 2)
-    with pytest.raises(db.exceptions.ConditionalCheckFailedException):
-        _put_run(db, 2)  # not a later run: refused
-    assert first > 0 and len(lexed) == first  # lexed at the first write only
-    item = db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]
-    assert item["run"] == {"N": "2"}
-
-
 def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_factory, monkeypatch):
     """moto parsed a write's condition again at each layer the write passed (a fenced
     transaction's two conditions took seven parses); a condition is parsed once per text,
-    names and values, each write is still judged, and unused names are still refused."""
+    names and types of its values, each write is still judged with its own values, and unused
+    names are still refused."""
     import pytest
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
@@ -428,12 +405,16 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     with pytest.raises(db.exceptions.ConditionalCheckFailedException):
         _put_run(db, 1)  # the same condition and values: not a later run, refused
     assert len(trees) == first  # judged with the tree already made
-    _put_run(db, 2)  # other values: parsed for them
-    assert len(trees) > first
+    _put_run(db, 2)  # other values: judged with them (a later run), from the same parse
+    assert len(trees) == first
+    with pytest.raises(db.exceptions.ConditionalCheckFailedException):
+        _put_run(db, 2)
     for _ in range(2):  # from the parse and from the cache alike
         with pytest.raises(db.exceptions.ClientError, match="unused in expressions"):
             _put_run(db, 3, **{"#spare": "spare"})
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "2"}
+    _put_run(db, 10)  # 10 > 2 as numbers (not as text): the write's own value, as a number
+    assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "10"}
 
 
 def test_an_update_expression_is_parsed_once_and_applied_at_every_write(

@@ -12,12 +12,12 @@ import inspect
 import json
 import pickle
 import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
-from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.dynamo_type import Item as MotoItem
@@ -146,39 +146,80 @@ def _serialized(lock: threading.RLock) -> Callable[[Callable[..., Any]], Callabl
     return serialize
 
 
-def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """moto's DynamoDB condition lexer, once per expression text: moto lexes a condition with a
-    dozen regular expressions per token each time it parses it, several times per write (a
-    step's fenced transaction has two conditions). The tokens depend on the text alone; each
-    parse gets fresh ones (the parser builds its tree from them)."""
-    lexed: dict[str, tuple[Any, ...]] = {}
+SLOT = "\x00baton-slot:"
+"""Where a template's scalar value stands: the marker it is parsed with, then its name."""
+SCALAR_VALUES = frozenset({"S", "N", "B", "BOOL", "NULL"})
 
-    def lex(parser: Any) -> Any:
-        text = parser.condition_expression
-        tokens = lexed.get(text)
-        if tokens is None:
-            tokens = tuple(original(parser))
-            if len(lexed) < 1024:
-                lexed[text] = tokens
-        return deque(token._replace(children=list(token.children)) for token in tokens)
 
-    return lex
+def _slotted(values: Any) -> Any:
+    """The expression attribute values with each scalar's value replaced by its slot marker
+    (its type kept: moto's parser reads the type, not the value); lists, maps and sets as they
+    are (a template for other values of these is parsed anew)."""
+    if not isinstance(values, dict):
+        return values
+    return {
+        name: {kind: f"{SLOT}{name}" for kind in value}
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in SCALAR_VALUES
+        else value
+        for name, value in values.items()
+    }
+
+
+def _slots(tree: Any) -> list[tuple[Any, str]]:
+    """Each AttributeValue operand of a condition's tree that holds a slot marker, with the name
+    of the value that fills it."""
+    found: list[tuple[Any, str]] = []
+    seen: set[int] = set()
+
+    def visit(node: Any) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, AttributeValue):
+            if isinstance(node.value, str) and node.value.startswith(SLOT):
+                found.append((node, node.value[len(SLOT) :]))
+        elif isinstance(node, list | tuple):
+            for element in node:
+                visit(element)
+        elif hasattr(node, "__dict__"):
+            for element in vars(node).values():
+                visit(element)
+
+    visit(tree)
+    return found
 
 
 def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """moto's DynamoDB condition parser, once per expression with its names and values: moto
-    parses a write's condition again at each layer it passes (a step's fenced transaction,
-    two conditions, took seven parses). The tree is a function of the text, names and values,
-    and judging an item with it changes nothing. Each parser is still told which names and
-    values the expression uses (moto refuses unused ones). Values that are not JSON (bytes,
-    from moto's own calls) are parsed as before."""
+    """moto's DynamoDB condition parser, once per expression with its names and the types of
+    its values: moto parses a write's condition again at each layer it passes (a step's fenced
+    transaction, two conditions, took seven parses), and a step's checkpoint condition names
+    the step's own position. The tree is parsed once with each scalar value's place marked
+    (moto's parser keeps a value in the tree as it is, reading only its type), and each parse
+    gets a copy of it holding its own values; judging an item with it changes nothing. Each
+    parser is still told which names and values the expression uses (moto refuses unused
+    ones). Values that are not JSON (bytes, from moto's own calls) are parsed as before. A
+    tree is kept per text, names and values too, for the writes that repeat them."""
 
     @functools.lru_cache(maxsize=256)
-    def parse(key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    def template(key: str) -> tuple[Any, list[tuple[Any, str]], tuple[str, ...], tuple[str, ...]]:
         # parsed from the key's copies, so the tree holds no request's own values
         fresh = ConditionExpressionParser(*json.loads(key))
         tree = original(fresh)
-        return tree, tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
+        names, values = tuple(fresh.expr_attr_names_found), tuple(fresh.expr_attr_values_found)
+        return tree, _slots(tree), names, values
+
+    @functools.lru_cache(maxsize=256)
+    def parse(key: str) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+        text, names, values = json.loads(key)
+        tree, slots, names_found, values_found = template(
+            json.dumps([text, names, _slotted(values)], sort_keys=True)
+        )
+        memo: dict[int, Any] = {}
+        own = copy.deepcopy(tree, memo)  # the template's, with these values in its slots
+        for slot, name in slots:
+            filled = memo[id(slot)]
+            filled.value = values[name][filled.type]
+        return own, names_found, values_found
 
     def parse_once(parser: Any) -> Any:
         if not parser.condition_expression:
@@ -194,7 +235,10 @@ def _conditions_parsed_once(original: Callable[[Any], Any]) -> Callable[[Any], A
             )
         except TypeError:
             return original(parser)
-        tree, names, values = parse(key)
+        try:
+            tree, names, values = parse(key)
+        except Exception:  # a condition moto refuses: refused by moto's parse, its own error
+            return original(parser)
         parser.expr_attr_names_found.extend(names)
         parser.expr_attr_values_found.extend(values)
         return tree
@@ -331,15 +375,9 @@ def adaptations(
             ),
         ),
         Adaptation(
-            "conditions-lexed-once",
-            "(cost) a condition expression is lexed once per text, judged at every write",
-            f"{SCALE}::test_a_condition_is_lexed_once_and_still_judged_on_each_write",
-            ((ConditionExpressionParser, "_lex_condition_expression", _lexed_once),),
-        ),
-        Adaptation(
             "conditions-parsed-once",
-            "(cost) a condition is parsed once per text, names and values, not at every layer"
-            " a write passes",
+            "(cost) a condition is parsed once per text, names and types of values, not at"
+            " every layer a write passes; each write's copy of it holds its own values",
             f"{SCALE}::test_a_condition_is_parsed_once_and_still_judged_on_each_write",
             ((ConditionExpressionParser, "parse", _conditions_parsed_once),),
         ),
