@@ -551,6 +551,39 @@ def test_an_answer_is_searched_for_its_request_id_tag_only_when_it_has_one(
     )
 
 
+def test_the_variables_an_expression_names_are_found_once_per_expression(
+    runtime_factory, monkeypatch
+):
+    """moto searched each JSONata expression for the variables it names with a regular
+    expression at every evaluation (each state's Arguments, Assign, Output: several a step);
+    each text is searched once, and runs still read their variables (a second run of the
+    same workflow searches nothing)."""
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    registry = make_registry("a", "b")
+    runtime = runtime_factory(registry, {n: echo(Calls(), n) for n in "ab"})
+    definition = {"id": "refs", "name": "Refs", "agents": ["a", "b"], "initialData": {"n": 1}}
+    workflow = compiled(definition, registry)
+    searched: list[str] = []
+    pattern = moto_jsonata._PATTERN_VARIABLE_REFERENCE
+
+    class Counting:
+        @staticmethod
+        def findall(text: str) -> list[object]:
+            searched.append(text)
+            return pattern.findall(text)
+
+    monkeypatch.setattr(moto_jsonata, "_PATTERN_VARIABLE_REFERENCE", Counting())
+    first = runtime.run(workflow, {"n": 2})
+    assert first.status == "completed", first.error
+    assert searched and len(searched) == len(set(searched))  # each text once
+    searched.clear()
+    second = runtime.run(workflow, {"n": 3})
+    assert second.status == "completed", second.error
+    assert searched == []
+    assert second.output["n"] == 3 and first.output["n"] == 2
+
+
 def test_a_string_result_is_not_evaluated_again(runtime_factory, monkeypatch):
     """moto checked every string a JSONata expression returned by evaluating `$type(...)`
     around it again, the whole workflow data pasted into its text; a string is taken as it

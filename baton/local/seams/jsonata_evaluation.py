@@ -204,6 +204,21 @@ def _js_numeric(original: Callable[..., Any]) -> Callable[..., Any]:
     return numeric
 
 
+def _references_found_once(
+    original: Callable[[str], set[str]],
+) -> Callable[[str], set[str]]:
+    """moto's search of an expression for the variables it names, once per expression text:
+    moto ran its regular expression over every expression at every evaluation (the text alone
+    decides the answer). Each caller gets its own set; an expression naming a variable AWS
+    forbids raises each time, as before (errors are not kept)."""
+    found = functools.lru_cache(maxsize=4096)(lambda text: frozenset(original(text)))
+
+    def references(expression: str) -> set[str]:
+        return set(found(expression))
+
+    return references
+
+
 FIDELITY = "tests/functional/test_offline_fidelity.py"
 
 
@@ -230,6 +245,20 @@ def adaptations() -> list[Adaptation]:
                     to(_variable_declarations),
                 ),
                 (string_module, "compose_jsonata_expression", _composing),
+            ),
+        ),
+        Adaptation(
+            "variable-references-found-once",
+            "(cost) the variables an expression names are found once per expression, not at"
+            " every evaluation",
+            "tests/functional/test_offline_scale.py::"
+            "test_the_variables_an_expression_names_are_found_once_per_expression",
+            (
+                (
+                    string_module,
+                    "extract_jsonata_variable_references",
+                    _references_found_once,
+                ),
             ),
         ),
         Adaptation(
