@@ -20,21 +20,30 @@ SEAMS = "tests/functional/test_seams.py"
 def _walk(traverser: Any, root: Any) -> Any:
     """DepthFirstTraverser.traverse as moto walks (children first, left to right, each child
     announced to `pre_processing_of_child` before its walk, a node replaced by what its
-    processor returns), with the processor map built once per walk: moto built it anew, and a
-    tuple of its classes, twice at every node of every walk."""
+    processor returns), with the processor map built once per walk (moto built it anew, and a
+    tuple of its classes, twice at every node of every walk), and what a node is (a Node, and
+    which processor takes it: the first whose class it is an instance of) judged once per
+    class of node, not by abstract-class checks at every node."""
     processing = tuple(traverser._processing_map().items())
-    kinds = tuple(kind for kind, _ in processing)
     before_child = traverser.pre_processing_of_child
+    judged: dict[type, tuple[bool, Any]] = {}
+
+    def judge(node: Any) -> tuple[bool, Any]:
+        is_node = isinstance(node, Node)
+        process = next((p for kind, p in processing if isinstance(node, kind)), None)
+        judged[type(node)] = (is_node, process if is_node else None)
+        return judged[type(node)]
 
     def visit(node: Any, child_id: int) -> Any:
-        if isinstance(node, Node):
+        is_node, process = judged.get(type(node)) or judge(node)
+        if is_node:
             parent = node.parent
             if node.children is not None:
                 for position, child in enumerate(node.children):
                     before_child(node, position)
                     visit(child, position)
-            if isinstance(node, kinds):
-                node = next(process for kind, process in processing if isinstance(node, kind))(node)
+            if process is not None:
+                node = process(node)
                 node.parent = parent
                 if parent:
                     parent.children[child_id] = node
