@@ -399,6 +399,35 @@ def test_state_data_is_copied_as_json_and_each_copy_is_its_own(runtime_factory, 
     assert deep == [Opaque]
 
 
+def test_a_run_and_its_history_copy_their_json_without_deepcopy(runtime_factory, monkeypatch):
+    """Besides a state's data, moto's interpreter deep-copied each Task's parameters, result and
+    stack, the context's state, each history event's details and the whole history it
+    answered with: all JSON, copied as JSON; the run and its history read as before."""
+    import copy as copy_module
+    import traceback
+
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in "ab"})
+    workflow = compiled({"id": "copies", "name": "Copies", "agents": ["a", "b"]}, REGISTRY)
+    runtime.execute(workflow, {"n": 1})  # deployed, and every module loaded
+    deep: list[str] = []
+    stdlib = copy_module.deepcopy
+
+    def counting(value, memo=None):  # type: ignore[no-untyped-def]
+        if type(value) in (dict, list):
+            caller = traceback.extract_stack(limit=2)[0].filename
+            if "stepfunctions" in caller:
+                deep.append(caller)
+        return stdlib(value, memo)
+
+    monkeypatch.setattr(copy_module, "deepcopy", counting)
+    record = runtime.execute(workflow, {"n": 2})
+    history = runtime.sfn.get_execution_history(executionArn=record["currentRun"])["events"]
+    monkeypatch.undo()
+    assert record["status"] == "completed" and record["output"]["n"] == 2
+    assert [e["type"] for e in history][:2] == ["ExecutionStarted", "PassStateEntered"]
+    assert deep == [], sorted(set(deep))
+
+
 def test_history_timestamps_are_read_without_dateutils_parser(runtime_factory, monkeypatch):
     """moto keeps history timestamps as ISO-8601 text and read each through dateutil's general
     parser to answer GetExecutionHistory; they are read directly, to the same instants."""

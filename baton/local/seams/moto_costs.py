@@ -22,7 +22,13 @@ from moto.core.serialize import BaseJSONSerializer, TimestampSerializer
 from moto.core.utils import unix_time
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state as moto_execute_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service as moto_task_service,
+)
+from moto.stepfunctions.parser.asl.eval import environment as moto_environment
 from moto.stepfunctions.parser.asl.eval import states as moto_states
+from moto.stepfunctions.parser.asl.eval.event import event_manager as moto_event_manager
 
 from baton.local.seams.adaptation import Adaptation, to
 from baton.local.seams.attribute_values import parse_structure, serialize_structure
@@ -116,9 +122,11 @@ def copy_json(value: Any, memo: Any = None) -> Any:
 
 
 class JsonCopies:
-    """The `copy` of moto's Step Functions state data (`States`): the state's input, result and
-    error output are JSON, copied as such at every read (six reads a Task state) instead of
-    through deepcopy's general machinery (memo, reduce protocol), 2.6 times slower."""
+    """The `copy` of moto's Step Functions interpreter where what it copies is JSON: a state's
+    input, result and error output (six reads a Task state), its parameters, the stack its task
+    runs with, the context object's state, each history event's details and the history it
+    answers with; copied as such instead of through deepcopy's general machinery (memo, reduce
+    protocol), 2.6 times slower. Anything else (a program state) is deep-copied as before."""
 
     deepcopy = staticmethod(copy_json)
 
@@ -226,9 +234,21 @@ def adaptations() -> list[Adaptation]:
         ),
         Adaptation(
             "state-data-copied-as-json",
-            "(cost) Step Functions state data is copied as the JSON it is, not by deepcopy",
+            "(cost) Step Functions state data (a state's input, result, parameters, its task's"
+            " stack, the context's state) and history events are copied as the JSON they are,"
+            " not by deepcopy",
             f"{SEAMS}::test_state_data_is_copied_as_json_and_each_copy_is_its_own",
-            ((moto_states, "copy", to(JsonCopies())),),
+            tuple(
+                (module, "copy", to(JsonCopies()))
+                for module in (
+                    moto_states,
+                    moto_result_path,
+                    moto_execute_state,
+                    moto_task_service,
+                    moto_environment,
+                    moto_event_manager,
+                )
+            ),
         ),
         Adaptation(
             "iso-timestamps-read-directly",
