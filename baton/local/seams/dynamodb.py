@@ -52,7 +52,7 @@ class TransactionCopies:
             items = value.items
             snapshot.items = defaultdict(dict, items)  # partitions no write touches: shared
             if value.range_key_attr:
-                for key in self.local.touched.get(value.name, ()):
+                for key in self._touched(value):
                     if key in items:
                         snapshot.items[key] = dict(items[key])
             return snapshot
@@ -60,6 +60,22 @@ class TransactionCopies:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
+
+    def _touched(self, table: Any) -> set[Any]:
+        """The partitions of `table` the transaction writes (its hash key values, as moto keys
+        them), found once per transaction (moto backs a table up for each of its operations)."""
+        touched: dict[str, set[Any]] = self.local.touched
+        if table.name not in touched:
+            key = table.hash_key_attr
+            touched[table.name] = {
+                DynamoType(attributes[key])
+                for operation in self.local.operations
+                for request in operation.values()
+                if request.get("TableName") == table.name
+                for attributes in (request.get("Item") or request.get("Key") or {},)
+                if isinstance(attributes.get(key), dict)
+            }
+        return touched[table.name]
 
     def transaction(self, original: Callable[..., Any]) -> Callable[..., Any]:
         """TransactWriteItems, telling `deepcopy` whether it may copy cheaply, and what."""
@@ -69,25 +85,13 @@ class TransactionCopies:
             backend: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
         ) -> Any:
             self.local.cheap = not any("Update" in item for item in transact_items)
-            self.local.touched = _touched(transact_items)
+            self.local.operations, self.local.touched = transact_items, {}
             try:
                 return original(backend, transact_items, *args, **kwargs)
             finally:
-                self.local.cheap, self.local.touched = False, {}
+                self.local.cheap, self.local.operations, self.local.touched = False, [], {}
 
         return transact
-
-
-def _touched(transact_items: list[dict[str, Any]]) -> dict[str, set[Any]]:
-    """The partitions each table's writes go to (hash key values, as moto keys them)."""
-    touched: dict[str, set[Any]] = defaultdict(set)
-    for operation in transact_items:
-        for request in operation.values():
-            attributes = request.get("Item") or request.get("Key") or {}
-            for value in attributes.values():  # the hash key is among the scalars
-                if isinstance(value, dict) and value.keys() & {"S", "N", "B"}:
-                    touched[request.get("TableName", "")].add(DynamoType(value))
-    return touched
 
 
 class PartitionQueries:
