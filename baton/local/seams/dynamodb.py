@@ -23,6 +23,14 @@ from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.dynamo_type import Item as MotoItem
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DDBTypedValue,
+    UpdateExpressionAddAction,
+    UpdateExpressionDeleteAction,
+    UpdateExpressionRemoveAction,
+    UpdateExpressionSetAction,
+)
+from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
 
@@ -316,27 +324,95 @@ def _measure(sizes: dict[str, Any], key: str, value: Any) -> int:
     return size
 
 
+RUNNING = "_baton_running_total"
+"""The attribute of an item's attributes holding their whole measure while an update that
+changes them only by writing top-level attributes runs (scalars-measured-once)."""
+
+
+def _whole(attrs: Any, sizes: dict[str, Any]) -> int:
+    return sum(_measure(sizes, k, v) for k, v in dict.items(attrs))
+
+
+def _sizes(attrs: Any) -> dict[str, Any]:
+    sizes: dict[str, Any] | None = attrs.__dict__.get(SIZES)
+    if sizes is None or len(sizes) > 2 * len(attrs) + 16:  # forget removed attributes
+        sizes = attrs.__dict__[SIZES] = {}
+    return sizes
+
+
 def _measured_once(original: Callable[[Any, str, Any], None]) -> Callable[[Any, str, Any], None]:
     """moto's LimitedSizeDict.__setitem__ (an item's attributes): each attribute written
     measured the whole item again, every text encoded again, so an update of n attributes of
     an item of m cost n x m measures (a 20-agent statistics update: 3,600). Scalars keep their
-    measure; an item that would pass SURELY_ALLOWED is written at once, any other is judged by
-    moto's own check (the same error)."""
+    measure, and while an update that only writes top-level attributes runs, the item's whole
+    measure is kept up to date as it writes them (_with_a_running_measure). An item that would
+    pass SURELY_ALLOWED is written at once; any other is judged by moto's own check (the same
+    error)."""
 
     def setitem(attrs: Any, key: str, value: Any) -> None:
-        sizes = attrs.__dict__.get(SIZES)
-        if sizes is None or len(sizes) > 2 * len(attrs) + 16:  # forget removed attributes
-            sizes = attrs.__dict__[SIZES] = {}
-        total = sum(_measure(sizes, k, v) for k, v in dict.items(attrs))
-        new = bytesize(str(key)) + (
-            value.size() if type(value) is DynamoType else bytesize(str(value))
-        )
-        if total + new <= SURELY_ALLOWED:
+        sizes = _sizes(attrs)
+        running: list[int] | None = attrs.__dict__.get(RUNNING)
+        if running is None:
+            total = _whole(attrs, sizes)
+            new = _measure({}, key, value)
+            if total + new <= SURELY_ALLOWED:
+                dict.__setitem__(attrs, key, value)
+            else:
+                original(attrs, key, value)
+            return
+        old = _measure(sizes, key, dict.__getitem__(attrs, key)) if key in attrs else 0
+        new = _measure(sizes, key, value)
+        if running[0] + new <= SURELY_ALLOWED:
             dict.__setitem__(attrs, key, value)
+            running[0] += new - old
         else:
             original(attrs, key, value)
+            running[0] = _whole(attrs, sizes)
 
     return setitem
+
+
+ACTIONS = [
+    UpdateExpressionSetAction,
+    UpdateExpressionAddAction,
+    UpdateExpressionRemoveAction,
+    UpdateExpressionDeleteAction,
+]
+
+
+def _top_level_writes_only(update: Any) -> bool:
+    """Whether an update (its validated tree) changes an item only by writing top-level
+    attributes: SETs and number ADDs of one-name paths (a REMOVE, a DELETE, a set's ADD or a
+    nested path changes the item in place, not through its attributes' __setitem__)."""
+    for action in update.find_clauses(ACTIONS):
+        if not isinstance(action, UpdateExpressionSetAction | UpdateExpressionAddAction):
+            return False
+        if len(action.children[0].children) != 1:
+            return False
+        if isinstance(action, UpdateExpressionAddAction):
+            value = action.children[1]
+            if not isinstance(value, DDBTypedValue) or value.children[0].type != "N":
+                return False
+    return True
+
+
+def _with_a_running_measure(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's UpdateExpressionExecutor.execute: an update that only writes top-level attributes
+    measures the item once, as it starts, and each attribute it writes keeps that measure up
+    to date (the old value's measure out, the new one's in), instead of measuring the whole
+    item again at every attribute. Any other update is executed as before."""
+
+    def execute(executor: Any, node: Any = None) -> None:
+        if node is not None or not _top_level_writes_only(executor.update_ast):
+            return original(executor, node)
+        attrs = executor.item.attrs
+        attrs.__dict__[RUNNING] = [_whole(attrs, _sizes(attrs))]
+        try:
+            return original(executor, node)
+        finally:
+            attrs.__dict__.pop(RUNNING, None)
+
+    return execute
 
 
 def adaptations(
@@ -394,9 +470,13 @@ def adaptations(
         Adaptation(
             "scalars-measured-once",
             "(cost) an attribute written measures the item from the measures its scalars keep,"
-            " not by measuring every attribute again",
+            " or from the measure an update of top-level attributes keeps, not by measuring"
+            " every attribute again",
             f"{SCALE}::test_an_update_measures_the_item_from_its_kept_scalars_and_still_refuses_too_large",
-            ((LimitedSizeDict, "__setitem__", _measured_once),),
+            (
+                (LimitedSizeDict, "__setitem__", _measured_once),
+                (UpdateExpressionExecutor, "execute", _with_a_running_measure),
+            ),
         ),
         Adaptation(
             "updates-parsed-once",
