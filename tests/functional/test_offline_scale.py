@@ -192,6 +192,60 @@ def test_an_update_measures_the_item_from_its_kept_scalars_and_still_refuses_too
         grow("k4")  # the map's new 101 KB, measured again when b0 is written
 
 
+def test_an_update_copies_the_old_item_only_for_a_stream(runtime_factory, monkeypatch):
+    """moto's UpdateItem deep-copied the item twice before writing: for ReturnValues (which it
+    reads from the item at once, copying as it reads) and for the table's stream. Without a
+    stream no copy is made, and every ReturnValues answers as before; with a stream, the
+    stream's record still holds the item as it was."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    runtime = runtime_factory(REGISTRY)
+    db = _conditions_table(runtime)
+    db.put_item(TableName="conditions", Item={"pk": {"S": "k"}, "n": {"N": "1"}, "t": {"S": "a"}})
+    copies: list[object] = []
+    copying = Item.__deepcopy__
+    monkeypatch.setattr(
+        Item, "__deepcopy__", lambda self, memo: copies.append(self) or copying(self, memo)
+    )
+
+    def update(returning: str, n: int) -> dict[str, object]:
+        return db.update_item(
+            TableName="conditions",
+            Key={"pk": {"S": "k"}},
+            UpdateExpression="SET #n = :n",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":n": {"N": str(n)}},
+            ReturnValues=returning,
+        ).get("Attributes", {})
+
+    assert update("NONE", 2) == {}
+    assert update("ALL_OLD", 3) == {"pk": {"S": "k"}, "n": {"N": "2"}, "t": {"S": "a"}}
+    assert update("UPDATED_OLD", 4) == {"n": {"N": "3"}}
+    assert update("UPDATED_NEW", 5) == {"n": {"N": "5"}}
+    assert update("ALL_NEW", 6) == {"pk": {"S": "k"}, "n": {"N": "6"}, "t": {"S": "a"}}
+    assert copies == []
+    runtime.dynamodb.create_table(
+        TableName="streamed",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    db.put_item(TableName="streamed", Item={"pk": {"S": "k"}, "n": {"N": "1"}})
+    db.update_item(
+        TableName="streamed",
+        Key={"pk": {"S": "k"}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "n"},
+        ExpressionAttributeValues={":n": {"N": "2"}},
+    )
+    # moto keeps the stream's records in the table (its DescribeStream is not implemented)
+    table = dynamodb_backends[runtime.services.account][runtime_module.REGION].get_table("streamed")
+    modified = table.stream_shard.items[-1].record["dynamodb"]
+    assert modified["OldImage"]["n"] == {"N": "1"} and modified["NewImage"]["n"] == {"N": "2"}
+
+
 def test_an_update_of_top_level_attributes_keeps_the_items_measure_as_it_writes(
     runtime_factory, monkeypatch
 ):

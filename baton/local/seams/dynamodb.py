@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.responses as dynamodb_responses
 from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
@@ -138,6 +139,55 @@ class PartitionQueries:
             return sorted(items.values(), key=lambda item: item.range_key)
 
         return all_items
+
+
+class ItemAnswers:
+    """moto's DynamoDB handler's `copy`: UpdateItem deep-copied the item as it was before the
+    write only to read its attributes for ReturnValues at once (`to_json`, which copies them
+    anyway); the item is read as it is. Anything else is deep-copied as before."""
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, MotoItem) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+class UnstreamedUpdates:
+    """moto's DynamoDB backend's `copy` (as the other seams leave it), with one change: the copy
+    of the item as it was that UpdateItem makes for the table's stream is not made for a table
+    without a stream (nothing reads it)."""
+
+    def __init__(self) -> None:
+        self.copier: Any = copy
+        self.local = threading.local()
+
+    def wrapping(self, copier: Any) -> UnstreamedUpdates:
+        """This, in place of the module's `copy` it found."""
+        self.copier = copier
+        return self
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if getattr(self.local, "unstreamed", False) and isinstance(value, MotoItem):
+            return value
+        return self.copier.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.copier, name)
+
+    def updating(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """The backend's update_item, telling `deepcopy` whether the table has a stream."""
+
+        @functools.wraps(original)
+        def update_item(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            table = backend.tables.get(table_name)
+            self.local.unstreamed = table is not None and table.stream_shard is None
+            try:
+                return original(backend, table_name, *args, **kwargs)
+            finally:
+                self.local.unstreamed = False
+
+        return update_item
 
 
 def _serialized(lock: threading.RLock) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -419,6 +469,7 @@ def adaptations(
     copies: TransactionCopies, queries: PartitionQueries, writing: threading.RLock
 ) -> list[Adaptation]:
     serialized = _serialized(writing)
+    unstreamed = UnstreamedUpdates()
     return [
         Adaptation(
             "writes-serialized",
@@ -476,6 +527,17 @@ def adaptations(
             (
                 (LimitedSizeDict, "__setitem__", _measured_once),
                 (UpdateExpressionExecutor, "execute", _with_a_running_measure),
+            ),
+        ),
+        Adaptation(
+            "updated-items-copied-when-read",
+            "(cost) UpdateItem copies the item as it was only for a table's stream, not for a"
+            " table without one, nor to answer ReturnValues (read from it at once)",
+            f"{SCALE}::test_an_update_copies_the_old_item_only_for_a_stream",
+            (
+                (dynamodb_responses, "copy", to(ItemAnswers())),
+                (dynamodb_models, "copy", unstreamed.wrapping),
+                (DynamoDBBackend, "update_item", unstreamed.updating),
             ),
         ),
         Adaptation(
