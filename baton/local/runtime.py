@@ -369,7 +369,9 @@ class LocalRuntime:
         )
         if not settle:
             return record
-        return self.services.settle(tenant, record["executionId"])
+        return self.services.settle(
+            tenant, record["executionId"], current_run=record.get("currentRun")
+        )
 
     def run_records(self, compiled: CompiledWorkflow, execution: dict[str, Any]) -> list[RunRecord]:
         """The history-based record of each Step Functions run of a lifecycle execution."""

@@ -154,15 +154,23 @@ class LocalServices:
             if self.tap_url:
                 self._published.extend(self._drain(self.tap_url))
 
-    def settle(self, tenant: str, execution_id: str, timeout: float = 600) -> dict[str, Any]:
+    def settle(
+        self,
+        tenant: str,
+        execution_id: str,
+        timeout: float = 600,
+        *,
+        current_run: str | None = None,
+    ) -> dict[str, Any]:
         """Deliver each run's status events (an Express run reports its own) until the execution
         stops running: its current run has ended (a paused or cancelled run ends once its
         current step returns) and its end started no recovery run. Each wait is woken by the
         run's end, never by a poll. A run is described once before its wait (its start event
         comes from that answer) and once after; the record is read once before each run and
-        once after its end, and that last read is the view returned."""
+        once after its end, and that last read is the view returned. `current_run`: the run
+        the execution was just started with (its start's answer names it), not read again."""
         deadline = time.monotonic() + timeout
-        run = self._current_run(tenant, execution_id)
+        run = current_run or self._current_run(tenant, execution_id)
         while run and time.monotonic() < deadline:
             express = is_express(run)  # it reports its start and end itself
             with self.ends.watch(run) as ended:
