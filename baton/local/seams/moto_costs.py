@@ -109,14 +109,21 @@ def _scope_without_signature(original: Callable[[Any, Any], None]) -> Callable[[
 JSON_SCALARS = (str, int, float, bool, type(None))
 
 
+_SCALAR_TYPES = frozenset(JSON_SCALARS)
+
+
 def copy_json(value: Any, memo: Any = None) -> Any:
-    """A copy of JSON data (dicts, lists, scalars), anything else deep-copied."""
+    """A copy of JSON data (dicts, lists, scalars), anything else deep-copied. A container's
+    scalars are taken as they are without a call each (most of a state's data is scalars)."""
     kind = type(value)
     if kind is dict:
-        return {key: copy_json(item) for key, item in value.items()}
+        return {
+            key: item if type(item) in _SCALAR_TYPES else copy_json(item)
+            for key, item in value.items()
+        }
     if kind is list:
-        return [copy_json(item) for item in value]
-    if kind in JSON_SCALARS:
+        return [item if type(item) in _SCALAR_TYPES else copy_json(item) for item in value]
+    if kind in _SCALAR_TYPES:
         return value
     return copy.deepcopy(value, memo)
 
