@@ -166,9 +166,10 @@ class LocalServices:
         stops running: its current run has ended (a paused or cancelled run ends once its
         current step returns) and its end started no recovery run. Each wait is woken by the
         run's end, never by a poll. A run is described once before its wait (its start event
-        comes from that answer) and once after; the record is read once before each run and
-        once after its end, and that last read is the view returned. `current_run`: the run
-        the execution was just started with (its start's answer names it), not read again."""
+        comes from that answer) and once after; the record is read once after each run's end
+        (that read names the next run, when a recovery started one, or is the view returned).
+        `current_run`: the run the execution was just started with (its start's answer names
+        it); without it, the record is read first to find it."""
         deadline = time.monotonic() + timeout
         run = current_run or self._current_run(tenant, execution_id)
         while run and time.monotonic() < deadline:
