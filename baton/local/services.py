@@ -35,7 +35,10 @@ DRAINED = 10
 """Messages received at a time from the event tap and the inbox (SQS's most)."""
 
 KEPT_EVENTS = 10_000
-"""The most published events the offline runtime keeps for `events()` to return."""
+"""The most published events (and notifications) the offline runtime keeps for `events()`
+(and `notifications()`) to return."""
+NOTIFIED_OUTCOMES = frozenset({"completed", "failed", "cancelled"})
+"""What the events handler answers when it has applied a run's outcome, and notified it."""
 
 
 class LocalServices:
@@ -86,6 +89,9 @@ class LocalServices:
         self._published: deque[dict[str, Any]] = deque(maxlen=KEPT_EVENTS)
         """Events taken off the tap queue as they come: a queue left to grow made every
         publish slower (moto's SQS), so the runtime slowed down with each execution."""
+        self._notified: deque[dict[str, Any]] = deque(maxlen=KEPT_EVENTS)
+        """Notifications taken off the inbox queue as each outcome is settled, for the same
+        reason: moto's SQS reads every message of a queue at each message sent to it."""
 
     def _page_tokens(self, session: Any, manifest: Manifest) -> PageTokens:
         """The page-token key, generated into Secrets Manager as the stack does, and read from
@@ -148,11 +154,15 @@ class LocalServices:
         return self._handling(lambda: self.handler.report(report))
 
     def _handling(self, handle: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
         try:
-            return handle()
+            result = handle()
+            return result
         finally:
             if self.tap_url:
                 self._published.extend(self._drain(self.tap_url))
+            if self.inbox_url and result.get("status") in NOTIFIED_OUTCOMES:
+                self._notified.extend(self._drain(self.inbox_url))
 
     def settle(
         self,
@@ -207,8 +217,12 @@ class LocalServices:
         return taken
 
     def notifications(self) -> list[dict[str, Any]]:
-        """Every SNS notification sent so far (Subject, Message...; drains the inbox queue)."""
-        return self._drain(self._observing(self.inbox_url))
+        """Every SNS notification sent since the last call (Subject, Message...; the latest
+        KEPT_EVENTS)."""
+        self._notified.extend(self._drain(self._observing(self.inbox_url)))
+        taken = list(self._notified)
+        self._notified.clear()
+        return taken
 
     @staticmethod
     def _observing(url: str | None) -> str:
