@@ -52,6 +52,15 @@ def test_a_query_by_key_reads_its_partition_not_the_whole_table(runtime_factory,
     assert [i["sk"]["S"] for i in whole["Items"]] == ["R"]
 
 
+def _waiting(services, url: str) -> str:
+    """How many messages the queue holds, as SQS counts them."""
+    return str(
+        services.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"]
+    )
+
+
 def test_the_event_tap_is_emptied_as_events_come(runtime_factory):
     calls = Calls()
     runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
@@ -59,10 +68,7 @@ def test_the_event_tap_is_emptied_as_events_come(runtime_factory):
     for _ in range(3):
         assert runtime.execute(workflow)["status"] == "completed"
     services = runtime.services
-    waiting = services.sqs.get_queue_attributes(
-        QueueUrl=services.tap_url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]["ApproximateNumberOfMessages"]
-    assert waiting == "0"  # nothing left to slow the next publish down
+    assert _waiting(services, services.tap_url) == "0"  # nothing left to slow a publish down
     kinds = [e["detail-type"] for e in services.events()]
     assert kinds.count("Workflow Completed") == 3 and kinds.count("Agent Completed") == 6
     assert services.events() == []  # taken once
@@ -78,10 +84,7 @@ def test_the_notification_inbox_is_emptied_as_outcomes_are_settled(runtime_facto
     workflow = compiled({"id": "inbox", "name": "Inbox", "agents": ["a", "b"]}, REGISTRY)
     ids = [runtime.execute(workflow)["executionId"] for _ in range(3)]
     services = runtime.services
-    waiting = services.sqs.get_queue_attributes(
-        QueueUrl=services.inbox_url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]["ApproximateNumberOfMessages"]
-    assert waiting == "0"  # nothing left to slow the next notification down
+    assert _waiting(services, services.inbox_url) == "0"  # nothing to slow a notification
     messages = [n["Message"] for n in services.notifications()]
     assert [next(i for i in ids if i in m) for m in messages] == ids
     assert all(m.startswith("Workflow Completed: Inbox") for m in messages)
