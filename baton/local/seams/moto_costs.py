@@ -106,10 +106,7 @@ def _scope_without_signature(original: Callable[[Any, Any], None]) -> Callable[[
     return add_auth
 
 
-JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-_SCALAR_TYPES = frozenset(JSON_SCALARS)
+JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def copy_json(value: Any, memo: Any = None) -> Any:
@@ -118,12 +115,12 @@ def copy_json(value: Any, memo: Any = None) -> Any:
     kind = type(value)
     if kind is dict:
         return {
-            key: item if type(item) in _SCALAR_TYPES else copy_json(item)
+            key: item if type(item) in JSON_SCALARS else copy_json(item)
             for key, item in value.items()
         }
     if kind is list:
-        return [item if type(item) in _SCALAR_TYPES else copy_json(item) for item in value]
-    if kind in _SCALAR_TYPES:
+        return [item if type(item) in JSON_SCALARS else copy_json(item) for item in value]
+    if kind in JSON_SCALARS:
         return value
     return copy.deepcopy(value, memo)
 
