@@ -15,16 +15,17 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   declares (a warm container reads fewer);
 - the events function (baton_service.events), invoked for two status changes: RUNNING reads
   the record (GetItem), marks it announced (UpdateItem) and publishes "Workflow Started";
-  SUCCEEDED reads the record, the handoffs and the run's history (GetItem, Query, a
-  GetExecutionHistory per 1,000 events), writes the outcome and marks it
-  counted, published, notified and settled (5 UpdateItems), adds the handoffs to their agents'
+  SUCCEEDED reads the record with the handoffs (one Query of the execution's items) and the
+  run's history (a GetExecutionHistory per 1,000 events), writes the outcome marked counted,
+  and marks it published, notified and settled (4 UpdateItems), adds the handoffs to their agents'
   statistics (one UpdateItem of the workflow's statistics item per 80 agents, each billed at the
   item's size: baton_agent.stats), publishes an "Agent Completed" per handoff and "Workflow
   Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
 
 An Express workflow (baton.compiler.express) differs: its run invokes the events function
 itself (the same two invocations), each agent reads the record before its step (a GetItem), and
-the end reads the run's recorded failures (a Query) where a Standard run's reads its history.
+the end finds the run's recorded failures among the items it reads with the record, where a
+Standard run's reads its history.
 
 Step Functions bills a Standard run by its state transitions (baton.compiler.budget) and an
 Express run by its duration and memory. Large values moved to S3 (baton_agent.payloads) and
@@ -58,9 +59,8 @@ START = Counter(
 RUNNING = Counter({"dynamodb.GetItem": 1, "dynamodb.UpdateItem": 1, "eventbridge.PutEvents": 1})
 SUCCEEDED = Counter(
     {
-        "dynamodb.GetItem": 1,
         "dynamodb.Query": 1,
-        "dynamodb.UpdateItem": 5,
+        "dynamodb.UpdateItem": 4,
         "sns.Publish": 1,
         "s3.PutObject": 1,
     }
@@ -251,10 +251,10 @@ def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) ->
     budget = history_budget(workflow, items).failure_free
     if workflow.type == "express":
         # the run invokes the events function itself, each agent reads the record before its
-        # step (a cancel or pause), and the end reads the recorded failures, not a history
+        # step (a cancel or pause), and the end finds the recorded failures among the items it
+        # reads with the record (the same Query), where a Standard run reads its history
         requests["lambda.Invoke"] += STATUS_CHANGES
         requests["dynamodb.GetItem"] += len(path.calls)
-        requests["dynamodb.Query"] += 1
     else:
         requests["sfn.GetExecutionHistory"] += math.ceil(budget.events / HISTORY_PAGE)
     return Usage(

@@ -31,6 +31,7 @@ from baton_service.store import (
     NOTIFIED_RUN,
     PUBLISHED_RUN,
     SETTLED_RUN,
+    ExecutionItems,
     shown,
 )
 
@@ -154,12 +155,19 @@ class StatusChangeHandler:
             or not str(detail.get("name", "")).startswith(f"{execution_id}-")
         ):
             return {"ignored": "not a Baton run"}
-        record = self.store.get(tenant, execution_id)
+        status = detail.get("status")
+        # an end needs the run's handoffs (and an Express run's failures) too: read with the
+        # record, in one request
+        items = (
+            ExecutionItems(self.store.get(tenant, execution_id))
+            if status == "RUNNING"
+            else self.store.items(tenant, execution_id)
+        )
+        record = items.record
         if record is None:
             return {"ignored": "no such execution"}
         if run_number(str(detail.get("name", ""))) != record.get("run"):
             return {"ignored": "not the current run"}
-        status = detail.get("status")
         run = str(detail["executionArn"])
         # A replayed outcome is known from the record, before any history is read. An outcome
         # applied (FINISHED_RUN) but not settled was interrupted before it had told the world
@@ -175,7 +183,7 @@ class StatusChangeHandler:
         }.get(str(status))
         if handler is None:
             return {"ignored": f"status {status}"}
-        result = handler(record, detail)
+        result = handler(record, detail, items)
         if status != "RUNNING" and "ignored" not in result:
             self.store.mark_once(record["tenant"], record["executionId"], SETTLED_RUN, run)
         return result
@@ -228,7 +236,9 @@ class StatusChangeHandler:
         )
 
     # statuses --------------------------------------------------------------------------
-    def _running(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+    def _running(
+        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+    ) -> dict[str, Any]:
         """Announce the run once, and only while it runs (a late or replayed RUNNING event
         after the end, or a second delivery, announces nothing)."""
         if record["status"] not in ("running", "pending"):
@@ -252,10 +262,12 @@ class StatusChangeHandler:
         value = json.loads(text or "{}")
         return value if isinstance(value, dict) else {}
 
-    def _succeeded(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+    def _succeeded(
+        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+    ) -> dict[str, Any]:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
-        history = self._history(record, detail)
+        history = self._history(record, detail, items.failures)
         claims = self.lifecycle.claims(record["tenant"], record["workflowId"])
         kept = claims.offload(data, budget=RECORD_BYTES, what="the output")  # item <= 400 KB
         changes = {"status": "completed", "output": kept}
@@ -267,16 +279,19 @@ class StatusChangeHandler:
             history,
             "Workflow Completed",
             only_if=("running", "cancelled"),
+            handoffs=items.handoffs,
         ):
             return self._not_applied(record, detail)
         return {"status": "completed", "triggered": self._start_triggers(record, "completed", data)}
 
-    def _failed(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+    def _failed(
+        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+    ) -> dict[str, Any]:
         if record["status"] in ("cancelled", "paused"):
             # stopped by request and reported FAILED (moto does so for a run stopped inside a
             # Map; in AWS a failure that beat the stop): what the user asked for stands
-            return self._aborted(record, detail)
-        history = self._history(record, detail)
+            return self._aborted(record, detail, items)
+        history = self._history(record, detail, items.failures)
         workflow = self.lifecycle.catalog.get(record["workflowId"])
         error = history.error(
             str(detail.get("status")),
@@ -288,7 +303,9 @@ class StatusChangeHandler:
         changes = {"status": "failed", "error": error}
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
         extra = [self._entry("Agent Failed", record, error)] if agent_failed else []
-        if not self._finish(record, detail, changes, history, "Workflow Failed", extra):
+        if not self._finish(
+            record, detail, changes, history, "Workflow Failed", extra, handoffs=items.handoffs
+        ):
             return self._not_applied(record, detail)
         self._start_triggers(
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
@@ -330,14 +347,16 @@ class StatusChangeHandler:
             return "the workflow's time budget is spent (or would be, by the recovery's backoff)"
         return None
 
-    def _aborted(self, record: dict[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
+    def _aborted(
+        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+    ) -> dict[str, Any]:
         if record["status"] == "paused":
             run = str(detail["executionArn"])
             if not self.store.mark_once(record["tenant"], record["executionId"], "pausedRun", run):
                 return {"ignored": "already announced"}
             self._publish([self._entry("Workflow Paused", record, {})])
             return {"status": "paused"}
-        history = self._history(record, detail)
+        history = self._history(record, detail, items.failures)
         if not self._finish(
             record,
             detail,
@@ -345,6 +364,7 @@ class StatusChangeHandler:
             history,
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
+            handoffs=items.handoffs,
         ):
             return self._not_applied(record, detail)
         return {"status": "cancelled"}
@@ -359,31 +379,45 @@ class StatusChangeHandler:
         kind: str,
         extra: list[dict[str, Any]] | None = None,
         only_if: tuple[str, ...] = ("running",),
+        *,
+        handoffs: list[dict[str, Any]],
     ) -> bool:
         """Apply the run's outcome (with its end time and metrics) to the record, then tell the
         world; nothing at all when the record has moved on meanwhile (cancelled or paused by
-        request) or this run's outcome was applied already (a replayed event): False."""
+        request) or this run's outcome was applied already (a replayed event): False.
+        `handoffs`: every run's, read with the record (the run has ended: its agents write no
+        more)."""
         run = str(detail["executionArn"])
         tenant, execution_id = record["tenant"], record["executionId"]
-        every_run = linked(self.store.handoffs(tenant, execution_id))
+        every_run = linked(handoffs)
         # what this run handed off, as the agents recorded it: also the items a Distributed
         # Map ran in child executions, whose events the run's own history does not hold
-        handoffs = [h for h in every_run if h.get("run") == run]
+        ours = [h for h in every_run if h.get("run") == run]
         changes = {
             **outcome,
             "endTime": _iso(detail.get("stopDate")),
-            "metrics": history.metrics(_total_ms(detail), handoffs),
+            "metrics": history.metrics(_total_ms(detail), ours),
         }
-        if not self.store.update(
-            tenant, execution_id, changes, only_if_status=only_if, once_for_run=run
-        ):
+        # the outcome's write marks it counted too: the statistics are written right after it,
+        # once, by the delivery that applied it (a crash between the two loses the count,
+        # as one between a separate mark and the count would)
+        counted_now = self.store.update(
+            tenant,
+            execution_id,
+            {**changes, COUNTED_RUN: run},
+            only_if_status=only_if,
+            once_for_run=run,
+        )
+        if not counted_now:
             current = self.store.get(tenant, execution_id) or {}
             if current.get(FINISHED_RUN) != run or current.get(SETTLED_RUN) == run:
                 return False
             record = current  # applied by a delivery that failed after: settle it now
-        if self.store.mark_once(tenant, execution_id, COUNTED_RUN, run):  # counted once
+            # (an outcome applied without its mark, by an earlier version, is counted now)
+            counted_now = self.store.mark_once(tenant, execution_id, COUNTED_RUN, run)
+        if counted_now:  # counted once
             accuracies: dict[str, list[float]] = {}
-            for handoff in handoffs:  # in the order they finished
+            for handoff in ours:  # in the order they finished
                 if not handoff.get("cached") and not handoff.get("skipped"):
                     accuracies.setdefault(str(handoff["agent"]), []).append(
                         float(handoff["accuracy"])
@@ -399,7 +433,7 @@ class StatusChangeHandler:
                 record,
                 {k: h.get(k) for k in ("agent", "step", "accuracy", "cached", "skipped")},
             )
-            for h in handoffs
+            for h in ours
             if not h.get("skipped")
         ]
         # each outlet once per run, even when a delivery fails half way and the next one
@@ -424,11 +458,13 @@ class StatusChangeHandler:
             return {"ignored": "this run's outcome was applied already"}
         return {"ignored": f"the execution is {current.get('status', 'gone')}"}
 
-    def _history(self, record: Mapping[str, Any], detail: Mapping[str, Any]) -> RunHistory:
-        """The run's history; an Express run has none: what its agents recorded instead."""
+    def _history(
+        self, record: Mapping[str, Any], detail: Mapping[str, Any], failures: list[dict[str, Any]]
+    ) -> RunHistory:
+        """The run's history; an Express run has none: the `failures` its agents recorded
+        (read with the record) instead."""
         arn = str(detail["executionArn"])
         if detail.get(REPORTED):
-            failures = self.store.failures(record["tenant"], record["executionId"])
             return RunHistory.reported(f for f in failures if f.get("run") == arn)
         events: list[dict[str, Any]] = []
         request: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}

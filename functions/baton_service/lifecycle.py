@@ -94,11 +94,12 @@ class LifecycleService:
         and the current step (the step after the checkpoint, by the compiled definition)."""
         check_tenant(tenant)
         check_execution_id(execution_id)  # not one of ours: never a key to look up
-        record = self._stored(tenant, execution_id)
         if not with_handoffs:
-            return ExecutionRecord.model_validate(record).to_json()
-        handoffs = linked(self.store.handoffs(tenant, execution_id))
-        return self._view(record, handoffs, self.store.checkpoint(tenant, execution_id))
+            return ExecutionRecord.model_validate(self._stored(tenant, execution_id)).to_json()
+        items = self.store.items(tenant, execution_id)  # record, handoffs, checkpoint: one read
+        if items.record is None:
+            raise ExecutionNotFoundError(tenant, execution_id)
+        return self._view(shown(items.record), linked(items.handoffs), items.checkpoint)
 
     def _stored(self, tenant: str, execution_id: str) -> dict[str, Any]:
         record = self.store.get(tenant, execution_id)

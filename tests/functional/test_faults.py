@@ -240,3 +240,45 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     event = services.status_change_event(settled["currentRun"])
     assert services.handler.handle(event) == {"ignored": "this run's outcome was applied already"}
     assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]
+
+
+def test_an_outcome_applied_without_its_counted_mark_is_counted_by_the_next_delivery(
+    runtime_factory,
+):
+    """The outcome's write marks the run counted. An outcome an earlier version applied alone
+    (its counted mark a write of its own, not made: the delivery failed between the two, here
+    the statistics write) is counted by the next delivery, once."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    services = runtime.services
+    stats = services.handler.stats
+    real_record = stats.record
+    outage = {"left": 1}
+
+    def failing_record(*args, **kwargs):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise ConnectionError("DynamoDB is unreachable")
+        return real_record(*args, **kwargs)
+
+    stats.record = failing_record
+    workflow = compiled({**THREE, "id": "recount"}, REGISTRY)
+    runtime.deploy(workflow)
+    execution_id = services.lifecycle.start("recount", {})["executionId"]
+    with pytest.raises(ConnectionError):
+        services.settle("default", execution_id)
+    table = runtime.manifest.tables["executions"].name
+    key = {"pk": {"S": f"EXEC#default#{execution_id}"}, "sk": {"S": "RECORD"}}
+    item = runtime.dynamodb.get_item(TableName=table, Key=key)["Item"]
+    assert item["countedRun"] == item["finishedRun"]  # marked by the outcome's own write
+    runtime.dynamodb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE countedRun")
+
+    assert services.settle("default", execution_id)["status"] == "completed"
+    summaries = services.stats.summaries(list(NAMES), services.catalog.workflows)
+    assert [summaries[n]["calls"] for n in NAMES] == [1, 1, 1]  # counted, once
+    event = services.status_change_event(
+        services.lifecycle.get("default", execution_id)["currentRun"]
+    )
+    assert services.handler.handle(event) == {"ignored": "this run's outcome was applied already"}
+    summaries = services.stats.summaries(list(NAMES), services.catalog.workflows)
+    assert [summaries[n]["calls"] for n in NAMES] == [1, 1, 1]

@@ -104,6 +104,35 @@ def test_views_name_the_current_step_without_describing_the_state_machine(
     assert len(described) == 1
 
 
+def test_a_view_reads_the_execution_in_one_request_page_after_page(runtime_factory, monkeypatch):
+    """The full view (record, handoffs, checkpoint) is one Query of the execution's items,
+    every page of it read (here 2 items a page); the end's delivery reads the record with the
+    handoffs the same way, and counts them (test_cost checks its requests)."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    lifecycle = runtime.services.lifecycle
+    client = lifecycle.store.client
+    operations: list[str] = []
+    client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: operations.append(model.name)
+    )
+    query = client.query
+    monkeypatch.setattr(client, "query", lambda **request: query(**request, Limit=2))
+    done = runtime.execute(compiled(five_steps(), REGISTRY))
+    assert done["status"] == "completed"
+    assert [h["agent"] for h in done["handoffs"]] == list(NAMES)
+    operations.clear()
+    view = lifecycle.get("default", done["executionId"])
+    assert set(operations) == {"Query"} and len(operations) == 4  # 7 items, 2 a page
+    assert [h["agent"] for h in view["handoffs"]] == list(NAMES)
+    assert view["checkpoint"]["after"] == "e" and view["currentStep"] == "Completed"
+    assert view == done
+    assert (
+        runtime.services.stats.summaries(["a"], runtime.services.catalog.workflows)["a"]["calls"]
+        == 1
+    )  # the end counted the handoffs it read with the record
+
+
 def test_pause_during_step_two_then_resume(runtime_factory):
     calls = Calls()
     handlers = {n: echo(calls, n) for n in NAMES} | {"b": echo(calls, "b", sleep=0.5)}

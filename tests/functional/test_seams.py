@@ -734,3 +734,75 @@ def test_a_read_sees_an_update_whole_or_not_at_all(runtime_factory):
     assert len(seen) > 20
     torn = [s for s in seen if not (isinstance(s, set) and len(s) == 1)]
     assert torn == []
+
+
+def _environ_seen(request) -> dict:
+    """A request's environ, its input stream read back as bytes, and the request it names
+    itself by its type (both differ by identity)."""
+    environ = dict(request.environ)
+    environ["wsgi.input"] = environ["wsgi.input"].getvalue()
+    environ["werkzeug.request"] = type(environ.get("werkzeug.request"))
+    return environ
+
+
+def test_a_request_is_built_as_werkzeug_builds_it_at_less_cost(runtime_factory, monkeypatch):
+    """Every request of a run (and odd ones: a non-ASCII S3 key, a query, repeated and
+    underscored headers, bytes values, no body) becomes the same request object moto builds
+    through werkzeug's EnvironBuilder, and a request with a body to a URL already seen builds
+    no EnvironBuilder."""
+    import boto3
+    from moto.core.request import Request
+    from werkzeug import test as werkzeug_test
+
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in "ab"})
+    ours = Request.__dict__["from_primitives"].__func__
+    moto_own = getattr(ours, "original", classmethod(ours)).__func__  # the seam left out: ours
+    seen: list[tuple] = []
+
+    def recording(cls, method, url, headers, body=None):
+        seen.append((method, url, list(headers.items()), body))
+        return ours(cls, method, url, headers, body)
+
+    monkeypatch.setattr(Request, "from_primitives", classmethod(recording))
+    workflow = compiled({"id": "built", "name": "Built", "agents": ["a", "b"]}, REGISTRY)
+    assert runtime.execute(workflow)["status"] == "completed"
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="odd")
+    s3.put_object(Bucket="odd", Key="día 1/a+b?.json", Body=b"{}", Metadata={"my_key": "v"})
+    assert s3.get_object(Bucket="odd", Key="día 1/a+b?.json")["Metadata"] == {"my_key": "v"}
+    assert len(seen) > 20 and any(body for *_, body in seen)
+    odd = [
+        ("POST", "https://x.amazonaws.com/p/q?a=1&b=%2F", [("X-A", "1"), ("x-a", "2")], b"x"),
+        ("PUT", "https://x.amazonaws.com/", [("Content-Type", "a"), ("content-type", "b")], b"y"),
+        ("POST", "https://x.amazonaws.com/", [("X-B", b"bytes"), ("Content_Type", "u")], b"z"),
+        ("POST", "https://x.amazonaws.com/", [("Content-Length", "99")], b"short"),
+        ("GET", "https://x.amazonaws.com/", [("Content-Length", "0")], b""),
+    ]
+    for method, url, headers, body in [*seen, *odd]:
+        built = ours(Request, method, url, _Pairs(headers), body)
+        expected = moto_own(Request, method, url, _Pairs(headers), body)
+        assert type(built) is type(expected)
+        assert list(_environ_seen(built).items()) == list(_environ_seen(expected).items())
+        assert list(built.headers.items()) == list(expected.headers.items())
+        assert built.get_data() == expected.get_data()
+
+    builders: list[object] = []
+    original_init = werkzeug_test.EnvironBuilder.__init__
+    monkeypatch.setattr(
+        werkzeug_test.EnvironBuilder,
+        "__init__",
+        lambda self, *a, **k: builders.append(self) or original_init(self, *a, **k),
+    )
+    for _ in range(3):
+        runtime.dynamodb.list_tables()
+    assert builders == []
+
+
+class _Pairs:
+    """Headers as botocore's are: items() may repeat a name."""
+
+    def __init__(self, pairs: list[tuple]) -> None:
+        self.pairs = pairs
+
+    def items(self) -> list[tuple]:
+        return list(self.pairs)

@@ -15,7 +15,8 @@ replaces or wraps. They live by subject:
 - express_runs: Express ARNs and the calls AWS refuses for them;
 - dynamodb: atomic writes, and reads and transactions at DynamoDB's cost;
 - update_validation: update expressions validated at the cost of the work done;
-- moto_costs: work moto repeats per request, event or model object.
+- moto_costs: work moto repeats per request, event or model object;
+- request_handling: the request object each request to moto becomes.
 
 `patched()` is the one switch: it applies them all, yields the `Seams` they share with the
 offline runtime, and restores moto as it was. Nothing outlives the switch but a cache of
@@ -41,6 +42,7 @@ from baton.local.seams import (
     jsonata_evaluation,
     lambda_invocations,
     moto_costs,
+    request_handling,
     unusable_values,
     update_validation,
     waits,
@@ -90,6 +92,7 @@ def all_adaptations(seams: Seams, dispatcher: Dispatcher) -> list[Adaptation]:
         ),
         *update_validation.adaptations(),
         *moto_costs.adaptations(),
+        *request_handling.adaptations(),
     ]
 
 
