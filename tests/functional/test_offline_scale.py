@@ -511,7 +511,10 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     """moto parsed a write's condition again at each layer the write passed (a fenced
     transaction's two conditions took seven parses); a condition is parsed once per text,
     names and types of its values, each write is still judged with its own values, and unused
-    names are still refused."""
+    names are still refused. A write's tree is copied from the parse by unpickling, never by
+    deepcopy (thrice its cost)."""
+    import copy
+
     import pytest
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
@@ -522,6 +525,16 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
         ConditionExpressionParser,
         "_make_op_condition",
         lambda self, node: trees.append(node) or original(self, node),
+    )
+    deep_copied = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(
+        copy,
+        "deepcopy",
+        lambda value, *args: (
+            (type(value).__module__ == "moto.dynamodb.comparisons" and deep_copied.append(value))
+            or deepcopy(value, *args)
+        ),
     )
     _put_run(db, 1)
     first = len(trees)
@@ -538,6 +551,7 @@ def test_a_condition_is_parsed_once_and_still_judged_on_each_write(runtime_facto
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "2"}
     _put_run(db, 10)  # 10 > 2 as numbers (not as text): the write's own value, as a number
     assert db.get_item(TableName="conditions", Key={"pk": {"S": "k"}})["Item"]["run"] == {"N": "10"}
+    assert deep_copied == []
 
 
 def test_an_update_expression_is_parsed_once_and_applied_at_every_write(
