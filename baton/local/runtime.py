@@ -154,6 +154,7 @@ class LocalRuntime:
             self._stop_running()
             self._mock.stop()
             self._mock = None
+        self.dispatcher.close()
         if self._switch is not None:
             self._switch.__exit__(exc_type, exc, tb)
             self._switch, self.seams = None, None

@@ -142,3 +142,51 @@ def test_the_step_log_refuses_other_runs_and_backward_checkpoints(runtime_factor
     assert stored() == (3, "c")  # nothing of either was written
     log.step_finished(step(1, 2, checkpoint="c", when="2030-01-03"))  # the same step again
     assert stored() == (4, "c")
+
+
+def test_a_functions_invocations_reuse_its_idle_threads_and_never_a_busy_one(runtime_factory):
+    """A thread whose invocation returned runs the function's next invocation (as Lambda keeps
+    an environment warm), never another function's; a timed-out invocation keeps its thread
+    busy, so the retry runs in another; closing the runtime ends the idle threads."""
+    ran: dict[str, list[int]] = {"a": [], "b": []}
+    release, late_done = threading.Event(), threading.Event()
+
+    def record(name):
+        @agent
+        def handler(data, context):
+            ran[name].append(threading.get_ident())
+            if name == "b" and context.attempt == 1 and not release.is_set():
+                release.wait(10)  # past its 1 s timeout: Lambda gave up on it
+                late_done.set()
+            return AgentResult(data={name: True})
+
+        return handler
+
+    runtime = runtime_factory(
+        REGISTRY, {"a": record("a"), "b": record("b"), "c": echo(Calls(), "c")}
+    )
+    workflow = compiled(
+        {"id": "warm", "name": "Warm", "agents": ["a", "b", "c"], "config": {"maxRetries": 1}},
+        REGISTRY,
+    )
+    assert runtime.execute(workflow, {})["status"] == "completed"
+    first_b, retry_b = ran["b"]
+    assert first_b != retry_b  # the timed-out attempt's thread was still busy
+    release.set()
+    assert late_done.wait(5)
+    time.sleep(0.1)  # the late attempt's thread goes back to the idle ones
+    assert runtime.execute(workflow, {})["status"] == "completed"
+    assert ran["a"][0] == ran["a"][1]  # the same warm thread
+    assert ran["b"][2] in (first_b, retry_b)
+    assert not set(ran["a"]) & set(ran["b"])  # never another function's thread
+
+    runtime.__exit__(None, None, None)
+    ours = set(ran["a"] + ran["b"])
+
+    def alive() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.ident in ours]
+
+    deadline = time.monotonic() + 5
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive() == []

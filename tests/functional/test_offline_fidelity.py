@@ -656,3 +656,37 @@ def test_states_all_catches_a_results_data_limit_as_aws_was_recorded_doing(runti
         "Cause": "The state/task 'lambda' returned a result with a size exceeding the maximum"
         " number of bytes service limit.",
     }
+
+
+def test_now_and_millis_are_the_time_of_each_evaluation(runtime_factory):
+    """$now() and $millis() give the time of the evaluation they are in (the same at every call
+    within it), in every state of every run: jsonata-python read the time its thread's last
+    made program took at its last evaluation, so an expression parsed in an earlier run gave a
+    time long past (a skipped step's handoff sorted before the steps run before it)."""
+    import threading
+    import time
+    from datetime import datetime
+
+    from baton.local.seams import evaluate
+
+    first = evaluate("$millis()")
+    evaluate("'another program'")  # made after it: its thread's latest
+    time.sleep(0.05)
+    assert evaluate("$millis()") - first >= 50
+    now, again, millis = evaluate("[$now(), $now(), $millis()]")
+    assert now == again and AWS_TIME.match(now)
+    assert datetime.fromisoformat(now).timestamp() * 1000 == millis
+    elsewhere: list[int] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(evaluate("$millis()")))
+    time.sleep(0.05)
+    thread.start()
+    thread.join()
+    assert elsewhere[0] - millis >= 50
+
+    runtime = runtime_factory(REGISTRY)
+    states = {"Stamp": {"Type": "Pass", "Output": "{% {'at': $millis()} %}", "End": True}}
+    before = int(time.time() * 1000)
+    stamped = run(runtime, states, name="stamp-1")["output"]["at"]
+    time.sleep(0.05)
+    restamped = run(runtime, states, name="stamp-2")["output"]["at"]
+    assert before <= stamped and restamped - stamped >= 50

@@ -10,6 +10,7 @@ functions (seams.aws_jsonata).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -114,8 +115,16 @@ def _parsed(expression: str) -> Any:
 
 
 def _raw(expression: str, bindings: dict[str, Any] | None = None) -> Any:
-    """The result as JSONata gives it: None for nothing (undefined), NULL_VALUE for null."""
-    return _parsed(expression).evaluate(None, {**AWS_FUNCTIONS, **(bindings or {})})
+    """The result as JSONata gives it: None for nothing (undefined), NULL_VALUE for null.
+
+    Evaluated by a copy of the parsed program made the thread's current one: jsonata-python's
+    $now() and $millis() read the time its thread's current program (the one it made last)
+    took at its last evaluation, so a program parsed once answered with a time long past (a
+    skipped step's handoff sorted before the steps that ran before it). Each evaluation has
+    its own time, the same at every call within it, as in AWS."""
+    program = copy.copy(_parsed(expression))  # its own time, whatever other threads evaluate
+    jsonata.Jsonata.CURRENT.jsonata = program
+    return program.evaluate(None, {**AWS_FUNCTIONS, **(bindings or {})})
 
 
 def evaluate(expression: str, bindings: dict[str, Any] | None = None) -> Any:
