@@ -17,7 +17,6 @@ handlers in-process (`Dispatcher`), answered as Lambda answers.
 from __future__ import annotations
 
 import json
-import queue
 import sys
 import threading
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
+
+from baton.local.kept_threads import KeptThreads
 
 Handler = Callable[[dict[str, Any], Any], Any]
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
@@ -86,51 +87,6 @@ class ServiceFault(JsonRESTError):
         super().__init__("ServiceException", f"Lambda could not run {function_name} this time")
 
 
-KEPT_WARM = 4
-"""Idle threads kept per function for its next invocations."""
-
-
-class WarmThreads:
-    """The threads one function's invocations run in. A thread whose invocation returned is
-    kept for the function's next one, as Lambda keeps a warm environment for the function (a
-    new thread per invocation cost more than a small handler); a thread still busy (the late
-    attempt of a timed-out invocation goes on) takes no other invocation until it returns.
-    Threads are never shared between functions."""
-
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self._idle: list[queue.SimpleQueue[Callable[[], None] | None]] = []
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def run(self, call: Callable[[], None]) -> None:
-        """Run `call` in a thread of the function's: an idle one, or a new one."""
-        with self._lock:
-            inbox = self._idle.pop() if self._idle else None
-        if inbox is None:
-            inbox = queue.SimpleQueue()
-            threading.Thread(
-                target=self._serve, args=(inbox,), name=f"lambda:{self.function_name}", daemon=True
-            ).start()
-        inbox.put(call)
-
-    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None] | None]) -> None:
-        while (call := inbox.get()) is not None:
-            call()
-            with self._lock:
-                if self._closed or len(self._idle) >= KEPT_WARM:
-                    return
-                self._idle.append(inbox)
-
-    def close(self) -> None:
-        """End the idle threads; a busy one ends when its invocation returns."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for inbox in idle:
-            inbox.put(None)
-
-
 class Dispatcher:
     """Routes moto's Lambda invocations to in-process handlers, by function name."""
 
@@ -142,7 +98,9 @@ class Dispatcher:
         self.pools: dict[str, tuple[threading.BoundedSemaphore, int]] = {}
         self.aliases: dict[tuple[str, str], str] = {}
         """(function, alias) → the version the alias points to."""
-        self.threads: dict[str, WarmThreads] = {}
+        self.threads: dict[str, KeptThreads] = {}
+        """Each function's threads: one whose invocation returned runs the next, as Lambda keeps
+        an environment warm (never another function's, nor one still busy)."""
 
     def executed_version(self, function_name: str, qualifier: str | None) -> str:
         """The version an invocation runs: `$LATEST` unqualified, a version as given, an alias's
@@ -165,7 +123,7 @@ class Dispatcher:
     ) -> None:
         self.handlers[function_name] = handler
         self.contexts[function_name] = (memory, timeout_s)
-        self.threads.setdefault(function_name, WarmThreads(function_name))
+        self.threads.setdefault(function_name, KeptThreads(f"lambda:{function_name}"))
         if max_concurrency:
             self.pools[function_name] = (
                 threading.BoundedSemaphore(max_concurrency),
@@ -238,7 +196,9 @@ class Dispatcher:
             finally:
                 done.set()
 
-        threads = self.threads.get(name) or self.threads.setdefault(name, WarmThreads(name))
+        threads = self.threads.get(name) or self.threads.setdefault(
+            name, KeptThreads(f"lambda:{name}")
+        )
         threads.run(call)
         if killed and not done.wait(KILLED_AFTER_SECONDS):
             context.kill()

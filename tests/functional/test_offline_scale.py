@@ -752,3 +752,54 @@ def test_a_string_result_is_not_evaluated_again(runtime_factory, monkeypatch):
     assert record.status == "completed", record.error
     assert record.output["quote"] == 'say "hi" \\ back\\slash'
     assert not [text for text in parsed if text.startswith("$type(")]
+
+
+def test_a_task_runs_in_a_kept_thread_not_a_new_one(runtime_factory, monkeypatch):
+    """moto started a new thread for every Task state (to time it out); a Task runs in a kept
+    thread, which takes the next Task once its own has returned: a run's steps share a few."""
+    calls = Calls()
+    registry = make_registry("a", "b", "c")
+    runtime = runtime_factory(registry, {n: echo(calls, n) for n in "abc"})
+    invoking: list[tuple[int, str]] = []
+    invoke = runtime.dispatcher.invoke
+
+    def recorded(*args, **kwargs):
+        thread = threading.current_thread()
+        invoking.append((thread.ident or 0, thread.name))
+        return invoke(*args, **kwargs)
+
+    monkeypatch.setattr(runtime.dispatcher, "invoke", recorded)
+    workflow = compiled({"id": "kept", "name": "Kept", "agents": ["a", "b", "c"]}, registry)
+    for _ in range(4):
+        assert runtime.execute(workflow)["status"] == "completed"
+    assert len(calls.agents()) == len(invoking) == 12
+    assert {name for _, name in invoking} == {"states:task"}
+    assert len({ident for ident, _ in invoking}) <= 3  # 12 Tasks, a few threads
+
+
+def test_moto_draws_a_random_string_in_one_call(runtime_factory, monkeypatch):
+    """moto drew each character of a random string (a request id: 52) by a call of its
+    generator; a string is drawn in one call, of the same characters, still seeded by moto."""
+    import random
+    import string
+
+    from moto.moto_api._internal import mock_random
+
+    runtime_factory(make_registry("a"))
+    chosen: list[object] = []
+    choice = random.Random.choice
+    monkeypatch.setattr(
+        random.Random, "choice", lambda self, seq: chosen.append(seq) or choice(self, seq)
+    )
+    ids = [mock_random.get_random_string(length=52) for _ in range(500)]
+    assert chosen == []
+    assert len(set(ids)) == 500 and {len(i) for i in ids} == {52}
+    drawn = "".join(ids)
+    assert set(drawn) == set(string.ascii_letters + string.digits)  # every character, no other
+    lower = mock_random.get_random_string(length=400, include_digits=False, lower_case=True)
+    assert set(lower) == set(string.ascii_lowercase)
+    mock_random.seed(7)
+    seeded = mock_random.get_random_string()
+    mock_random.seed(7)
+    assert mock_random.get_random_string() == seeded and len(seeded) == 20
+    mock_random.seed(None)

@@ -20,7 +20,8 @@ replaces or wraps. They live by subject:
 
 `patched()` is the one switch: it applies them all, yields the `Seams` they share with the
 offline runtime, and restores moto as it was. Nothing outlives the switch but a cache of
-parsed JSONata programs (jsonata_evaluation), a pure function of each expression's text.
+parsed JSONata programs (jsonata_evaluation), a pure function of each expression's text, and
+a Task's kept thread still busy when the switch ends (it ends when its task returns).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baton.local.fake_lambda import Dispatcher
+from baton.local.kept_threads import KeptThreads
 from baton.local.seams import (
     context_object,
     dynamodb,
@@ -71,6 +73,7 @@ class Seams:
     )
     partition_queries: dynamodb.PartitionQueries = field(default_factory=dynamodb.PartitionQueries)
     dynamodb_writing: threading.RLock = field(default_factory=threading.RLock)
+    task_threads: KeptThreads = field(default_factory=lambda: KeptThreads("states:task"))
     adaptations: tuple[Adaptation, ...] = ()
     left_out: frozenset[str] = frozenset()
 
@@ -91,7 +94,7 @@ def all_adaptations(seams: Seams, dispatcher: Dispatcher) -> list[Adaptation]:
             seams.transaction_copies, seams.partition_queries, seams.dynamodb_writing
         ),
         *update_validation.adaptations(),
-        *moto_costs.adaptations(),
+        *moto_costs.adaptations(seams.task_threads),
         *request_handling.adaptations(),
     ]
 
@@ -116,11 +119,11 @@ def patched(
     dispatcher: Dispatcher, *, real_waits: bool, on_wait: Callable[[Wait], None] | None
 ) -> Iterator[Seams]:
     """Apply every adaptation for the duration of the block; restore moto afterwards."""
+    seams = Seams(waits=Waits(real=real_waits, listener=on_wait))
     if not _held.acquire(blocking=False):
         raise RuntimeError("another offline runtime is already running in this process")
     saved: list[tuple[Any, str, Any]] = []
     try:
-        seams = Seams(waits=Waits(real=real_waits, listener=on_wait))
         adaptations = all_adaptations(seams, dispatcher)
         seams.adaptations = tuple(adaptations)
         seams.left_out = _left_out([adaptation.name for adaptation in adaptations])
@@ -134,4 +137,5 @@ def patched(
     finally:
         for target, name, value in reversed(saved):
             setattr(target, name, value)
+        seams.task_threads.close()
         _held.release()

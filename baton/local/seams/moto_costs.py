@@ -7,6 +7,7 @@ import copy
 import functools
 import inspect
 import re
+import string
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from moto.core.common_models import BaseModel
 from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer, TimestampSerializer
 from moto.core.utils import unix_time
+from moto.moto_api._internal.moto_random import MotoRandom
 from moto.sqs.models import SQSBackend
 from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state as moto_execute_state
@@ -30,6 +32,7 @@ from moto.stepfunctions.parser.asl.eval import environment as moto_environment
 from moto.stepfunctions.parser.asl.eval import states as moto_states
 from moto.stepfunctions.parser.asl.eval.event import event_manager as moto_event_manager
 
+from baton.local.kept_threads import KeptThread, KeptThreads
 from baton.local.seams.adaptation import Adaptation, to
 from baton.local.seams.attribute_values import parse_structure, serialize_structure
 
@@ -174,8 +177,33 @@ def _request_id_placed_in_xml(original: Any) -> Any:
     return staticmethod(enrich)
 
 
-def adaptations() -> list[Adaptation]:
+def _drawn_at_once(
+    self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False
+) -> str:
+    """MotoRandom.get_random_string: its characters drawn in one call of moto's generator
+    (`choices`), not one call each (a request id, 52 characters, took 30 µs): the same
+    characters, as likely each, still from the generator moto's seed sets."""
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    drawn = "".join(self.choices(pool, k=length))
+    return drawn.lower() if lower_case else drawn
+
+
+def adaptations(task_threads: KeptThreads) -> list[Adaptation]:
     return [
+        Adaptation(
+            "random-strings-drawn-at-once",
+            "(cost) moto's random strings (a request id per request) are drawn in one call of"
+            " its generator, not one call per character",
+            f"{SCALE}::test_moto_draws_a_random_string_in_one_call",
+            ((MotoRandom, "get_random_string", to(_drawn_at_once)),),
+        ),
+        Adaptation(
+            "task-threads-kept",
+            "(cost) the thread moto starts for each Task state (to time it out) is a kept one,"
+            " reused once its task has returned, not a new one per Task",
+            f"{SCALE}::test_a_task_runs_in_a_kept_thread_not_a_new_one",
+            ((moto_execute_state, "Thread", to(functools.partial(KeptThread, task_threads))),),
+        ),
         Adaptation(
             "models-untracked",
             "(memory) model objects are not kept in moto's dashboard list",
