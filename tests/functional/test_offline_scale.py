@@ -803,3 +803,29 @@ def test_moto_draws_a_random_string_in_one_call(runtime_factory, monkeypatch):
     mock_random.seed(7)
     assert mock_random.get_random_string() == seeded and len(seeded) == 20
     mock_random.seed(None)
+
+
+def test_a_warm_runtime_is_frozen_out_of_the_collectors_full_scans(runtime_factory):
+    """From its second run, what the runtime holds (moto's and botocore's models, its resources,
+    what the first run loaded) is out of the cyclic collector's full collections, which walked
+    all of it every few executions; the runtime gives it back when it closes. A full collection
+    then walks a small part of what it walked."""
+    import time
+
+    baseline = gc.get_freeze_count()
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "ab"})
+    workflow = compiled({"id": "frozen", "name": "Frozen", "agents": ["a", "b"]}, REGISTRY)
+    assert runtime.execute(workflow)["status"] == "completed"
+    assert gc.get_freeze_count() == baseline  # one run: nothing frozen (`baton run`)
+    walked_before = len(gc.get_objects())
+    assert runtime.run(workflow, {}).status == "completed"
+    frozen = gc.get_freeze_count() - baseline
+    assert frozen > 100_000
+    assert runtime.execute(workflow)["status"] == "completed"
+    assert len(gc.get_objects()) < walked_before / 5
+    started = time.perf_counter()
+    gc.collect()
+    assert time.perf_counter() - started < 0.1
+    runtime.__exit__(None, None, None)
+    assert gc.get_freeze_count() == baseline  # unfrozen: collectable as the process goes on
