@@ -5,9 +5,9 @@ every agent succeeds on its first try and finds nothing in the cache, a conditio
 costlier branch, a fan-out gets its `maxItems` (or the items given). What makes each request:
 
 - the API's start (baton_service.lifecycle.start): an API request and an invocation of the API
-  function; the record's PutItem, 2 UpdateItems (the run named, then running), StartExecution;
-  it answers with the record the second UpdateItem returns (no read: a new execution has no
-  handoffs or checkpoint to read, and its current step comes from the catalog);
+  function; the record's PutItem (running, its first run named), StartExecution, an UpdateItem
+  (the run's ARN); it answers with the record that UpdateItem returns (no read: a new execution
+  has no handoffs or checkpoint to read, and its current step comes from the catalog);
 - each agent invocation (baton_agent.runtime): a Lambda invocation; its handoff (and, for a
   step, not a group member or a fan-out item, the checkpoint) in one TransactWriteItems with
   the run's condition check (3 items, or 2); with a cache policy, a GetItem and, on a miss, a
@@ -52,7 +52,7 @@ EVENTS_PER_REQUEST = 10
 START = Counter(
     {
         "dynamodb.PutItem": 1,
-        "dynamodb.UpdateItem": 2,
+        "dynamodb.UpdateItem": 1,
         "sfn.StartExecution": 1,
     }
 )

@@ -158,7 +158,11 @@ class LifecycleService:
                 "tenant": tenant,
                 "workflowId": workflow.workflow_id,
                 "workflowName": workflow.name,
-                "status": "pending",
+                # named running with its first run before the run starts (see _run), in the
+                # write that creates it
+                "status": "running",
+                "run": 1,
+                "runStartedAt": start_time,
                 "startTime": start_time,
                 "input": data,
                 "inputHash": digest,
@@ -184,6 +188,7 @@ class LifecycleService:
                 [],
                 start_time=start_time,
                 no_cache=no_cache,
+                marked=True,
             )
         except LifecycleError:
             if idempotency_key:  # no poisoned key: a retry with it may start afresh
@@ -284,14 +289,17 @@ class LifecycleService:
         *,
         start_time: str,
         no_cache: bool,
-        expected: tuple[str, ...] = ("pending",),
+        expected: tuple[str, ...] = (),
         changes: Mapping[str, Any] | None = None,
+        marked: bool = False,
     ) -> dict[str, Any]:
         """Start a Step Functions run of the execution and make it the current run; return the
         record as that write left it.
 
-        The run number is recorded before the run starts, so that the status events of a run
-        that ends at once are already recognised as the current run's.
+        The record is marked running with the run's number before the run starts, so that the
+        status events of a run that ends at once are already recognised as the current run's
+        (`marked`: a new execution's record was created so). A cancel or pause that came while
+        the run started stops it once it is the current run.
         """
         number = len(runs) + 1
         name = run_name(execution_id, number)
@@ -308,7 +316,9 @@ class LifecycleService:
             "expiresAt": int(time.time()) + workflow.retention_seconds,
             **(changes or {}),
         }
-        if not self.store.update(tenant, execution_id, update, only_if_status=expected):
+        if not marked and not self.store.update(
+            tenant, execution_id, update, only_if_status=expected
+        ):
             raise InvalidTransitionError(execution_id, "changing", "start a run of")
         try:
             arn = self.sfn.start_execution(
@@ -321,7 +331,12 @@ class LifecycleService:
                 tenant, execution_id, {"status": "failed", "error": error, "endTime": _now_iso()}
             )
             raise LifecycleError(message) from err
-        return self.store.updated(tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]})
+        started = self.store.updated(
+            tenant, execution_id, {"currentRun": arn, "runs": [*runs, arn]}
+        )
+        if started.get("status") in ("cancelled", "paused"):  # asked for while the run started
+            self._stop(started, f"{started['status']} by request")
+        return started
 
     @staticmethod
     def _payload(

@@ -183,6 +183,44 @@ def test_cancel_stops_the_workflow_and_no_later_agent_runs(runtime_factory):
         runtime.services.lifecycle.cancel("default", execution_id)
 
 
+def test_a_cancel_that_comes_while_the_run_starts_stops_it(runtime_factory, monkeypatch):
+    """A new execution's record is created running, its first run named, before the run starts.
+    A cancel that comes between the run's start and the record naming it (it finds no run to
+    stop) is not lost: the start sees it in the record its last write returns and stops the
+    run."""
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"a": echo(calls, "a", sleep=0.4)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    lifecycle = runtime.services.lifecycle
+    runtime.deploy(compiled(five_steps(), REGISTRY))
+    start = lifecycle.sfn.start_execution
+    stopped_runs: list[str] = []
+    stop = lifecycle.sfn.stop_execution
+
+    def start_then_cancelled(**request):
+        started = start(**request)
+        execution_id = request["name"].rsplit("-", 1)[0]
+        assert lifecycle.store.get("default", execution_id)["status"] == "running"
+        assert lifecycle.cancel("default", execution_id)["status"] == "cancelled"
+        return started
+
+    monkeypatch.setattr(lifecycle.sfn, "start_execution", start_then_cancelled)
+    monkeypatch.setattr(
+        lifecycle.sfn,
+        "stop_execution",
+        lambda **request: stopped_runs.append(request["executionArn"]) or stop(**request),
+    )
+    started = lifecycle.start("five", {})
+    assert started["status"] == "cancelled"
+    assert stopped_runs == [started["currentRun"]]  # the cancel itself had no run to stop
+    settled = runtime.services.settle("default", started["executionId"])
+    assert settled["status"] == "cancelled"
+    assert runtime.sfn.describe_execution(executionArn=started["currentRun"])["status"] == (
+        "ABORTED"
+    )
+    assert calls.count("b") == 0
+
+
 def test_completed_and_running_executions_cannot_be_resumed(runtime_factory):
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     done = runtime.execute(compiled(five_steps(), REGISTRY))
