@@ -7,6 +7,9 @@ CHECKPOINT = "CHECKPOINT"
 HANDOFF_PREFIX = "HANDOFF#"
 FAILURE_PREFIX = "FAILURE#"
 """A failed attempt of an Express run's step (Express keeps no history to read it from)."""
+# An execution's record, checkpoint, handoffs and failures sort from CHECKPOINT to RECORD: the
+# lifecycle reads them in one Query of that range (baton_service.store.ExecutionStore.items),
+# without what agents stash in the partition (baton_agent.stash: STASH#, sorting after RECORD).
 
 
 def execution_pk(tenant: str, execution_id: str) -> str:

@@ -314,8 +314,14 @@ class ExecutionStore:
         record, handoffs and checkpoint apart takes three, each rounded up to 4 KB."""
         request: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.execution_pk(tenant, execution_id)}},
+            # from CHECKPOINT to RECORD, which sort first and last of these items: not what an
+            # agent stashed in the partition (STASH#..., up to 400 KB each)
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.execution_pk(tenant, execution_id)},
+                ":first": {"S": keys.CHECKPOINT},
+                ":last": {"S": keys.RECORD},
+            },
             "ConsistentRead": True,
         }
         record, handoffs, checkpoint, failures = None, [], None, []

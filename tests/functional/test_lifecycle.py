@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from baton_agent import AgentError, AgentInputError, AgentResult, agent
+from baton_agent import AgentError, AgentInputError, AgentResult, agent, keys
+from baton_agent.stash import STASH_SK, DynamoStash
 from baton_service.exceptions import IdempotencyConflictError, InvalidTransitionError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo, wait_until
@@ -117,13 +118,26 @@ def test_a_view_reads_the_execution_in_one_request_page_after_page(runtime_facto
         "before-call.dynamodb", lambda model, **_: operations.append(model.name)
     )
     query = client.query
-    monkeypatch.setattr(client, "query", lambda **request: query(**request, Limit=2))
+    read: list[int] = []
+
+    def paged(**request):
+        page = query(**request, Limit=2)
+        read.append(page["Count"])
+        return page
+
+    monkeypatch.setattr(client, "query", paged)
     done = runtime.execute(compiled(five_steps(), REGISTRY))
     assert done["status"] == "completed"
     assert [h["agent"] for h in done["handoffs"]] == list(NAMES)
+    # what an agent stashes in the partition (a fetched page) is not read with them
+    assert keys.CHECKPOINT < keys.FAILURE_PREFIX < keys.HANDOFF_PREFIX < keys.RECORD < STASH_SK
+    stash = DynamoStash(lifecycle.store.table, client)
+    stash.put("default", done["executionId"], "<html>" + "x" * 300_000)
     operations.clear()
+    read.clear()
     view = lifecycle.get("default", done["executionId"])
     assert set(operations) == {"Query"} and len(operations) == 4  # 7 items, 2 a page
+    assert sum(read) == 7
     assert [h["agent"] for h in view["handoffs"]] == list(NAMES)
     assert view["checkpoint"]["after"] == "e" and view["currentStep"] == "Completed"
     assert view == done
