@@ -13,8 +13,9 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   the run's condition check (3 items, or 2); with a cache policy, a GetItem and, on a miss, a
   PutItem in the cache table; at most one GetSecretValue per secret its registry entry
   declares (a warm container reads fewer);
-- the events function (baton_service.events), invoked for two status changes: RUNNING reads
-  the record (GetItem), marks it announced (UpdateItem) and publishes "Workflow Started";
+- the events function (baton_service.events), invoked for two status changes: RUNNING marks
+  the run announced (an UpdateItem whose condition checks the record, answering with it) and
+  publishes "Workflow Started";
   SUCCEEDED reads the record with the handoffs (one Query of the execution's items) and the
   run's history (a GetExecutionHistory per 1,000 events), writes the outcome marked counted,
   and marks it published, notified and settled (4 UpdateItems), adds the handoffs to their agents'
@@ -56,7 +57,7 @@ START = Counter(
         "sfn.StartExecution": 1,
     }
 )
-RUNNING = Counter({"dynamodb.GetItem": 1, "dynamodb.UpdateItem": 1, "eventbridge.PutEvents": 1})
+RUNNING = Counter({"dynamodb.UpdateItem": 1, "eventbridge.PutEvents": 1})
 SUCCEEDED = Counter(
     {
         "dynamodb.Query": 1,

@@ -26,6 +26,7 @@ from baton_service.history import RunHistory
 from baton_service.lifecycle import LifecycleService, run_number
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import (
+    ANNOUNCED_WHILE,
     COUNTED_RUN,
     FINISHED_RUN,
     NOTIFIED_RUN,
@@ -156,13 +157,11 @@ class StatusChangeHandler:
         ):
             return {"ignored": "not a Baton run"}
         status = detail.get("status")
+        if status == "RUNNING":
+            return self._running(tenant, execution_id, detail)
         # an end needs the run's handoffs (and an Express run's failures) too: read with the
         # record, in one request
-        items = (
-            ExecutionItems(self.store.get(tenant, execution_id))
-            if status == "RUNNING"
-            else self.store.items(tenant, execution_id)
-        )
+        items = self.store.items(tenant, execution_id)
         record = items.record
         if record is None:
             return {"ignored": "no such execution"}
@@ -172,10 +171,9 @@ class StatusChangeHandler:
         # A replayed outcome is known from the record, before any history is read. An outcome
         # applied (FINISHED_RUN) but not settled was interrupted before it had told the world
         # (events, notification, archive, triggers, recovery): this delivery finishes it.
-        if status != "RUNNING" and record.get(FINISHED_RUN) == run == record.get(SETTLED_RUN):
+        if record.get(FINISHED_RUN) == run == record.get(SETTLED_RUN):
             return {"ignored": "this run's outcome was applied already"}
         handler = {
-            "RUNNING": self._running,
             "SUCCEEDED": self._succeeded,
             "FAILED": self._failed,
             "TIMED_OUT": self._failed,
@@ -184,7 +182,7 @@ class StatusChangeHandler:
         if handler is None:
             return {"ignored": f"status {status}"}
         result = handler(record, detail, items)
-        if status != "RUNNING" and "ignored" not in result:
+        if "ignored" not in result:
             self.store.mark_once(record["tenant"], record["executionId"], SETTLED_RUN, run)
         return result
 
@@ -236,15 +234,22 @@ class StatusChangeHandler:
         )
 
     # statuses --------------------------------------------------------------------------
-    def _running(
-        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
-    ) -> dict[str, Any]:
-        """Announce the run once, and only while it runs (a late or replayed RUNNING event
-        after the end, or a second delivery, announces nothing)."""
-        if record["status"] not in ("running", "pending"):
-            return {"ignored": f"the execution is {record['status']}"}
-        run = str(detail["executionArn"])
-        if not self.store.mark_once(record["tenant"], record["executionId"], "announcedRun", run):
+    def _running(self, tenant: str, execution_id: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+        """Announce the run once, and only while it is the current run and runs (a late or
+        replayed RUNNING event after the end, or a second delivery, announces nothing): one
+        conditional write marks it announced and answers with the record, or with the record
+        as it was, which says why not."""
+        number = run_number(str(detail.get("name", "")))
+        record, refused = self.store.announce(
+            tenant, execution_id, str(detail["executionArn"]), number
+        )
+        if record is None:
+            if refused is None:
+                return {"ignored": "no such execution"}
+            if number != refused.get("run"):
+                return {"ignored": "not the current run"}
+            if refused.get("status") not in ANNOUNCED_WHILE:
+                return {"ignored": f"the execution is {refused.get('status')}"}
             return {"ignored": "already announced"}
         self._publish([self._entry("Workflow Started", record, {"run": record.get("run")})])
         return {"status": "running"}

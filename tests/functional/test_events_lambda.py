@@ -35,6 +35,8 @@ def test_the_events_lambda_keeps_the_record_from_its_environment(
             "detail": {**event["detail"], "input": json.dumps(stranger), "name": "nope-1"},
         }
         ignored = events_lambda.handler(unknown, FakeLambdaContext("baton-events"))
+        unknown_start = {**unknown, "detail": {**unknown["detail"], "status": "RUNNING"}}
+        ignored_start = events_lambda.handler(unknown_start, FakeLambdaContext("baton-events"))
     finally:
         get_settings.cache_clear()
         events_lambda.status_change_handler.cache_clear()
@@ -45,7 +47,7 @@ def test_the_events_lambda_keeps_the_record_from_its_environment(
     assert record["output"]["x"] == 1
     kinds = [e["detail-type"] for e in runtime.services.events()]
     assert "Workflow Completed" in kinds
-    assert ignored == {"ignored": "no such execution"}
+    assert ignored == ignored_start == {"ignored": "no such execution"}
 
 
 def test_baton_repair_delivers_a_lost_status_change_again(runtime_factory, monkeypatch, tmp_path):

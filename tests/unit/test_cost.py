@@ -44,7 +44,7 @@ def test_every_request_of_a_run_without_failures_is_counted():
         "lambda.Invoke": 9,
         "dynamodb.TransactWriteItems": 9,
         "dynamodb.PutItem": 1 + 1,  # the record; left's cache miss
-        "dynamodb.GetItem": 1 + 1,  # RUNNING; left's cache (a start reads none)
+        "dynamodb.GetItem": 1,  # left's cache (a start and RUNNING read none)
         "dynamodb.Query": 1,  # SUCCEEDED's record with its handoffs
         "dynamodb.UpdateItem": 1 + 1 + 4 + 1,  # start, RUNNING, SUCCEEDED, the statistics
         "eventbridge.PutEvents": 2,
@@ -57,7 +57,7 @@ def test_every_request_of_a_run_without_failures_is_counted():
     assert used.transaction_items == 4 * 3 + 5 * 2
     assert used.event_entries == 1 + 9 + 1  # Started; Agent Completed ×9 and Completed
     assert used.write_units == 2 + 6 + 1 + 2 * 22  # 7 agents' statistics: one item under 1 KB
-    assert used.read_units == 2 + 1
+    assert used.read_units == 1 + 1
     assert used.agent_invocations["sweep"] == 3
     assert (
         used.transitions
