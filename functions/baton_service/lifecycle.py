@@ -307,19 +307,18 @@ class LifecycleService:
             **self._payload(tenant, execution_id, workflow, start_time, no_cache=no_cache),
             **run_input,
         }
-        update = {
-            "status": "running",
-            "endTime": None,
-            "error": None,
-            "run": number,
-            "runStartedAt": _now_iso(),
-            "expiresAt": int(time.time()) + workflow.retention_seconds,
-            **(changes or {}),
-        }
-        if not marked and not self.store.update(
-            tenant, execution_id, update, only_if_status=expected
-        ):
-            raise InvalidTransitionError(execution_id, "changing", "start a run of")
+        if not marked:
+            update = {
+                "status": "running",
+                "endTime": None,
+                "error": None,
+                "run": number,
+                "runStartedAt": _now_iso(),
+                "expiresAt": int(time.time()) + workflow.retention_seconds,
+                **(changes or {}),
+            }
+            if not self.store.update(tenant, execution_id, update, only_if_status=expected):
+                raise InvalidTransitionError(execution_id, "changing", "start a run of")
         try:
             arn = self.sfn.start_execution(
                 stateMachineArn=workflow.state_machine_arn, name=name, input=canonical_json(payload)

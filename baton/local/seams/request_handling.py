@@ -76,13 +76,13 @@ def _built_directly(original: classmethod) -> classmethod:  # type: ignore[type-
         ):
             return make(cls, method, url, headers, body)
         request = cls(_environ(method, url, items, body))
-        # moto's own finishing of the request, as from_primitives does it
+        # moto's own finishing of the request, as from_primitives does it (its default
+        # CONTENT_LENGTH is not needed: a request with a body has its length)
         request.environ[moto_request.PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
             moto_request.environ_key_for_header(key): key
             for key, _ in items
             if moto_request.should_preserve_original_header_name(key)
         }
-        request.environ.setdefault("CONTENT_LENGTH", "0")
         return request
 
     from_primitives.original = original  # type: ignore[attr-defined]
