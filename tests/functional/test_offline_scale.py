@@ -9,6 +9,7 @@ import gc
 import json
 import threading
 
+import pytest
 from moto.core.model_instances import model_data
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
@@ -452,6 +453,46 @@ def test_a_run_stopped_before_its_first_state_is_aborted_as_in_aws(runtime_facto
     go.set()
     assert runtime.wait(arn, timeout=10)["status"] == "ABORTED"
     assert calls.agents() == []  # no step ran
+
+
+@pytest.mark.parametrize(
+    ("state_type", "evaluation"),
+    [("Task", "_evaluate_with_timeout"), ("Choice", "_eval_state")],
+)
+def test_a_run_stopped_while_a_state_is_under_way_is_aborted_as_in_aws(
+    runtime_factory, monkeypatch, state_type, evaluation
+):
+    """moto went on with a state that a stop interrupted, its expressions skipped, failed it
+    on the values they did not leave (States.Runtime) and ended the run FAILED."""
+    from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+
+    held_class = {"Task": ExecutionState, "Choice": StateChoice}[state_type]
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
+    reached, go = threading.Event(), threading.Event()
+    original = getattr(held_class, evaluation)  # as the seams left it
+
+    def held(self, env):  # the state is entered; its work has not begun
+        if not reached.is_set():
+            reached.set()
+            go.wait(10)
+        return original(self, env)
+
+    monkeypatch.setattr(held_class, evaluation, held)
+    arn = runtime.start(compiled({"id": "midway", "name": "M", "agents": ["a", "b"]}, REGISTRY))
+    assert reached.wait(10)
+    runtime.sfn.stop_execution(executionArn=arn, cause="cancelled midway")
+    go.set()
+    assert runtime.wait(arn, timeout=10)["status"] == "ABORTED"
+    events = runtime.sfn.get_execution_history(executionArn=arn)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    assert [e["type"] for e in events][-2:] == [f"{state_type}StateEntered", "ExecutionAborted"]
+    assert not [e for e in events if e["type"].endswith("Failed")]
+    assert entered[-1] == ("a" if state_type == "Task" else "Resume router")
+    assert calls.agents() == []  # the stop came before the first step's work
 
 
 def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtime_factory):

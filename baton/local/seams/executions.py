@@ -14,9 +14,11 @@ from typing import Any, cast
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
     StateParallel,
 )
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -56,6 +58,22 @@ def _no_next_state_once_stopped(original: property) -> property:
         original.fset(env, name)  # type: ignore[misc]
 
     return property(original.fget, set_next)
+
+
+def _ends_with_the_stop(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """A state's evaluation (or a Task's attempt) that a StopExecution interrupts ends with the
+    run, which AWS reports ABORTED. moto went on with it in the stopped environment, where
+    every expression is skipped, failed on the values they did not leave ('pop from empty
+    list', a States.Runtime TaskFailed in the history) and ended the run FAILED."""
+
+    def evaluate(state: Any, env: Any) -> None:
+        try:
+            original(state, env)
+        except Exception:
+            if not isinstance(env.program_state(), ProgramStopped):
+                raise
+
+    return evaluate
 
 
 class ExecutionIndex:
@@ -236,6 +254,16 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             (
                 (Environment, "set_stop", _stop_before_start),
                 (Environment, "next_state_name", _no_next_state_once_stopped),
+            ),
+        ),
+        Adaptation(
+            "stop-ends-the-state",
+            "a StopExecution that comes while a state is under way aborts the run; it does not"
+            " fail the state",
+            f"{SCALE}::test_a_run_stopped_while_a_state_is_under_way_is_aborted_as_in_aws",
+            (
+                (CommonStateField, "_eval_body", _ends_with_the_stop),
+                (ExecutionState, "_evaluate_with_timeout", _ends_with_the_stop),
             ),
         ),
         Adaptation(
