@@ -293,8 +293,8 @@ class StatusChangeHandler:
         self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
     ) -> dict[str, Any]:
         if record["status"] in ("cancelled", "paused"):
-            # stopped by request and reported FAILED (moto does so for a run stopped inside a
-            # Map; in AWS a failure that beat the stop): what the user asked for stands
+            # stopped by request and reported FAILED (a failure that beat the stop): what the
+            # user asked for stands
             return self._aborted(record, detail, items)
         history = self._history(record, detail, items.failures)
         workflow = self.lifecycle.catalog.get(record["workflowId"])

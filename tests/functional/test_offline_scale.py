@@ -495,6 +495,33 @@ def test_a_run_stopped_while_a_state_is_under_way_is_aborted_as_in_aws(
     assert calls.agents() == []  # the stop came before the first step's work
 
 
+def test_a_run_stopped_while_a_group_runs_is_aborted_as_in_aws(runtime_factory):
+    """The same inside a Map: its iterations are aborted, and so is the run (moto ended it
+    FAILED)."""
+    running, go = threading.Semaphore(0), threading.Event()
+
+    @agent
+    def member(data, context):
+        running.release()
+        go.wait(10)  # held until the stop has come
+        return AgentResult(data={context.agent: True})
+
+    names = ("a", "b", "c")
+    handlers = {"a": echo(Calls(), "a"), "b": member, "c": member}
+    runtime = runtime_factory(make_registry(*names), handlers)
+    definition = {"id": "group", "name": "G", "agents": list(names)}
+    definition["config"] = {"parallelGroups": [["b", "c"]]}
+    arn = runtime.start(compiled(definition, make_registry(*names)))
+    assert running.acquire(timeout=10) and running.acquire(timeout=10)  # both members run
+    runtime.sfn.stop_execution(executionArn=arn, cause="cancelled while the group runs")
+    go.set()
+    assert runtime.wait(arn, timeout=10)["status"] == "ABORTED"
+    kinds = [e["type"] for e in runtime.sfn.get_execution_history(executionArn=arn)["events"]]
+    assert kinds.count("MapIterationAborted") == 2, kinds
+    assert "ExecutionAborted" in kinds
+    assert not [kind for kind in kinds if kind.endswith("Failed")]
+
+
 def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtime_factory):
     """moto rebuilt every attribute of the queue (counting its messages) per message received;
     the seam reads the retention period, and an expired message is still not delivered."""
