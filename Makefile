@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BATON := $(VENV)/bin/baton
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test unit lint format asl openapi bench layer synth clean
+.PHONY: install browser run test unit lint format asl openapi screenshots bench layer synth clean
 
 LAYER := build/layer
 NODE_STAMP := node_modules/.installed
@@ -63,6 +63,11 @@ asl: install
 # The REST API's OpenAPI document, generated from its routes (a test fails when it is stale).
 openapi: install
 	$(BATON) openapi > openapi.json
+
+# The console's screenshots in README.md, taken by its browser test (`make test` writes them
+# to build/screenshots/ instead, leaving docs/ as committed).
+screenshots: install browser
+	BATON_SCREENSHOTS=docs $(PY) -m pytest -q -p no:cacheprovider tests/e2e/test_console.py
 
 bench: install
 	$(PY) -m bench

@@ -1,11 +1,12 @@
 """The local console in a real browser (headless Debian Chromium, driven by selenium): start a
 workflow and watch it complete, cancel another, check the graph's colours and the masked
-secrets, and filter the live list. Each page's screenshot is written to docs/ (the README
-shows them)."""
+secrets, and filter the live list. Each page's screenshot is written to build/screenshots/, or
+to the folder BATON_SCREENSHOTS names (`make screenshots` refreshes the README's, in docs/)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -20,7 +21,8 @@ from tests.e2e.test_serve import http
 pytestmark = pytest.mark.xdist_group("browser")
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-DOCS = ROOT / "docs"
+SCREENSHOTS = ROOT / os.environ.get("BATON_SCREENSHOTS", "build/screenshots")
+"""Where the pages' screenshots go: not docs/ (a test run leaves the checkout as it was)."""
 GREEN, SAND = "rgb(201, 242, 208)", "rgb(241, 227, 181)"  # done, skipped (graph.STATUS_COLOURS)
 SECRET_VALUE = "demo-password-123"  # statemachines/offline/secrets.yaml: portal-password
 
@@ -105,8 +107,8 @@ def screenshot(browser, name: str) -> None:
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1400, min(int(height), 5000))
     time.sleep(0.3)
-    DOCS.mkdir(exist_ok=True)
-    browser.save_screenshot(str(DOCS / f"console-{name}.png"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(SCREENSHOTS / f"console-{name}.png"))
     browser.set_window_size(1400, 1000)
 
 
