@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
+import time
 
 import pytest
 from moto.core.model_instances import model_data
@@ -496,8 +497,7 @@ def test_a_run_stopped_while_a_state_is_under_way_is_aborted_as_in_aws(
 
 
 def test_a_run_stopped_while_a_group_runs_is_aborted_as_in_aws(runtime_factory):
-    """The same inside a Map: its iterations are aborted, and so is the run (moto ended it
-    FAILED)."""
+    """The same inside a Map (moto ended the run FAILED)."""
     running, go = threading.Semaphore(0), threading.Event()
 
     @agent
@@ -517,9 +517,47 @@ def test_a_run_stopped_while_a_group_runs_is_aborted_as_in_aws(runtime_factory):
     go.set()
     assert runtime.wait(arn, timeout=10)["status"] == "ABORTED"
     kinds = [e["type"] for e in runtime.sfn.get_execution_history(executionArn=arn)["events"]]
-    assert kinds.count("MapIterationAborted") == 2, kinds
-    assert "ExecutionAborted" in kinds
+    assert kinds[-1] == "ExecutionAborted"
+    assert kinds.count("MapIterationStarted") == 2
     assert not [kind for kind in kinds if kind.endswith("Failed")]
+
+
+@pytest.mark.parametrize("ending", ["stop", "timeout"])
+def test_a_stop_ends_the_run_at_once_while_its_agent_still_runs(runtime_factory, ending):
+    """AWS ends a run at its StopExecution or its timeout: ABORTED or TIMED_OUT then, its
+    history's last event, its end announced; the Lambda function it was waiting for runs on,
+    and what it returns is not logged. moto ended the run only when the function returned."""
+    running, go, returned = threading.Event(), threading.Event(), threading.Event()
+
+    @agent
+    def held(data, context):
+        running.set()
+        go.wait(20)
+        returned.set()
+        return AgentResult(data={"b": True})
+
+    runtime = runtime_factory(REGISTRY, {"a": echo(Calls(), "a"), "b": held})
+    definition = {"id": "held", "name": "H", "agents": ["a", "b"]}
+    if ending == "timeout":
+        definition["config"] = {"timeout": "1s"}
+    arn = runtime.start(compiled(definition, REGISTRY))
+    try:
+        assert running.wait(10)
+        if ending == "stop":
+            runtime.sfn.stop_execution(executionArn=arn, cause="cancelled")
+            assert runtime.sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+        ended = runtime.wait(arn, timeout=5)  # b is still held
+        assert not returned.is_set()
+        assert ended["status"] == {"stop": "ABORTED", "timeout": "TIMED_OUT"}[ending]
+        last = {"stop": "ExecutionAborted", "timeout": "ExecutionTimedOut"}[ending]
+        history = runtime.sfn.get_execution_history(executionArn=arn)["events"]
+        assert [e["type"] for e in history][-3:] == ["TaskScheduled", "TaskStarted", last]
+    finally:
+        go.set()
+    assert returned.wait(10)
+    time.sleep(0.2)  # b's result has come back to the run's Task by now
+    assert runtime.sfn.get_execution_history(executionArn=arn)["events"] == history
+    assert runtime.sfn.describe_execution(executionArn=arn)["status"] == ended["status"]
 
 
 def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtime_factory):

@@ -12,17 +12,22 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from moto.stepfunctions.models import StepFunctionBackend
-from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.api import (
+    ExecutionAbortedEventDetails,
+    ExecutionTimedOutEventDetails,
+    HistoryEventType,
+)
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
     StateParallel,
 )
-from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -60,20 +65,99 @@ def _no_next_state_once_stopped(original: property) -> property:
     return property(original.fget, set_next)
 
 
-def _ends_with_the_stop(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
-    """A state's evaluation (or a Task's attempt) that a StopExecution interrupts ends with the
-    run, which AWS reports ABORTED. moto went on with it in the stopped environment, where
-    every expression is skipped, failed on the values they did not leave ('pop from empty
-    list', a States.Runtime TaskFailed in the history) and ended the run FAILED."""
+ENDED = "_baton_ended"
+"""Set on a run's EventManager once its history has ended (stop-ends-the-run-at-once)."""
+_LOCKS = threading.Lock()
 
-    def evaluate(state: Any, env: Any) -> None:
-        try:
-            original(state, env)
-        except Exception:
-            if not isinstance(env.program_state(), ProgramStopped):
-                raise
 
-    return evaluate
+def _history_lock(manager: Any) -> Any:
+    """The lock under which a run's history is ended, and its events are logged (reentrant:
+    the ending event is logged under it)."""
+    lock = manager.__dict__.get("_baton_lock")
+    if lock is None:
+        with _LOCKS:
+            lock = manager.__dict__.setdefault("_baton_lock", threading.RLock())
+    return lock
+
+
+def _end_history(env: Any, event_type: Any, details: Any, *, from_start: bool = False) -> bool:
+    """Log the run's ending event now, as the last of its history (False: it has ended
+    already, or has not logged ExecutionStarted yet and will end on its own at once)."""
+    manager = env.event_manager
+    with _history_lock(manager):
+        if manager.__dict__.get(ENDED) or not manager._history_event_list:
+            return False
+        if from_start:  # as moto logs ExecutionAborted
+            env.event_history_context.source_event_id = 0
+        manager.add_event(
+            context=env.event_history_context, event_type=event_type, event_details=details
+        )
+        manager.__dict__[ENDED] = True
+    return True
+
+
+def _nothing_after_the_end(original: Callable[..., int]) -> Callable[..., int]:
+    """EventManager.add_event, which logs nothing once the run's history has ended: what the
+    interrupted state does afterwards (its Lambda's late TaskSucceeded, say) is not the run's."""
+
+    def add_event(manager: Any, *args: Any, **kwargs: Any) -> int:
+        with _history_lock(manager):
+            if manager.__dict__.get(ENDED):
+                events = manager._history_event_list
+                return int(events[-1]["id"]) if events else 0
+            return original(manager, *args, **kwargs)
+
+    return add_event
+
+
+def _aborted_at_once(original: Callable[..., None]) -> Callable[..., None]:
+    """ExecutionWorker.stop, which ends the run then and there, as AWS does: ABORTED, its
+    ExecutionAborted event logged, its end announced. moto ended it only once the state under
+    way returned (a Task: when its Lambda function did, minutes later for a slow agent), and
+    logged what that state did after the stop."""
+
+    def stop(worker: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        original(worker, stop_date, error, cause)
+        env = worker.env
+        state = env.program_state()
+        if not isinstance(state, ProgramStopped):
+            return  # it had ended already
+        details = ExecutionAbortedEventDetails(error=state.error, cause=state.cause)
+        aborted = EventDetails(executionAbortedEventDetails=details)  # type: ignore[typeddict-item]
+        if _end_history(env, HistoryEventType.ExecutionAborted, aborted, from_start=True):
+            worker._execution_communication.terminated()
+
+    return stop
+
+
+def _timed_out_at_once(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Environment.set_timed_out, which also logs the run's ExecutionTimedOut event then: moto
+    reported the run TIMED_OUT at its timeout, but logged the event (after what the state
+    under way did past the timeout) only once that state returned."""
+
+    def set_timed_out(env: Any) -> None:
+        original(env)
+        if not env.is_frame():
+            details = EventDetails(  # type: ignore[typeddict-item]
+                executionTimedOutEventDetails=ExecutionTimedOutEventDetails()
+            )
+            _end_history(env, HistoryEventType.ExecutionTimedOut, details)
+
+    return set_timed_out
+
+
+def _terminated_once(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The worker's `terminated`, once per run: a run ended by a stop or its timeout is
+    terminated then, and again (ignored) when its program returns."""
+
+    def terminated(worker: Any) -> None:
+        with _LOCKS:
+            if worker.__dict__.get(ENDED):
+                return
+            worker.__dict__[ENDED] = True
+        original(worker)
+
+    return terminated
 
 
 class ExecutionIndex:
@@ -257,16 +341,6 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             ),
         ),
         Adaptation(
-            "stop-ends-the-state",
-            "a StopExecution that comes while a state is under way aborts the run; it does not"
-            " fail the state",
-            f"{SCALE}::test_a_run_stopped_while_a_state_is_under_way_is_aborted_as_in_aws",
-            (
-                (CommonStateField, "_eval_body", _ends_with_the_stop),
-                (ExecutionState, "_evaluate_with_timeout", _ends_with_the_stop),
-            ),
-        ),
-        Adaptation(
             "executions-by-arn",
             "(cost) an execution is found by its ARN, not by scanning every execution",
             f"{SCALE}::test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution",
@@ -283,6 +357,19 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
             "(cost) an ended execution's threads are let go",
             f"{SCALE}::test_an_ended_execution_leaves_nothing_behind",
             ((BaseExecutionWorkerCommunication, "terminated", _ended_threads_released),),
+        ),
+        Adaptation(
+            "stop-ends-the-run-at-once",
+            "a StopExecution or the run's timeout ends it then: ABORTED or TIMED_OUT, its last"
+            " history event, its end announced; nothing the interrupted state does after is"
+            " logged",
+            f"{SCALE}::test_a_stop_ends_the_run_at_once_while_its_agent_still_runs",
+            (
+                (EventManager, "add_event", _nothing_after_the_end),
+                (ExecutionWorker, "stop", _aborted_at_once),
+                (Environment, "set_timed_out", _timed_out_at_once),
+                (BaseExecutionWorkerCommunication, "terminated", _terminated_once),
+            ),
         ),
         Adaptation(
             "timed-out-stop-date",
