@@ -393,7 +393,8 @@ class Manifest:
             Grant(Ref("service_secret", PAGE_TOKEN_KEY), ("secretsmanager:GetSecretValue",)),
             *self._machine_grants(
                 ("states:StartExecution", "states:DescribeStateMachine"),
-                ("states:StopExecution",),
+                # a resume reads the stopped run's history: may its steps still be running?
+                ("states:StopExecution", "states:GetExecutionHistory"),
             ),
         ]
         return self._service_function(

@@ -31,6 +31,7 @@ from baton_service.exceptions import (
     InvalidPageTokenError,
     InvalidTransitionError,
     ResumePointMissingError,
+    RunStillFinishingError,
     WorkflowNotFoundError,
 )
 from baton_service.record import ExecutionRecord
@@ -169,7 +170,12 @@ def create_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
         return _message(HTTPStatus.NOT_FOUND, str(error))
 
     @app.exception_handler(
-        [IdempotencyConflictError, InvalidTransitionError, ResumePointMissingError]
+        [
+            IdempotencyConflictError,
+            InvalidTransitionError,
+            ResumePointMissingError,
+            RunStillFinishingError,
+        ]
     )
     def conflict(error: Exception) -> Response[Any]:
         return _message(HTTPStatus.CONFLICT, str(error))

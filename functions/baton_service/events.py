@@ -22,8 +22,8 @@ from baton_agent.records import to_json
 from baton_agent.stats import AccuracyStats
 from baton_service.catalog import WorkflowInfo
 from baton_service.exceptions import LifecycleError
-from baton_service.history import RunHistory
-from baton_service.lifecycle import LifecycleService, run_number
+from baton_service.history import RunHistory, read_history
+from baton_service.lifecycle import EXPRESS_RUN_SECONDS, LifecycleService, run_number
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import (
     ANNOUNCED_WHILE,
@@ -47,8 +47,6 @@ NEVER_RECOVERED = frozenset(
 )
 """Errors another run cannot fix: bad input, a spent time budget (never retried either), an
 expression of the workflow itself that fails (a condition that throws fails the same way)."""
-EXPRESS_RUN_SECONDS = 300
-"""An Express run lasts at most 5 minutes (baton.compiler.express)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
 
@@ -471,14 +469,7 @@ class StatusChangeHandler:
         arn = str(detail["executionArn"])
         if detail.get(REPORTED):
             return RunHistory.reported(f for f in failures if f.get("run") == arn)
-        events: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = self.sfn.get_execution_history(**request)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return RunHistory(events)
-            request["nextToken"] = page["nextToken"]
+        return read_history(self.sfn, arn)
 
     def _start_triggers(
         self, record: dict[str, Any], on: str, data: Mapping[str, Any]

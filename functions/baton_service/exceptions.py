@@ -37,6 +37,20 @@ class ResumePointMissingError(LifecycleError):
         )
 
 
+class RunStillFinishingError(LifecycleError):
+    """A resume that would run a step again: the stopped run's agent may still be running it
+    (Step Functions ends a run at once; the function runs on and records its step)."""
+
+    def __init__(self, execution_id: str, steps: list[str], until: str) -> None:
+        self.execution_id, self.steps, self.until = execution_id, steps, until
+        which = ", ".join(steps)
+        super().__init__(
+            f"cannot resume execution {execution_id!r} yet: its last run's {which} may still "
+            f"be running (until {until} at the latest); resume once it has recorded its step "
+            "or that time has passed"
+        )
+
+
 class WorkflowNotFoundError(LifecycleError):
     def __init__(self, workflow_id: str) -> None:
         self.workflow_id = workflow_id

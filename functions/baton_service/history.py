@@ -108,9 +108,7 @@ class RunHistory:
         payload = parameters.get("Payload") if info.get("resourceType") == "lambda" else None
         if not isinstance(payload, dict) or "agent" not in payload:
             return
-        step = str(payload.get("step", payload["agent"]))
-        if payload.get("index") is not None:  # one item of a fan-out
-            step = f"{step}[{payload['index']}]"
+        step = _step(payload)
         if kind == "TaskScheduled":
             self.attempts[step] = self.attempts.get(step, 0) + 1
             self._open[scheduled["id"]] = payload
@@ -147,6 +145,21 @@ class RunHistory:
     def running_step(self) -> dict[str, Any] | None:
         """The payload of the agent task still running when the run ended (for timeouts)."""
         return next(iter(self._open.values()), None)
+
+    def unfinished(self) -> list[tuple[str, float]]:
+        """The agent attempts scheduled and never ended in this history, as (step, the epoch
+        second by which each has surely ended: its Task's TimeoutSeconds, longer than its
+        function's timeout, after it was scheduled). A run stopped or timed out while they ran
+        leaves them so: Step Functions ends the run at once, their functions run on, and each
+        records its step if its run is still the execution's current one."""
+        attempts = []
+        for event_id, payload in self._open.items():
+            scheduled = self.by_id[event_id]
+            timeout = details(scheduled).get("timeoutInSeconds")
+            moment = getattr(scheduled.get("timestamp"), "timestamp", None)
+            if isinstance(timeout, int | float) and moment is not None:
+                attempts.append((_step(payload), float(moment()) + float(timeout)))
+        return attempts
 
     def error(
         self,
@@ -227,6 +240,26 @@ class RunHistory:
                 value = _json(assigned["data"])
                 return value if isinstance(value, dict) else {}
         return {}
+
+
+def _step(payload: Mapping[str, Any]) -> str:
+    """The step an agent task's payload runs (`step[index]` for one item of a fan-out)."""
+    step = str(payload.get("step", payload["agent"]))
+    if payload.get("index") is not None:
+        step = f"{step}[{payload['index']}]"
+    return step
+
+
+def read_history(sfn: Any, run_arn: str) -> RunHistory:
+    """A Standard run's whole history (GetExecutionHistory, every page)."""
+    events: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"executionArn": run_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**request)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return RunHistory(events)
+        request["nextToken"] = page["nextToken"]
 
 
 def _iso(value: Any) -> str:

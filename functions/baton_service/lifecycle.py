@@ -17,6 +17,7 @@ from typing import Any
 
 from baton_agent.cache import canonical_json
 from baton_agent.errors import PayloadTooLargeError
+from baton_agent.keys import is_express_run
 from baton_agent.payloads import RECORD_BYTES, ClaimCheck, PayloadStore, retention_days
 from baton_service.catalog import WorkflowCatalog, WorkflowInfo, resume_points
 from baton_service.exceptions import (
@@ -26,8 +27,10 @@ from baton_service.exceptions import (
     InvalidTransitionError,
     LifecycleError,
     ResumePointMissingError,
+    RunStillFinishingError,
     WorkflowNotFoundError,
 )
+from baton_service.history import read_history
 from baton_service.inputs import (
     check_execution_id,
     check_idempotency_key,
@@ -37,14 +40,28 @@ from baton_service.inputs import (
     check_tenant,
 )
 from baton_service.record import ExecutionRecord, linked
-from baton_service.store import ExecutionStore, shown
+from baton_service.store import FINISHED_RUN, ExecutionStore, shown
 
 TERMINAL = ("completed", "failed", "cancelled")
 RESUMABLE = ("failed", "paused", "cancelled")
+EXPRESS_RUN_SECONDS = 300
+"""An Express run lasts at most 5 minutes (baton.compiler.express)."""
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def _epoch(iso: str) -> float:
+    """Epoch seconds of an ISO time (0 for none: long past)."""
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def new_execution_id(clock: Callable[[], float] = time.time) -> str:
@@ -234,6 +251,11 @@ class LifecycleService:
         if record["status"] not in RESUMABLE:
             raise InvalidTransitionError(execution_id, record["status"], "resume")
         workflow = self._workflow(record["workflowId"])
+        # an auto-recovery follows a run that failed by itself: its steps have ended (but for
+        # the other members of a group that failed while they ran: the fence refuses their
+        # results, and the recovered run runs them again)
+        if not recovery:
+            self._refuse_while_finishing(record)  # before the checkpoint is read: it may move
         checkpoint = self.store.checkpoint(tenant, execution_id)
         run_input: dict[str, Any] = {}
         if checkpoint is not None:
@@ -262,6 +284,41 @@ class LifecycleService:
         return self.get(tenant, execution_id)
 
     # internals -------------------------------------------------------------------------
+    def _refuse_while_finishing(self, record: Mapping[str, Any]) -> None:
+        """Refuse a resume while the last run's agent may still be running a step: Step
+        Functions ends a stopped or timed-out run at once, but its function runs on and
+        records the step (its run is still the current one). A new run started meanwhile
+        would run that step, and its side effects, again. An Express run ends on its own at
+        the next step (a cooperative stop) and reports its end."""
+        run = str(record.get("currentRun") or "")
+        if not run:
+            return
+        now = time.time()
+        if is_express_run(run):
+            if run in (record.get(FINISHED_RUN), record.get("pausedRun")):
+                return
+            started = str(record.get("runStartedAt") or record.get("startTime") or "")
+            until = _epoch(started) + EXPRESS_RUN_SECONDS
+            if until > now:
+                raise RunStillFinishingError(record["executionId"], ["current step"], _iso(until))
+            return
+        try:
+            history = read_history(self.sfn, run)
+        except self.sfn.exceptions.ExecutionDoesNotExist:  # gone (past its 90 days, a restart)
+            return
+        running = [(s, t) for s, t in history.unfinished() if t > now]
+        if not running:
+            return
+        handoffs = self.store.items(record["tenant"], record["executionId"]).handoffs
+        recorded = {h.get("step") for h in handoffs if h.get("run") == run}
+        waiting = [(step, until) for step, until in running if step not in recorded]
+        if waiting:
+            raise RunStillFinishingError(
+                record["executionId"],
+                [f"step {step}" for step, _ in waiting],
+                _iso(max(until for _, until in waiting)),
+            )
+
     def _travelling_input(
         self, tenant: str, workflow_id: str, data: dict[str, Any]
     ) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+from typing import Any
 
 import pytest
 
@@ -12,7 +14,7 @@ from baton.local.apigateway import rest_event
 from baton.local.fake_lambda import FakeLambdaContext
 from baton_agent import AgentError, AgentResult, agent
 from tests.conftest import compiled, make_registry
-from tests.functional.agents import Calls, echo
+from tests.functional.agents import Calls, echo, wait_until
 from tests.functional.deployed import configure_like_the_stack
 
 REGISTRY = make_registry("a", "b", "c", c={"requiredAccuracy": 50})
@@ -24,12 +26,15 @@ def api(runtime_factory, monkeypatch, tmp_path):
     from api import handler as api_lambda
     from baton_agent.settings import get_settings
 
-    gate = {"b": "pass"}
+    gate: dict[str, Any] = {"b": "pass"}
 
     @agent
     def b(data, context):
         if gate["b"] == "fail":
             raise AgentError("b is down")
+        if isinstance(gate["b"], threading.Event):  # held until the test sets it
+            gate["running"].set()
+            assert gate["b"].wait(10), "the test never released b"
         return AgentResult(data={"b": data.get("n", 0) * 2})
 
     calls = Calls()
@@ -136,6 +141,24 @@ def test_pagination_with_next_token(api):
     # opaque: it shows where the page starts (an id the caller has seen), not the key layout
     decoded = base64.urlsafe_b64decode(position + "=" * (-len(position) % 4)).decode()
     assert json.loads(decoded)[0] in seen and "#" not in decoded
+
+
+def test_a_resume_while_the_paused_runs_step_may_still_run_is_a_conflict(api):
+    call, runtime = api
+    release = call.gate["b"] = threading.Event()
+    call.gate["running"] = threading.Event()
+    _, started = call("POST", "/workflows/brittle/executions", body={})
+    assert call.gate["running"].wait(10)
+    status, paused = call("POST", f"/executions/{started['executionId']}/pause")
+    assert status == 200 and paused["status"] == "paused"
+    status, body = call("POST", f"/executions/{started['executionId']}/resume")
+    assert status == 409
+    assert "step b may still be running (until " in body["message"]
+    release.set()
+    wait_until(lambda: call("GET", f"/executions/{started['executionId']}")[1]["checkpoint"])
+    status, resumed = call("POST", f"/executions/{started['executionId']}/resume")
+    assert status == 200 and resumed["status"] == "running"
+    assert runtime.services.settle("acme", started["executionId"])["status"] == "completed"
 
 
 def test_cancel_pause_and_resume(api):

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from baton_agent import AgentError, agent
 from baton_agent.keys import is_express_run as is_express
+from baton_service.exceptions import RunStillFinishingError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo, wait_until
 
@@ -169,6 +170,21 @@ def test_pause_then_resume_of_an_express_run(runtime_factory):
     assert done["status"] == "completed"
     assert [calls.count(n) for n in NAMES] == [1, 1, 1]
     assert done["output"]["trail"] == ["a", "b", "c"]
+
+
+def test_a_resume_waits_for_the_paused_express_runs_current_step(runtime_factory):
+    """A paused Express run ends by itself once its current step is done, and reports it;
+    a resume before that would run the step again (the run's write is then refused)."""
+    runtime, calls, execution_id, release = while_b_runs(runtime_factory)
+    lifecycle = runtime.services.lifecycle
+    lifecycle.pause("default", execution_id)
+    with pytest.raises(RunStillFinishingError, match="its last run's current step may still"):
+        lifecycle.resume("default", execution_id)
+    release.set()
+    assert runtime.services.settle("default", execution_id)["status"] == "paused"
+    lifecycle.resume("default", execution_id)
+    assert runtime.services.settle("default", execution_id)["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 1]
 
 
 def test_repair_settles_an_express_run_that_never_reported_its_end(runtime_factory):

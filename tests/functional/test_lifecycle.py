@@ -11,7 +11,11 @@ import pytest
 
 from baton_agent import AgentError, AgentInputError, AgentResult, agent, keys
 from baton_agent.stash import STASH_SK, DynamoStash
-from baton_service.exceptions import IdempotencyConflictError, InvalidTransitionError
+from baton_service.exceptions import (
+    IdempotencyConflictError,
+    InvalidTransitionError,
+    RunStillFinishingError,
+)
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo, wait_until
 
@@ -233,6 +237,75 @@ def test_a_cancel_that_comes_while_the_run_starts_stops_it(runtime_factory, monk
         "ABORTED"
     )
     assert calls.count("b") == 0
+
+
+def _paused_while_b_runs(runtime_factory, b_fails: bool = False):
+    """An execution paused while b runs, held: Step Functions has ended the run, b goes on."""
+    calls, release, ended = Calls(), threading.Event(), threading.Event()
+
+    @agent
+    def held(data, context):
+        calls.add(agent="b", run=context.run)
+        try:
+            assert release.wait(10), "the test never released b"
+            if b_fails and context.run == 1:
+                raise AgentError("b failed after the pause")
+            return AgentResult(data={"b": context.run})
+        finally:
+            ended.set()
+
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": held}
+    runtime = runtime_factory(REGISTRY, handlers)
+    execution_id = runtime.execute(compiled(five_steps(), REGISTRY), settle=False)["executionId"]
+    wait_until(lambda: calls.count("b") == 1)
+    assert runtime.services.lifecycle.pause("default", execution_id)["status"] == "paused"
+    paused = runtime.services.settle("default", execution_id)
+    assert paused["status"] == "paused"
+    return runtime, calls, execution_id, release, ended
+
+
+def test_a_resume_waits_until_the_paused_runs_step_is_recorded(runtime_factory):
+    """Pause stops the run at once (as in AWS) while b's function runs on and records b. A
+    resume meanwhile would run b, and its side effects, again: it is refused until b is
+    recorded, then continues after b."""
+    runtime, calls, execution_id, release, _ = _paused_while_b_runs(runtime_factory)
+    lifecycle = runtime.services.lifecycle
+    with pytest.raises(RunStillFinishingError, match=r"step b may still be running \(until 20"):
+        lifecycle.resume("default", execution_id)
+    release.set()
+    wait_until(lambda: lifecycle.store.checkpoint("default", execution_id)["after"] == "b")
+    lifecycle.resume("default", execution_id)
+    done = runtime.services.settle("default", execution_id)
+    assert done["status"] == "completed"
+    assert calls.count("b") == 1
+    assert [(h["agent"], h["run"].rsplit("-", 1)[1]) for h in done["handoffs"]] == [
+        ("a", "1"),
+        ("b", "1"),
+        ("c", "2"),
+        ("d", "2"),
+        ("e", "2"),
+    ]
+
+
+def test_a_resume_runs_the_step_again_once_its_deadline_has_passed(runtime_factory, monkeypatch):
+    """An attempt that never records its step (it failed) holds the resume until its Task's
+    timeout has surely passed; then the step is run again."""
+    from baton_service import lifecycle as lifecycle_module
+
+    runtime, calls, execution_id, release, ended = _paused_while_b_runs(
+        runtime_factory, b_fails=True
+    )
+    lifecycle = runtime.services.lifecycle
+    release.set()
+    assert ended.wait(10)
+    with pytest.raises(RunStillFinishingError):
+        lifecycle.resume("default", execution_id)  # b recorded nothing: it may still run
+    later = time.time() + REGISTRY.get("b").task_timeout_seconds + 1
+    monkeypatch.setattr(lifecycle_module, "time", type("Clock", (), {"time": lambda: later}))
+    lifecycle.resume("default", execution_id)
+    done = runtime.services.settle("default", execution_id)
+    assert done["status"] == "completed"
+    assert [call["run"] for call in calls.of("b")] == [1, 2]
 
 
 def test_completed_and_running_executions_cannot_be_resumed(runtime_factory):

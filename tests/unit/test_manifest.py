@@ -145,6 +145,21 @@ def test_the_events_function_reaches_every_state_machine_and_its_executions(ship
     assert machines == runs == set(shipped.workflows)
 
 
+def test_the_api_may_stop_runs_and_read_their_history_but_not_describe_them(shipped):
+    """Cancel and pause stop a run; a resume reads the stopped run's history (may its agent
+    still be running a step?). Nothing else on runs."""
+    on_runs = {
+        g.resource.key: set(g.actions)
+        for g in shipped.api_function.grants
+        if g.resource.kind == "executions_of"
+    }
+    assert set(on_runs) == set(shipped.workflows)
+    assert all(
+        actions == {"states:StopExecution", "states:GetExecutionHistory"}
+        for actions in on_runs.values()
+    )
+
+
 def test_the_definition_size_is_checked_with_real_arns():
     # just under 1 MB with placeholders, over it once each becomes a full alias ARN
     names = [f"a{i}" for i in range(1, 1001)]
