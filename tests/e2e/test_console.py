@@ -185,7 +185,20 @@ def test_a_paused_execution_resumes_from_its_page_and_completes(server, browser)
     wait(lambda: text_of(browser, "status") == "running", 30, "the run")
     click(browser, "pause")
     wait(lambda: text_of(browser, "status") == "paused", 60, "the pause")
+    # the run is stopped, its first step (check-price, 8 s) still runs: no resume until it
+    # has recorded its step, or it would run again
     click(browser, "resume")
+    refused = wait(lambda: "may still be running" in text_of(browser, "action-error"), 30)
+    assert refused and "step check-price" in text_of(browser, "action-error")
+
+    def resumed() -> bool:
+        if text_of(browser, "status") in ("running", "completed"):
+            return True
+        click(browser, "resume")
+        time.sleep(1)
+        return False
+
+    wait(resumed, 60, "the resume, once check-price was recorded")
     wait(lambda: text_of(browser, "status") == "completed", 90, "the resumed run")
     assert "2 run(s)" in browser.find_element("id", "execution").text
 
