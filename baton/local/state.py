@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 
 from baton.deploy.manifest import Manifest
 from baton_agent import keys
+from baton_service.store import FINISHED_RUN
 
 FORMAT_VERSION = 1
 OBJECT = "o-"
@@ -135,6 +136,8 @@ class StateFolder:
             if item.get("sk", {}).get("S") == keys.RECORD and status in INTERRUPTED:
                 tenant, execution_id = item["tenant"]["S"], item["executionId"]["S"]
                 changes = {"status": "failed", "error": SERVER_RESTARTED}
+                if "currentRun" in item:  # it ended with the server: nothing of it still runs
+                    changes[FINISHED_RUN] = item["currentRun"]["S"]
                 if store.update(tenant, execution_id, changes, only_if_status=INTERRUPTED):
                     interrupted.append(execution_id)
         return Restored(items, objects, interrupted)

@@ -38,9 +38,9 @@ def stopped(runtime) -> None:
     runtime.__exit__(None, None, None)
 
 
-def restored(runtime_factory, folder, handlers):
+def restored(runtime_factory, folder, handlers, workflow=None):
     runtime = runtime_factory(REGISTRY, handlers)
-    runtime.deploy(compiled(WORKFLOW, REGISTRY))
+    runtime.deploy(workflow or compiled(WORKFLOW, REGISTRY))
     result = StateFolder(folder, runtime.manifest, boto3, REGION).restore(
         runtime.services.lifecycle.store
     )
@@ -70,8 +70,9 @@ def test_executions_cache_and_statistics_survive_a_restart(runtime_factory, tmp_
     assert len(archive["Contents"]) == 2
 
 
+@pytest.mark.parametrize("kind", ["standard", "express"])
 def test_a_run_going_when_saved_is_failed_on_restore_and_resumes_after_its_last_step(
-    runtime_factory, tmp_path
+    runtime_factory, tmp_path, kind
 ):
     calls, release = Calls(), threading.Event()
 
@@ -84,14 +85,17 @@ def test_a_run_going_when_saved_is_failed_on_restore_and_resumes_after_its_last_
 
     handlers = {"a": echo(calls, "a"), "b": agent(held)}
     first = runtime_factory(REGISTRY, handlers)
-    execution_id = first.execute(compiled(WORKFLOW, REGISTRY), settle=False)["executionId"]
+    workflow = compiled({**WORKFLOW, "type": kind}, REGISTRY)
+    execution_id = first.execute(workflow, settle=False)["executionId"]
     wait_until(lambda: calls.count("b") == 1)
     saved(first, tmp_path)  # a is done, b is running
     release.set()
     assert first.services.settle("default", execution_id)["status"] == "completed"
     stopped(first)
 
-    second, result = restored(runtime_factory, tmp_path, {n: echo(calls, n) for n in ("a", "b")})
+    second, result = restored(
+        runtime_factory, tmp_path, {n: echo(calls, n) for n in ("a", "b")}, workflow
+    )
     assert result.interrupted == [execution_id]
     record = second.services.lifecycle.get("default", execution_id)
     assert record["status"] == "failed"
