@@ -41,8 +41,14 @@ class RunStillFinishingError(LifecycleError):
     """A resume that would run a step again: the stopped run's agent may still be running it
     (Step Functions ends a run at once; the function runs on and records its step)."""
 
-    def __init__(self, execution_id: str, steps: list[str], until: str) -> None:
+    def __init__(self, execution_id: str, steps: list[str], until: str | None) -> None:
         self.execution_id, self.steps, self.until = execution_id, steps, until
+        if until is None:  # the run itself has not ended
+            super().__init__(
+                f"cannot resume execution {execution_id!r}: its last run is still running (it "
+                "was not stopped); cancel the execution, which stops it, then resume"
+            )
+            return
         which = ", ".join(steps)
         super().__init__(
             f"cannot resume execution {execution_id!r} yet: its last run's {which} may still "

@@ -18,6 +18,9 @@ from typing import Any
 from baton_agent.errors import TOO_MANY_ITEMS_FAILED
 
 AGENT_TASK_ENDS = ("TaskSucceeded", "TaskFailed", "TaskTimedOut")
+RUN_ENDS = frozenset(
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
+)
 
 
 def details(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,6 +64,8 @@ class RunHistory:
         self._open: dict[int, dict[str, Any]] = {}
         self.reported_only = False
         """Built from recorded failures, not from a history (RunHistory.reported)."""
+        self.ended = any(event["type"] in RUN_ENDS for event in self.events)
+        """Whether the run has ended (its history holds its last event)."""
         for event in self.events:
             self._read(event)
 

@@ -306,6 +306,8 @@ class LifecycleService:
             history = read_history(self.sfn, run)
         except self.sfn.exceptions.ExecutionDoesNotExist:  # gone (past its 90 days, a restart)
             return
+        if not history.ended:  # its StopExecution failed: two runs would go on at once
+            raise RunStillFinishingError(record["executionId"], [], None)
         running = [(s, t) for s, t in history.unfinished() if t > now]
         if not running:
             return

@@ -308,6 +308,45 @@ def test_a_resume_runs_the_step_again_once_its_deadline_has_passed(runtime_facto
     assert [call["run"] for call in calls.of("b")] == [1, 2]
 
 
+def test_a_paused_execution_whose_run_was_not_stopped_is_not_resumed_beside_it(
+    runtime_factory, monkeypatch
+):
+    """The pause's StopExecution failed (throttled): the record says paused, the run goes on.
+    A resume would start a second run beside it; it is refused until a cancel stops the run."""
+    from botocore.exceptions import ClientError
+
+    calls, release = Calls(), threading.Event()
+
+    @agent
+    def held(data, context):
+        calls.add(agent="b", run=context.run)
+        assert release.wait(10), "the test never released b"
+        return AgentResult(data={"b": context.run})
+
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES} | {"b": held})
+    lifecycle = runtime.services.lifecycle
+    execution_id = runtime.execute(compiled(five_steps(), REGISTRY), settle=False)["executionId"]
+    wait_until(lambda: calls.count("b") == 1)
+    stop = lifecycle.sfn.stop_execution
+
+    def throttled(**request):
+        raise ClientError({"Error": {"Code": "ThrottlingException"}}, "StopExecution")
+
+    monkeypatch.setattr(lifecycle.sfn, "stop_execution", throttled)
+    with pytest.raises(ClientError):
+        lifecycle.pause("default", execution_id)
+    assert lifecycle.get("default", execution_id)["status"] == "paused"
+    with pytest.raises(RunStillFinishingError, match="its last run is still running"):
+        lifecycle.resume("default", execution_id)
+    monkeypatch.setattr(lifecycle.sfn, "stop_execution", stop)
+    lifecycle.cancel("default", execution_id)
+    release.set()
+    wait_until(lambda: lifecycle.store.checkpoint("default", execution_id)["after"] == "b")
+    lifecycle.resume("default", execution_id)
+    assert runtime.services.settle("default", execution_id)["status"] == "completed"
+    assert calls.count("b") == 1 and calls.count("e") == 1
+
+
 def test_completed_and_running_executions_cannot_be_resumed(runtime_factory):
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     done = runtime.execute(compiled(five_steps(), REGISTRY))
