@@ -45,8 +45,9 @@ class RunStillFinishingError(LifecycleError):
         self.execution_id, self.steps, self.until = execution_id, steps, until
         if until is None:  # the run itself has not ended
             super().__init__(
-                f"cannot resume execution {execution_id!r}: its last run is still running (it "
-                "was not stopped); cancel the execution, which stops it, then resume"
+                f"cannot resume execution {execution_id!r}: its last run is still running (its "
+                "stop did not take effect); cancel a paused execution to stop it, or let the "
+                "run end, then resume"
             )
             return
         which = ", ".join(steps)
