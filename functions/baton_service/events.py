@@ -23,7 +23,12 @@ from baton_agent.stats import AccuracyStats
 from baton_service.catalog import WorkflowInfo
 from baton_service.exceptions import LifecycleError
 from baton_service.history import RunHistory, read_history
-from baton_service.lifecycle import EXPRESS_RUN_SECONDS, LifecycleService, run_number
+from baton_service.lifecycle import (
+    EXPRESS_RUN_SECONDS,
+    LifecycleService,
+    run_age_seconds,
+    run_number,
+)
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import (
     ANNOUNCED_WHILE,
@@ -211,7 +216,7 @@ class StatusChangeHandler:
         minutes) without having reported its end, it ended with an error no Catch sees
         (States.Runtime) or its report failed: it is settled as failed."""
         started = str(record.get("runStartedAt") or record.get("startTime") or "")
-        elapsed = _elapsed_since(started)
+        elapsed = run_age_seconds(record) or 0.0  # unknown: it may have just started
         if elapsed < EXPRESS_RUN_SECONDS:
             return {
                 "ignored": f"its current run may still be running (an express run lasts up to "

@@ -56,12 +56,13 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-def _epoch(iso: str) -> float:
-    """Epoch seconds of an ISO time (0 for none: long past)."""
+def run_age_seconds(record: Mapping[str, Any]) -> float | None:
+    """Seconds since the execution's current run started (None: its start is unknown)."""
+    started = str(record.get("runStartedAt") or record.get("startTime") or "")
     try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+        return (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds()
     except ValueError:
-        return 0.0
+        return None
 
 
 def new_execution_id(clock: Callable[[], float] = time.time) -> str:
@@ -297,9 +298,9 @@ class LifecycleService:
         if is_express_run(run):
             if run in (record.get(FINISHED_RUN), record.get("pausedRun")):
                 return
-            started = str(record.get("runStartedAt") or record.get("startTime") or "")
-            until = _epoch(started) + EXPRESS_RUN_SECONDS
-            if until > now:
+            age = run_age_seconds(record)
+            if age is not None and age < EXPRESS_RUN_SECONDS:
+                until = now + EXPRESS_RUN_SECONDS - age
                 raise RunStillFinishingError(record["executionId"], ["current step"], _iso(until))
             return
         try:
