@@ -95,6 +95,7 @@ def comparison(usage: Usage, measured: MeasuredRun) -> list[tuple[str, int, int]
     rows = [
         ("transaction items", usage.transaction_items, measured.meter.transaction_items),
         ("events published", usage.event_entries, measured.meter.event_entries),
+        ("index writes", usage.index_writes, measured.meter.index_writes),
     ]
     if measured.transitions is not None:  # an Express run counts none
         rows.insert(0, ("state transitions", usage.transitions, measured.transitions))

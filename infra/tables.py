@@ -42,6 +42,12 @@ class Tables(Construct):
                         index_name=index.name,
                         partition_key=_key(index.partition_key),
                         sort_key=_sort_key(index.sort_key),
+                        projection_type=(
+                            dynamodb.ProjectionType.INCLUDE
+                            if index.projected
+                            else dynamodb.ProjectionType.KEYS_ONLY
+                        ),
+                        non_key_attributes=list(index.projected) or None,
                     )
                     for index in spec.indexes
                 ],

@@ -23,6 +23,12 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   item's size: baton_agent.stats), publishes an "Agent Completed" per handoff and "Workflow
   Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
 
+The record's writes cost writes to the executions table's indexes too (DynamoDB bills a
+global secondary index's writes like the table's), but only those that change what the indexes
+hold, a record's summary (baton_agent.tables.LISTED): its put (one per index) and its outcome
+(a new status: one per index, and one more for the status index, whose key changes). The
+marks, the run's ARN and the announcement change none of it.
+
 An Express workflow (baton.compiler.express) differs: its run invokes the events function
 itself (the same two invocations), each agent reads the record before its step (a GetItem), and
 the end finds the run's recorded failures among the items it reads with the record, where a
@@ -47,6 +53,7 @@ from baton.definition.resolved import ResolvedWorkflow
 from baton.deploy.manifest import SERVICE_MEMORY_MB
 from baton.deploy.prices import PUBLISHED, Prices
 from baton_agent.stats import AGENTS_PER_UPDATE, stats_write_units
+from baton_agent.tables import EXECUTIONS
 
 EVENTS_PER_REQUEST = 10
 """PutEvents takes at most 10 entries."""
@@ -66,6 +73,9 @@ SUCCEEDED = Counter(
         "s3.PutObject": 1,
     }
 )
+INDEX_WRITES = 2 * len(EXECUTIONS.indexes) + 1
+"""Index writes of a run: the record's put, then its outcome, whose status moves the record in
+the status index (a delete and a put); each of a summary, at most 1 KB when the run succeeds."""
 HISTORY_PAGE = 1000
 """The events function reads the run's history in pages of 1,000 events."""
 STATUS_CHANGES = 2
@@ -90,14 +100,16 @@ class Usage:
     """The run's statistics UpdateItems (in `requests` too)."""
     statistics_write_units: int = 0
     """What they cost: each is billed at the size of the workflow's statistics item."""
+    index_writes: int = INDEX_WRITES
+    """Writes to the executions table's indexes (in no request's count)."""
 
     @property
     def write_units(self) -> int:
         """DynamoDB write request units: 1 per write of an item up to 1 KB, 2 per transaction
-        item; the statistics writes at their item's size."""
+        item, 1 per index write; the statistics writes at their item's size."""
         plain = sum(self.requests[f"dynamodb.{op}"] for op in ("PutItem", "UpdateItem"))
         statistics = self.statistics_write_units - self.statistics_updates
-        return plain + statistics + 2 * self.transaction_items
+        return plain + statistics + 2 * self.transaction_items + self.index_writes
 
     @property
     def read_units(self) -> int:
@@ -175,6 +187,7 @@ class CostReport:
                 "transitions": self.usage.transitions,
                 "requests": dict(sorted(self.usage.requests.items())),
                 "transactionItems": self.usage.transaction_items,
+                "indexWrites": self.usage.index_writes,
                 "eventEntries": self.usage.event_entries,
                 "writeUnits": self.usage.write_units,
                 "readUnits": self.usage.read_units,

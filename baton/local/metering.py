@@ -2,7 +2,8 @@
 
 moto answers every request through one hook, its BotocoreStubber; `metered()` wraps that hook
 while it is open and counts each request under `service.Operation`, with the items of each
-TransactWriteItems and the entries of each PutEvents. The state machine's Lambda invocations,
+TransactWriteItems, the entries of each PutEvents, and the writes to the executions table's
+indexes that each successful write costs (moto bills none: baton.local.index_writes). The state machine's Lambda invocations,
 which offline skip the HTTP round trip (baton.local.seams.lambda_invocations), are counted
 where they are made.
 
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
+
+from baton.local.index_writes import index_writes
 
 PROJECT = Path(__file__).resolve().parents[2]
 STATE_MACHINE = f"{os.sep}moto{os.sep}stepfunctions{os.sep}"
@@ -54,6 +57,8 @@ class Meter:
     """The agents' own: their stash, their code's AWS calls."""
     transaction_items: int = 0
     event_entries: int = 0
+    index_writes: int = 0
+    """Writes to the executions table's indexes that Baton's writes cost (index_writes)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, source: Source, operation: str, body: Any) -> None:
@@ -66,6 +71,14 @@ class Meter:
                 self.transaction_items += len(_json(body).get("TransactItems", ()))
             elif operation == "eventbridge.PutEvents":
                 self.event_entries += len(_json(body).get("Entries", ()))
+
+    def written(self, operation: str, body: Any) -> None:
+        """A write of Baton's succeeded: count the index writes it cost."""
+        service, _, action = operation.partition(".")
+        if service == "dynamodb":
+            writes = index_writes(action, _json(body))
+            with self._lock:
+                self.index_writes += writes
 
 
 def _json(body: Any) -> dict[str, Any]:
@@ -105,9 +118,13 @@ def metered() -> Iterator[Meter]:
 
     def counting(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         source = billed(sys._getframe(1)) if self.enabled else None
+        operation = event_name.removeprefix("before-send.")
         if source is not None:
-            meter.count(source, event_name.removeprefix("before-send."), request.body)
-        return original(self, event_name, request, **kwargs)
+            meter.count(source, operation, request.body)
+        response = original(self, event_name, request, **kwargs)
+        if source == "baton" and getattr(response, "status_code", None) == 200:
+            meter.written(operation, request.body)
+        return response
 
     def invoking(self: Any, **params: Any) -> Any:
         source = billed(sys._getframe(1))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from baton.deploy.manifest import TableDeployment
-from baton_agent.tables import TableSpec
+from baton_agent.tables import Index, TableSpec
 
 
 def _key_schema(partition: str, sort: str | None) -> list[dict[str, str]]:
@@ -14,6 +14,12 @@ def _key_schema(partition: str, sort: str | None) -> list[dict[str, str]]:
     if sort:
         schema.append({"AttributeName": sort, "KeyType": "RANGE"})
     return schema
+
+
+def _projection(index: Index) -> dict[str, Any]:
+    if not index.projected:
+        return {"ProjectionType": "KEYS_ONLY"}
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
 
 
 def create_table_request(spec: TableSpec, name: str) -> dict[str, Any]:
@@ -31,7 +37,7 @@ def create_table_request(spec: TableSpec, name: str) -> dict[str, Any]:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": _projection(index),
             }
             for index in spec.indexes
         ]

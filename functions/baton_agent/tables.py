@@ -12,7 +12,11 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
   GSI byStatus    (`STATUS#<tenant>#<status>`, startTime)   executions in a status
   GSI byTenant    (`TENANT#<tenant>`, startTime)            every execution of a tenant
   Only RECORD items carry the index keys, so the indexes stay sparse; every key starts with the
-  tenant, so no query can reach another tenant's executions.
+  tenant, so no query can reach another tenant's executions. The indexes hold a record's
+  summary (LISTED), not all of it: a write to a record is also a write to each index that holds
+  what it changes, billed at the size of what that index holds (DynamoDB), so the events
+  handler's marks and a run's output cost no index writes, and a status change costs 4 (the
+  status index deletes and puts), 1 KB each at most, whatever the input and output weigh.
 
 cache: one item per cached agent result, partition = the cache key (sha256 of the canonical
     JSON of tenant, agent, agent version and input); `expiresAt` (epoch seconds) is the TTL
@@ -28,12 +32,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+LISTED = ("executionId", "workflowId", "workflowName", "status", "startTime", "endTime", "error")
+"""A record's summary: what a listing of executions shows (the API's list), and all that the
+executions table's indexes hold of a record besides their keys."""
+
 
 @dataclass(frozen=True)
 class Index:
     name: str
     partition_key: str
     sort_key: str | None = None
+    projected: tuple[str, ...] = ()
+    """The attributes it holds besides the table's and its own keys (DynamoDB's INCLUDE
+    projection); none: only the keys."""
+
+    def holds(self, table_keys: tuple[str, ...]) -> tuple[str, ...]:
+        """Every attribute an entry of the index holds."""
+        keys = (*table_keys, self.partition_key, *([self.sort_key] if self.sort_key else []))
+        return tuple(dict.fromkeys((*keys, *self.projected)))
 
 
 @dataclass(frozen=True)
@@ -55,15 +71,20 @@ class TableSpec:
         return list(dict.fromkeys(names))
 
 
+def _summary(sort_key: str) -> tuple[str, ...]:
+    """LISTED without an index's key attribute, which the index holds as a key."""
+    return tuple(name for name in LISTED if name != sort_key)
+
+
 EXECUTIONS = TableSpec(
     setting="executions_table",
     key="executions",
     partition_key="pk",
     sort_key="sk",
     indexes=(
-        Index("byWorkflow", "workflowKey", "startTime"),
-        Index("byStatus", "statusKey", "startTime"),
-        Index("byTenant", "tenantKey", "startTime"),
+        Index("byWorkflow", "workflowKey", "startTime", _summary("startTime")),
+        Index("byStatus", "statusKey", "startTime", _summary("startTime")),
+        Index("byTenant", "tenantKey", "startTime", _summary("startTime")),
     ),
     ttl_attribute="expiresAt",
 )

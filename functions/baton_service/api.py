@@ -10,19 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from baton_agent.tables import LISTED
 from baton_service.catalog import StaticCatalog
 from baton_service.exceptions import WorkflowNotFoundError
 from baton_service.lifecycle import LifecycleService
 
-SUMMARY_FIELDS = (
-    "executionId",
-    "workflowId",
-    "workflowName",
-    "status",
-    "startTime",
-    "endTime",
-    "error",
-)
+SUMMARY_FIELDS = LISTED
+"""What a listing shows of each execution: what the table's indexes hold."""
 
 
 class AgentStatistics(Protocol):

@@ -306,8 +306,9 @@ class ExecutionStore:
         limit: int = 20,
         next_token: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Newest first; filter by workflow and/or status; paginate with the returned token
-        (pages.PageTokens: valid only for this tenant and these filters)."""
+        """Summaries of records (tables.LISTED: what the indexes hold), newest first; filter by
+        workflow and/or status; paginate with the returned token (pages.PageTokens: valid only
+        for this tenant and these filters)."""
         if workflow_id:
             index, key, value = "byWorkflow", "workflowKey", keys.workflow_key(tenant, workflow_id)
         elif status:

@@ -11,6 +11,7 @@ import pytest
 
 from baton_agent import AgentError, AgentInputError, AgentResult, agent, keys
 from baton_agent.stash import STASH_SK, DynamoStash
+from baton_agent.tables import LISTED
 from baton_service.exceptions import (
     IdempotencyConflictError,
     InvalidTransitionError,
@@ -441,7 +442,8 @@ def test_a_dependent_workflow_starts_with_the_output(runtime_factory):
     )
     runtime.deploy(downstream)
     done = runtime.execute(upstream, {"lead": "x"})
-    [started], _ = runtime.services.lifecycle.list_executions("default", workflow_id="down")
+    [listed], _ = runtime.services.lifecycle.list_executions("default", workflow_id="down")
+    started = runtime.services.lifecycle.get("default", listed["executionId"])
     assert started["input"] == done["output"]
     finished = runtime.services.settle("default", started["executionId"])
     assert finished["status"] == "completed"
@@ -477,6 +479,9 @@ def test_list_executions_by_status_and_tenant_with_pages(runtime_factory):
     assert sorted(e["executionId"] for e in first + rest) == sorted(ids)
     completed, _ = runtime.services.lifecycle.list_executions("acme", status="completed")
     assert len(completed) == 3
+    # a listing shows what the indexes hold of a record: its summary, not its input or output
+    # (the indexes hold only that, so a write of anything else costs no index writes)
+    assert all(set(e) == set(LISTED) - {"error"} for e in first + rest + completed)
     assert runtime.services.store.get("other", ids[0]) is None
 
 
@@ -612,7 +617,8 @@ def test_failure_triggers_and_unknown_trigger_targets(runtime_factory):
     }
     failed = runtime.execute(compiled(definition, REGISTRY))
     assert failed["status"] == "failed"
-    [alarm], _ = runtime.services.lifecycle.list_executions("default", workflow_id="alarm")
+    [listed], _ = runtime.services.lifecycle.list_executions("default", workflow_id="alarm")
+    alarm = runtime.services.lifecycle.get("default", listed["executionId"])
     assert alarm["input"]["failedExecutionId"] == failed["executionId"]
     assert alarm["input"]["error"]["agentName"] == "b"
     trigger_failures = [

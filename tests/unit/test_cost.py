@@ -56,7 +56,11 @@ def test_every_request_of_a_run_without_failures_is_counted():
     }
     assert used.transaction_items == 4 * 3 + 5 * 2
     assert used.event_entries == 1 + 9 + 1  # Started; Agent Completed ×9 and Completed
-    assert used.write_units == 2 + 6 + 1 + 2 * 22  # 7 agents' statistics: one item under 1 KB
+    # the index writes: the record's put (3 indexes), its outcome (3, and the status index's
+    # delete); the marks and the announcement change nothing the indexes hold
+    assert used.index_writes == 3 + 4
+    # 7 agents' statistics: one item under 1 KB
+    assert used.write_units == 2 + 6 + 1 + 2 * 22 + used.index_writes
     assert used.read_units == 1 + 1
     assert used.agent_invocations["sweep"] == 3
     assert (
@@ -96,7 +100,7 @@ def test_the_bill_prices_each_count_at_the_published_price():
     assert compute.quantity == pytest.approx(8 * 0.25 * 2 + 0.5 * 2 + 3 * 0.5 * 0.1)
     assert compute.price == PUBLISHED.lambda_gb_second
     assert lines["Lambda invocations"].quantity == 9 + 3
-    assert lines["DynamoDB writes"].dollars == pytest.approx(53 * 0.625e-6)
+    assert lines["DynamoDB writes"].dollars == pytest.approx((53 + 7) * 0.625e-6)
     [standard] = report.standard
     assert standard.dollars == pytest.approx(report.usage.transitions * 0.000025)
     assert report.total("standard") == pytest.approx(
