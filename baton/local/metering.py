@@ -3,9 +3,9 @@
 moto answers every request through one hook, its BotocoreStubber; `metered()` wraps that hook
 while it is open and counts each request under `service.Operation`, with the items of each
 TransactWriteItems, the entries of each PutEvents, and the writes to the executions table's
-indexes that each successful write costs (moto bills none: baton.local.index_writes). The state machine's Lambda invocations,
-which offline skip the HTTP round trip (baton.local.seams.lambda_invocations), are counted
-where they are made.
+indexes that each successful write costs (moto bills none: baton.local.index_writes). The state
+machine's Lambda invocations, which offline skip the HTTP round trip
+(baton.local.seams.lambda_invocations), are counted where they are made.
 
 Only what runs in AWS is counted: the API's start (LifecycleService.start), the events function
 (StatusChangeHandler.handle), the agents (their handler), and the state machine's own calls

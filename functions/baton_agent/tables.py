@@ -16,7 +16,8 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
   summary (LISTED), not all of it: a write to a record is also a write to each index that holds
   what it changes, billed at the size of what that index holds (DynamoDB), so the events
   handler's marks and a run's output cost no index writes, and a status change costs 4 (the
-  status index deletes and puts), 1 KB each at most, whatever the input and output weigh.
+  status index deletes and puts), each of the summary's size whatever the input and output
+  weigh (under 1 KB, unless a failure's message is long).
 
 cache: one item per cached agent result, partition = the cache key (sha256 of the canonical
     JSON of tenant, agent, agent version and input); `expiresAt` (epoch seconds) is the TTL
