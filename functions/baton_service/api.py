@@ -15,9 +15,6 @@ from baton_service.catalog import StaticCatalog
 from baton_service.exceptions import WorkflowNotFoundError
 from baton_service.lifecycle import LifecycleService
 
-SUMMARY_FIELDS = LISTED
-"""What a listing shows of each execution: what the table's indexes hold."""
-
 
 class AgentStatistics(Protocol):
     def summaries(
@@ -78,7 +75,8 @@ class ApiService:
             tenant, workflow_id=workflow_id, status=status, limit=limit, next_token=next_token
         )
         return {
-            "executions": [{k: r[k] for k in SUMMARY_FIELDS if k in r} for r in records],
+            # each one's summary: what the table's indexes hold
+            "executions": [{k: r[k] for k in LISTED if k in r} for r in records],
             "nextToken": token,
         }
 

@@ -28,6 +28,7 @@ from baton_service.lifecycle import (
     LifecycleService,
     run_age_seconds,
     run_number,
+    seconds_since,
 )
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import (
@@ -127,16 +128,8 @@ def _epoch_ms_of(value: Any) -> float | None:
 
 
 def _elapsed_seconds(record: Mapping[str, Any]) -> float:
-    """Time since the execution started: its budget covers all its runs."""
-    return _elapsed_since(str(record.get("startTime", "")))
-
-
-def _elapsed_since(moment: str) -> float:
-    try:
-        started = datetime.fromisoformat(moment)
-    except ValueError:
-        return 0.0
-    return (datetime.now(UTC) - started).total_seconds()
+    """Time since the execution started (0: unknown): its budget covers all its runs."""
+    return seconds_since(str(record.get("startTime", ""))) or 0.0
 
 
 class StatusChangeHandler:

@@ -56,13 +56,17 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-def run_age_seconds(record: Mapping[str, Any]) -> float | None:
-    """Seconds since the execution's current run started (None: its start is unknown)."""
-    started = str(record.get("runStartedAt") or record.get("startTime") or "")
+def seconds_since(moment: str) -> float | None:
+    """Seconds since an ISO-8601 moment (None: not one)."""
     try:
-        return (datetime.now(UTC) - datetime.fromisoformat(started)).total_seconds()
+        return (datetime.now(UTC) - datetime.fromisoformat(moment)).total_seconds()
     except ValueError:
         return None
+
+
+def run_age_seconds(record: Mapping[str, Any]) -> float | None:
+    """Seconds since the execution's current run started (None: its start is unknown)."""
+    return seconds_since(str(record.get("runStartedAt") or record.get("startTime") or ""))
 
 
 def new_execution_id(clock: Callable[[], float] = time.time) -> str:
