@@ -143,3 +143,22 @@ def test_the_harness_own_calls_are_not_counted(runtime_factory):
         runtime.sfn.describe_execution(executionArn=record["currentRun"])
     assert meter.requests == {}
     assert meter.agents_own == {}
+
+
+def test_the_record_is_over_1_kb_so_the_write_units_are_a_floor(runtime_factory):
+    """`baton cost` counts a unit per record write (an item up to 1 KB), and says that is a
+    floor: a record of a run with little data is already over 1 KB, by DynamoDB's measure."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from baton.local.runtime import ACCOUNT, REGION
+
+    calls = Calls()
+    registry = make_registry("a")
+    runtime = runtime_factory(registry, {"a": echo(calls, "a")})
+    record = runtime.execute(
+        compile_workflow(resolve({"id": "w", "name": "W", "agents": ["a"]}, registry)), {"n": 1}
+    )
+    assert record["status"] == "completed"
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(runtime.manifest.tables["executions"].name)
+    [item] = [i for i in table.all_items() if i.range_key.value == "RECORD"]
+    assert 1024 < item.size() < 2048
