@@ -1,5 +1,7 @@
 """Step Functions status changes of Baton's state machines → the events function, retried by
-EventBridge and kept in a dead-letter queue when every retry failed."""
+EventBridge and kept in a dead-letter queue when every retry failed. Only runs' ends are routed:
+the lifecycle that starts a run announces it, so a RUNNING event would cost an invocation for
+nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from baton.deploy.manifest import Manifest
-from baton_service.events import STATUS_CHANGE
+from baton_service.events import ENDED, STATUS_CHANGE
 from infra.acknowledgements import acknowledge_dead_letter_queue
 from infra.functions import LambdaPackage, baton_function
 from infra.references import References
@@ -59,7 +61,7 @@ class StatusEvents(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=[STATUS_CHANGE],
-                detail={"stateMachineArn": machines},
+                detail={"stateMachineArn": machines, "status": list(ENDED)},
             ),
             targets=[
                 targets.LambdaFunction(

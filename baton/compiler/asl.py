@@ -726,9 +726,9 @@ def compile_workflow(workflow: ResolvedWorkflow) -> CompiledWorkflow:
         "Comment": f"Baton workflow {workflow.id} ({workflow.name}){description}",
         "QueryLanguage": "JSONata",
     }
-    if workflow.type == "express":  # it reports its own start and end (see express.py)
+    if workflow.type == "express":  # it reports its own end (see express.py)
         body = {"StartAt": naming.START, "States": states}
-        asl |= {"StartAt": express.REPORT_START, "TimeoutSeconds": EXPRESS_LIMIT_SECONDS}
+        asl |= {"StartAt": express.RUN, "TimeoutSeconds": EXPRESS_LIMIT_SECONDS}
         states = express.reporting(body)
     else:
         asl |= {"StartAt": naming.START, "TimeoutSeconds": workflow.timeout_seconds}

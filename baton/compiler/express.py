@@ -1,4 +1,4 @@
-"""Express workflows: which fit, and the state machine that reports its own start and end.
+"""Express workflows: which fit, and the state machine that reports its own end.
 
 An Express execution runs at most 5 minutes, and Step Functions keeps no history of it, sends no
 status-change events for it and cannot stop it (DESIGN.md, "Step Functions facts"). So:
@@ -7,10 +7,11 @@ status-change events for it and cannot stop it (DESIGN.md, "Step Functions facts
   every backoff waited, every fallback taken, an auto-recovery's backoff) ends within 5 minutes,
   less the time its reports may take; a Distributed Map (child executions of its own) is
   Standard only;
-- its state machine reports to the events function itself: "Report start" when it starts, then
-  the workflow runs as the one branch of a Parallel ("Run") whose Catch sees every error that
-  ends it, and "Report success" or "Report failure" hand the end over, as a status-change
-  event would (baton_service.events reads both alike);
+- its state machine reports its end to the events function itself: the workflow runs as the
+  one branch of a Parallel ("Run") whose Catch sees every error that ends it, and "Report
+  success" or "Report failure" hand the end over, as a status-change event would
+  (baton_service.events reads both alike); its start is announced by the lifecycle that
+  starts it, as a Standard run's is;
 - the workflow's `timeout` is kept between steps (the agent runtime's deadline), not by killing
   the run: a killed Express run would report nothing;
 - cancel and pause are cooperative: the agent runtime reads the record before each step of an
@@ -37,7 +38,7 @@ EXPRESS_LIMIT_SECONDS = 300
 EVENTS_FUNCTION_KEY = "EventsFn"
 EVENTS_FUNCTION_PLACEHOLDER = "${" + EVENTS_FUNCTION_KEY + "}"
 """The events function's ARN: filled by CDK or by the offline runtime."""
-REPORT_START, RUN, REPORT_SUCCESS, REPORT_FAILURE, FAILED = naming.EXPRESS
+RUN, REPORT_SUCCESS, REPORT_FAILURE, FAILED = naming.EXPRESS
 """State names the wrapper takes (names are unique across a whole state machine)."""
 REPORT_TIMEOUT_SECONDS = 25
 """Longer than the events function's own timeout (baton.deploy.manifest), so a report Task never
@@ -49,11 +50,10 @@ REPORT_RETRY: dict[str, Any] = {
     "BackoffRate": 2,
     "JitterStrategy": "FULL",
 }
-REPORTS_SECONDS = REPORT_TIMEOUT_SECONDS + (
-    (REPORT_RETRY["MaxAttempts"] + 1) * REPORT_TIMEOUT_SECONDS
-    + sum(REPORT_RETRY["IntervalSeconds"] * 2**k for k in range(REPORT_RETRY["MaxAttempts"]))
+REPORTS_SECONDS = (REPORT_RETRY["MaxAttempts"] + 1) * REPORT_TIMEOUT_SECONDS + sum(
+    REPORT_RETRY["IntervalSeconds"] * 2**k for k in range(REPORT_RETRY["MaxAttempts"])
 )
-"""The longest the reports can take: the start's one attempt, the end's attempts and waits."""
+"""The longest the report of the end can take: its attempts and waits."""
 WORKFLOW_SECONDS = EXPRESS_LIMIT_SECONDS - REPORTS_SECONDS
 """The longest an Express workflow's own worst case may be."""
 
@@ -154,11 +154,6 @@ def _report_task(status: str, comment: str, **fields: str) -> dict[str, Any]:
 
 def reporting(body: dict[str, Any]) -> dict[str, Any]:
     """The Express state machine around `body` (the workflow's own StartAt and States)."""
-    start = _report_task(
-        "RUNNING", "Announce the run (Express sends no status events); a failure does not stop it"
-    )
-    start["Catch"] = [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.input %}", "Next": RUN}]
-    start["Next"] = RUN
     success = _report_task(
         "SUCCEEDED",
         "Hand the run's end to the events function (records, events, triggers)",
@@ -178,7 +173,6 @@ def reporting(body: dict[str, Any]) -> dict[str, Any]:
     failure["Next"] = FAILED
     catch = {"Output": "{% $states.errorOutput %}", "Next": REPORT_FAILURE}
     return {
-        REPORT_START: start,
         RUN: {
             "Type": "Parallel",
             "Comment": "The workflow; its Catch sees every error that ends it",

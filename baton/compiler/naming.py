@@ -13,7 +13,7 @@ ROUTER = "Resume router"
 COMPLETED = "Completed"
 RECOVERY_BACKOFF = "Recovery backoff"
 RUN_STOPPED = "Run stopped"
-EXPRESS = ("Report start", "Run", "Report success", "Report failure", "Failed")
+EXPRESS = ("Run", "Report success", "Report failure", "Failed")
 """The states around an Express workflow (express.NAMES): no step may take these names."""
 
 

@@ -6,33 +6,33 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
 
 - the API's start (baton_service.lifecycle.start): an API request and an invocation of the API
   function; the record's PutItem (running, its first run named), StartExecution, an UpdateItem
-  (the run's ARN); it answers with the record that UpdateItem returns (no read: a new execution
-  has no handoffs or checkpoint to read, and its current step comes from the catalog);
+  (the run's ARN), and "Workflow Started" (PutEvents); it answers with the record that
+  UpdateItem returns (no read: a new execution has no handoffs or checkpoint to read, and its
+  current step comes from the catalog);
 - each agent invocation (baton_agent.runtime): a Lambda invocation; its handoff (and, for a
   step, not a group member or a fan-out item, the checkpoint) in one TransactWriteItems with
   the run's condition check (3 items, or 2); with a cache policy, a GetItem and, on a miss, a
   PutItem in the cache table; at most one GetSecretValue per secret its registry entry
   declares (a warm container reads fewer);
-- the events function (baton_service.events), invoked for two status changes: RUNNING marks
-  the run announced (an UpdateItem whose condition checks the record, answering with it) and
-  publishes "Workflow Started";
-  SUCCEEDED reads the record with the handoffs (one Query of the execution's items) and the
-  run's history (a GetExecutionHistory per 1,000 events), writes the outcome marked counted,
-  and marks it published, notified and settled (4 UpdateItems), adds the handoffs to their agents'
-  statistics (one UpdateItem of the workflow's statistics item per 80 agents, each billed at the
-  item's size: baton_agent.stats), publishes an "Agent Completed" per handoff and "Workflow
-  Completed" (PutEvents of up to 10 entries), notifies SNS and archives the record (PutObject).
+- the events function (baton_service.events), invoked once, for the run's end (the stack
+  routes no RUNNING event: the start announced the run): SUCCEEDED reads the record with the
+  handoffs (one Query of the execution's items) and the run's history (a GetExecutionHistory
+  per 1,000 events), writes the outcome marked counted, and marks it published, notified and
+  settled (4 UpdateItems), adds the handoffs to their agents' statistics (one UpdateItem of the
+  workflow's statistics item per 80 agents, each billed at the item's size: baton_agent.stats),
+  publishes an "Agent Completed" per handoff and "Workflow Completed" (PutEvents of up to 10
+  entries), notifies SNS and archives the record (PutObject).
 
 The record's writes cost writes to the executions table's indexes too (DynamoDB bills a
 global secondary index's writes like the table's), but only those that change what the indexes
 hold, a record's summary (baton_agent.tables.LISTED): its put (one per index) and its outcome
 (a new status: one per index, and one more for the status index, whose key changes). The
-marks, the run's ARN and the announcement change none of it.
+marks and the run's ARN change none of it.
 
 An Express workflow (baton.compiler.express) differs: its run invokes the events function
-itself (the same two invocations), each agent reads the record before its step (a GetItem), and
-the end finds the run's recorded failures among the items it reads with the record, where a
-Standard run's reads its history.
+itself to report its end (the same one invocation), each agent reads the record before its
+step (a GetItem), and the end finds the run's recorded failures among the items it reads with
+the record, where a Standard run's reads its history.
 
 Step Functions bills a Standard run by its state transitions (baton.compiler.budget) and an
 Express run by its duration and memory. Large values moved to S3 (baton_agent.payloads) and
@@ -62,9 +62,9 @@ START = Counter(
         "dynamodb.PutItem": 1,
         "dynamodb.UpdateItem": 1,
         "sfn.StartExecution": 1,
+        "eventbridge.PutEvents": 1,
     }
 )
-RUNNING = Counter({"dynamodb.UpdateItem": 1, "eventbridge.PutEvents": 1})
 SUCCEEDED = Counter(
     {
         "dynamodb.Query": 1,
@@ -78,8 +78,8 @@ INDEX_WRITES = 2 * len(EXECUTIONS.indexes) + 1
 the status index (a delete and a put); each of a summary, at most 1 KB when the run succeeds."""
 HISTORY_PAGE = 1000
 """The events function reads the run's history in pages of 1,000 events."""
-STATUS_CHANGES = 2
-"""The events function's invocations per run: RUNNING and the end."""
+STATUS_CHANGES = 1
+"""The events function's invocations per run: its end."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class Usage:
     transitions: int
     requests: Counter[str]
     """Billed requests by `service.Operation` (`lambda.Invoke`: the state machine's
-    invocations: its agents', and an Express run's reports to the events function)."""
+    invocations: its agents', and an Express run's report of its end to the events function)."""
     transaction_items: int
     event_entries: int
     agent_invocations: Counter[str]
@@ -248,7 +248,7 @@ def usage(workflow: ResolvedWorkflow, items: Mapping[str, int] | None = None) ->
 
 
 def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) -> Usage:
-    requests = START + RUNNING + SUCCEEDED
+    requests = START + SUCCEEDED
     transaction_items = 0
     for agent, checkpointed in path.calls:
         requests["lambda.Invoke"] += 1
@@ -323,7 +323,7 @@ def cost_report(
         ),
     ]
     run_seconds = path.slots * assumptions.agent_seconds
-    # an Express run also waits for its two reports to the events function
+    # an Express run also waits for its report to the events function
     express_seconds = run_seconds + STATUS_CHANGES * assumptions.service_seconds
     increments = math.ceil(round(express_seconds * 1000 / prices.express_increment_ms, 6))
     billed_seconds = increments * prices.express_increment_ms / 1000

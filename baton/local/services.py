@@ -1,8 +1,9 @@
 """Baton's lifecycle and events handler wired to the offline AWS, with status events emulated.
 
-Step Functions announces each run's status changes on EventBridge, and the stack routes them to
-the events handler. Offline there is no such delivery, so `settle` waits for the current run to
-end and hands the handler the event AWS would have sent (the shape AWS documents).
+Step Functions announces each run's status changes on EventBridge, and the stack routes its ends
+to the events handler (a run's start is announced by the lifecycle that starts it). Offline there
+is no such delivery, so `settle` waits for the current run to end and hands the handler the
+event AWS would have sent (the shape AWS documents).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from baton_service.catalog import StaticCatalog, WorkflowInfo
 from baton_service.events import Outlets, StatusChangeHandler, status_change_event
 from baton_service.lifecycle import LifecycleService
 from baton_service.pages import PageTokens
+from baton_service.publishing import EventPublisher
 from baton_service.store import ExecutionStore
 
 TAP_QUEUE = "baton-events-tap"
@@ -77,7 +79,11 @@ class LocalServices:
             manifest.table(EXECUTIONS).name, dynamodb, self._page_tokens(session, manifest)
         )
         self.lifecycle = LifecycleService(
-            self.store, self.sfn, self.catalog, S3PayloadStore(manifest.payload_bucket, lambda: s3)
+            self.store,
+            self.sfn,
+            self.catalog,
+            S3PayloadStore(manifest.payload_bucket, lambda: s3),
+            EventPublisher(events, self.bus),
         )
         self.stats = DynamoAccuracyStats(manifest.table(AGENT_STATS).name, dynamodb)
         self.api = ApiService(self.lifecycle, self.catalog, self.stats, region)
@@ -132,17 +138,15 @@ class LocalServices:
         self.catalog.register(WorkflowInfo.from_entry(entry, prefix))
 
     # emulated delivery -----------------------------------------------------------------
-    def status_change_event(self, execution_arn: str, *, started: bool = False) -> dict[str, Any]:
-        """The EventBridge event Step Functions sends for a run's current status, or with
-        `started` the one it sent when the run started (RUNNING, no end, output or error)."""
-        return _event(self.sfn.describe_execution(executionArn=execution_arn), started=started)
+    def status_change_event(self, execution_arn: str) -> dict[str, Any]:
+        """The EventBridge event Step Functions sends for a run's current status."""
+        return status_change_event(self.sfn.describe_execution(executionArn=execution_arn))
 
-    def deliver(self, execution_arn: str, *, started: bool = False) -> dict[str, Any]:
-        """Hand the events handler the status-change event of a run's current status (with
-        `started`: of its start); return the event. As EventBridge delivers at least once, a
-        status may come more than once (the handler applies each once); a failed delivery is
-        delivered again by the next call."""
-        return self._handled(self.status_change_event(execution_arn, started=started))
+    def deliver(self, execution_arn: str) -> dict[str, Any]:
+        """Hand the events handler the status-change event of a run's current status; return
+        the event. As EventBridge delivers at least once, a status may come more than once (the
+        handler applies each once); a failed delivery is delivered again by the next call."""
+        return self._handled(self.status_change_event(execution_arn))
 
     def _handled(self, event: dict[str, Any]) -> dict[str, Any]:
         self._handling(lambda: self.handler.handle(event))
@@ -172,29 +176,27 @@ class LocalServices:
         *,
         current_run: str | None = None,
     ) -> dict[str, Any]:
-        """Deliver each run's status events (an Express run reports its own) until the execution
-        stops running: its current run has ended (a paused or cancelled run ends once its
-        current step returns) and its end started no recovery run. Each wait is woken by the
-        run's end, never by a poll. A run is described once before its wait (its start event
-        comes from that answer) and once after; the record is read once after each run's end
+        """Deliver each run's end (an Express run reports its own) until the execution stops
+        running: its current run has ended (a paused or cancelled run ends once its current
+        step returns) and its end started no recovery run. Each wait is woken by the run's end,
+        never by a poll. A run is described once before its wait and once after (the event of
+        its end comes from that answer); the record is read once after each run's end
         (that read names the next run, when a recovery started one, or is the view returned).
         `current_run`: the run the execution was just started with (its start's answer names
         it); without it, the record is read first to find it."""
         deadline = time.monotonic() + timeout
         run = current_run or self._current_run(tenant, execution_id)
         while run and time.monotonic() < deadline:
-            express = is_express(run)  # it reports its start and end itself
+            express = is_express(run)  # it reports its end itself
             with self.ends.watch(run) as ended:
                 described = self._described(run)
-                if not express:  # AWS announces every run's start
-                    self._handled(_event(described, started=True))
                 while described["status"] == "RUNNING" and time.monotonic() < deadline:
                     ended.wait(max(0.0, deadline - time.monotonic()))
                     described = self._described(run)
                 if described["status"] == "RUNNING":
                     break  # out of time: the record as it stands
                 if not express:
-                    self._handled(_event(described))
+                    self._handled(status_change_event(described))
             record = self.lifecycle.get(tenant, execution_id)
             if record.get("currentRun") == run:
                 return record  # no recovery started another run
@@ -252,11 +254,3 @@ class LocalServices:
             )
             if len(batch) < DRAINED:
                 return received
-
-
-def _event(described: dict[str, Any], *, started: bool = False) -> dict[str, Any]:
-    """The status-change event of a run as DescribeExecution gave it (`started`: of its start)."""
-    if started:
-        ended = ("stopDate", "output", "error", "cause")
-        described = {**described, "status": "RUNNING", **dict.fromkeys(ended)}
-    return status_change_event(described)

@@ -20,6 +20,7 @@ from baton_service.api import ApiService
 from baton_service.catalog import StaticCatalog
 from baton_service.lifecycle import LifecycleService
 from baton_service.pages import PageTokens
+from baton_service.publishing import EventPublisher
 from baton_service.store import ExecutionStore
 
 logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
@@ -38,6 +39,7 @@ def service() -> ApiService:
         boto3.client("stepfunctions", region_name=settings.region),
         catalog,
         S3PayloadStore.of(settings.payload_bucket, boto3.client("s3", region_name=settings.region)),
+        EventPublisher(boto3.client("events", region_name=settings.region), settings.event_bus),
     )
     stats = DynamoAccuracyStats(settings.stats_table, dynamodb)
     return ApiService(lifecycle, catalog, stats, settings.region)

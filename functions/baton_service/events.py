@@ -30,9 +30,9 @@ from baton_service.lifecycle import (
     run_number,
     seconds_since,
 )
+from baton_service.publishing import EventPublisher
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import (
-    ANNOUNCED_WHILE,
     COUNTED_RUN,
     FINISHED_RUN,
     NOTIFIED_RUN,
@@ -44,8 +44,9 @@ from baton_service.store import (
 
 STATUS_CHANGE = "Step Functions Execution Status Change"
 """The detail-type of Step Functions' status-change events (the stack's rule matches it)."""
+ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+"""The statuses of a run's end: the only status changes the stack's rule routes here."""
 
-SOURCE = "baton"
 REPORTED = "reportedByRun"
 """Set in the detail of an Express run's own report (it has no history to read)."""
 NEVER_RECOVERED = frozenset(
@@ -139,11 +140,16 @@ class StatusChangeHandler:
         self.sfn = lifecycle.sfn
         self.stats = stats
         self.outlets = outlets
+        self.publisher = EventPublisher(outlets.events, outlets.event_bus)
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         detail = dict(event.get("detail") or {})
         if not str(detail.get("executionArn", "")).startswith("arn:"):
             return {"ignored": "not a Step Functions status change"}
+        if detail.get("status") == "RUNNING":  # the stack's rule routes ends only
+            return {"ignored": "a run's start is announced by the lifecycle that starts it"}
+        if detail.get("status") not in ENDED:
+            return {"ignored": f"status {detail.get('status')}"}
         run_input = self._run_field(detail, "input")
         tenant, execution_id = run_input.get("tenant"), run_input.get("executionId")
         if (
@@ -153,8 +159,6 @@ class StatusChangeHandler:
         ):
             return {"ignored": "not a Baton run"}
         status = detail.get("status")
-        if status == "RUNNING":
-            return self._running(tenant, execution_id, detail)
         # an end needs the run's handoffs (and an Express run's failures) too: read with the
         # record, in one request
         items = self.store.items(tenant, execution_id)
@@ -174,9 +178,7 @@ class StatusChangeHandler:
             "FAILED": self._failed,
             "TIMED_OUT": self._failed,
             "ABORTED": self._aborted,
-        }.get(str(status))
-        if handler is None:
-            return {"ignored": f"status {status}"}
+        }[str(status)]
         result = handler(record, detail, items)
         if "ignored" not in result:
             self.store.mark_once(record["tenant"], record["executionId"], SETTLED_RUN, run)
@@ -230,33 +232,13 @@ class StatusChangeHandler:
         )
 
     # statuses --------------------------------------------------------------------------
-    def _running(self, tenant: str, execution_id: str, detail: Mapping[str, Any]) -> dict[str, Any]:
-        """Announce the run once, and only while it is the current run and runs (a late or
-        replayed RUNNING event after the end, or a second delivery, announces nothing): one
-        conditional write marks it announced and answers with the record, or with the record
-        as it was, which says why not."""
-        number = run_number(str(detail.get("name", "")))
-        record, refused = self.store.announce(
-            tenant, execution_id, str(detail["executionArn"]), number
-        )
-        if record is None:
-            if refused is None:
-                return {"ignored": "no such execution"}
-            if number != refused.get("run"):
-                return {"ignored": "not the current run"}
-            if refused.get("status") not in ANNOUNCED_WHILE:
-                return {"ignored": f"the execution is {refused.get('status')}"}
-            return {"ignored": "already announced"}
-        self._publish([self._entry("Workflow Started", record, {"run": record.get("run")})])
-        return {"status": "running"}
-
     def _run_field(self, detail: dict[str, Any], field: str) -> dict[str, Any]:
         """The run's input or output, from the event when it carries it; else (EventBridge drops
         them over 248 KB: `inputDetails.included` is false) from the run itself, by its ARN."""
         text = detail.get(field)
         if isinstance(text, dict):  # an Express run reports them as JSON values
             return text
-        if text is None and (detail.get("status") != "RUNNING" or field == "input"):
+        if text is None:
             described = self.sfn.describe_execution(executionArn=detail["executionArn"])
             detail["input"], detail["output"] = described.get("input"), described.get("output")
             text = detail.get(field)
@@ -303,7 +285,7 @@ class StatusChangeHandler:
         ) or {"message": "failed", "errorType": "States.Runtime", "retryCount": 0}
         changes = {"status": "failed", "error": error}
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
-        extra = [self._entry("Agent Failed", record, error)] if agent_failed else []
+        extra = [self.publisher.entry("Agent Failed", record, error)] if agent_failed else []
         if not self._finish(
             record, detail, changes, history, "Workflow Failed", extra, handoffs=items.handoffs
         ):
@@ -355,7 +337,7 @@ class StatusChangeHandler:
             run = str(detail["executionArn"])
             if not self.store.mark_once(record["tenant"], record["executionId"], "pausedRun", run):
                 return {"ignored": "already announced"}
-            self._publish([self._entry("Workflow Paused", record, {})])
+            self.publisher.publish([self.publisher.entry("Workflow Paused", record, {})])
             return {"status": "paused"}
         history = self._history(record, detail, items.failures)
         if not self._finish(
@@ -429,7 +411,7 @@ class StatusChangeHandler:
         ).to_json()
         summary = {k: final.get(k) for k in ("status", "error", "metrics", "endTime")}
         agents = [
-            self._entry(
+            self.publisher.entry(
                 "Agent Completed",
                 record,
                 {k: h.get(k) for k in ("agent", "step", "accuracy", "cached", "skipped")},
@@ -439,8 +421,8 @@ class StatusChangeHandler:
         ]
         # each outlet once per run, even when a delivery fails half way and the next one
         # finishes (the archive is written under the execution's key: again is harmless)
-        entries = [*agents, *(extra or []), self._entry(kind, record, summary)]
-        self._once(record, PUBLISHED_RUN, run, lambda: self._publish(entries))
+        entries = [*agents, *(extra or []), self.publisher.entry(kind, record, summary)]
+        self._once(record, PUBLISHED_RUN, run, lambda: self.publisher.publish(entries))
         self._once(record, NOTIFIED_RUN, run, lambda: self._notify(kind, final))
         self._archive(final)
         return True
@@ -495,9 +477,9 @@ class StatusChangeHandler:
                 )
                 started.append(execution["executionId"])
             except LifecycleError as err:
-                self._publish(
+                self.publisher.publish(
                     [
-                        self._entry(
+                        self.publisher.entry(
                             "Trigger Failed",
                             record,
                             {"workflow": trigger.workflow, "reason": str(err)},
@@ -505,28 +487,6 @@ class StatusChangeHandler:
                     ]
                 )
         return started
-
-    def _entry(
-        self, kind: str, record: Mapping[str, Any], extra: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        detail = {
-            "executionId": record["executionId"],
-            "tenant": record["tenant"],
-            "workflowId": record["workflowId"],
-            **extra,
-        }
-        return {
-            "Source": SOURCE,
-            "DetailType": kind,
-            "Detail": to_json(detail),
-            "EventBusName": self.outlets.event_bus,
-        }
-
-    def _publish(self, entries: list[dict[str, Any]]) -> None:
-        if self.outlets.events is None or not self.outlets.event_bus:
-            return
-        for start in range(0, len(entries), 10):
-            self.outlets.events.put_events(Entries=entries[start : start + 10])
 
     def _notify(self, kind: str, final: Mapping[str, Any]) -> None:
         if self.outlets.sns is None or not self.outlets.topic_arn:

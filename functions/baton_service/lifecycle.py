@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from baton_agent.cache import canonical_json
 from baton_agent.errors import PayloadTooLargeError
 from baton_agent.keys import is_express_run
@@ -39,10 +41,15 @@ from baton_service.inputs import (
     check_run_size,
     check_tenant,
 )
+from baton_service.publishing import EventPublisher
 from baton_service.record import ExecutionRecord, linked
 from baton_service.store import FINISHED_RUN, ExecutionStore, shown
 
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
+
 TERMINAL = ("completed", "failed", "cancelled")
+ANNOUNCED_WHILE = ("running", "pending")
+"""The statuses a run's start is announced in ("Workflow Started")."""
 RESUMABLE = ("failed", "paused", "cancelled")
 EXPRESS_RUN_SECONDS = 300
 """An Express run lasts at most 5 minutes (baton.compiler.express)."""
@@ -96,12 +103,15 @@ class LifecycleService:
         sfn: Any,
         catalog: WorkflowCatalog,
         payloads: PayloadStore | None = None,
+        publisher: EventPublisher | None = None,
     ) -> None:
         self.store = store
         self.sfn = sfn
         self.catalog = catalog
         self.payloads = payloads
         """Where large input and output values are kept (baton_agent.payloads)."""
+        self.publisher = publisher or EventPublisher()
+        """Where each run's start is announced ("Workflow Started")."""
 
     def claims(self, tenant: str, workflow_id: str) -> ClaimCheck:
         """The payload store as the tenant's runs of the workflow use it (its retention)."""
@@ -399,7 +409,19 @@ class LifecycleService:
         )
         if started.get("status") in ("cancelled", "paused"):  # asked for while the run started
             self._stop(started, f"{started['status']} by request")
+        elif started.get("status") in ANNOUNCED_WHILE and started.get("run") == number:
+            self._announce(started)
         return started
+
+    def _announce(self, record: Mapping[str, Any]) -> None:
+        """ "Workflow Started", once per run: the run was started here, once (Step Functions'
+        RUNNING events are not routed to Baton, and an Express run sends none). A failure to
+        publish does not fail the start: the run is running."""
+        entry = self.publisher.entry("Workflow Started", record, {"run": record.get("run")})
+        try:
+            self.publisher.publish([entry])
+        except Exception:  # the run stands; the operator sees why the event is missing
+            logger.warning("could not announce the run's start", exc_info=True)
 
     @staticmethod
     def _payload(

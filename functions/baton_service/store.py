@@ -23,10 +23,6 @@ SETTLED_RUN = "settledRun"
 """The run whose outcome has been told to the world in full (events, notification, archive,
 triggers, recovery). An outcome applied (FINISHED_RUN) but not settled was interrupted: the
 event's next delivery (EventBridge retries, the DLQ's redrive, `baton repair`) completes it."""
-ANNOUNCED_RUN = "announcedRun"
-"""The run whose start has been announced ("Workflow Started")."""
-ANNOUNCED_WHILE = ("running", "pending")
-"""The statuses a run's start is announced in."""
 COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN = "countedRun", "publishedRun", "notifiedRun"
 """What each outlet of a run's outcome has done already (statistics, events, notification)."""
 SETTLEMENT = frozenset({SETTLED_RUN, COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN})
@@ -244,39 +240,6 @@ class ExecutionStore:
         except self.client.exceptions.ConditionalCheckFailedException:
             return None
         return dict(written.get("Attributes") or {})
-
-    def announce(
-        self, tenant: str, execution_id: str, run: str, number: int
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """Mark run `run` announced, if it is the execution's current run (`number`), the
-        execution runs, and it was not announced yet: (the record as the write left it, None);
-        else (None, the record as it was, which says why; None: no such execution). One
-        request, where reading the record and then marking it took two."""
-        statuses = {f":s{i}": status for i, status in enumerate(ANNOUNCED_WHILE)}
-        try:
-            written = self.client.update_item(
-                TableName=self.table,
-                Key={
-                    "pk": {"S": keys.execution_pk(tenant, execution_id)},
-                    "sk": {"S": keys.RECORD},
-                },
-                UpdateExpression="SET #f = :v",
-                ConditionExpression="attribute_exists(pk) AND #run = :run AND "
-                f"#status IN ({', '.join(statuses)}) AND "
-                "(attribute_not_exists(#f) OR #f <> :v)",
-                ExpressionAttributeNames={"#f": ANNOUNCED_RUN, "#run": "run", "#status": "status"},
-                ExpressionAttributeValues={
-                    ":v": {"S": run},
-                    ":run": {"N": str(number)},
-                    **{key: {"S": status} for key, status in statuses.items()},
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as err:
-            old = err.response.get("Item")
-            return None, (_from_item(old) if old else None)
-        return _from_item(written["Attributes"]), None
 
     def mark_once(self, tenant: str, execution_id: str, field: str, value: str) -> bool:
         """Set `field` to `value` unless it holds it already: True the first time only (an

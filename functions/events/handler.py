@@ -1,5 +1,5 @@
-"""Lambda handler for Step Functions "Execution Status Change" events (routed by EventBridge)
-and for the reports Express runs make of their own start and end (they send no such events).
+"""Lambda handler for Step Functions "Execution Status Change" events of runs' ends (routed by
+EventBridge) and for the reports Express runs make of their own end (they send no such events).
 
 It only parses, builds its collaborators once per container from the settings, and delegates
 to baton_service.events.StatusChangeHandler.
@@ -20,6 +20,7 @@ from baton_agent.stats import DynamoAccuracyStats
 from baton_service.catalog import StaticCatalog
 from baton_service.events import Outlets, StatusChangeHandler
 from baton_service.lifecycle import LifecycleService
+from baton_service.publishing import EventPublisher
 from baton_service.store import ExecutionStore
 
 logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
@@ -30,14 +31,16 @@ def status_change_handler() -> StatusChangeHandler:
     settings = get_settings()
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     s3 = boto3.client("s3", region_name=settings.region)
-    lifecycle = LifecycleService(
+    events = boto3.client("events", region_name=settings.region)
+    lifecycle = LifecycleService(  # it starts triggered workflows and recovery runs
         ExecutionStore(settings.executions_table, dynamodb),
         boto3.client("stepfunctions", region_name=settings.region),
         StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
         S3PayloadStore.of(settings.payload_bucket, s3),
+        EventPublisher(events, settings.event_bus),
     )
     outlets = Outlets(
-        events=boto3.client("events", region_name=settings.region),
+        events=events,
         event_bus=settings.event_bus or None,
         sns=boto3.client("sns", region_name=settings.region),
         topic_arn=settings.topic_arn or None,
@@ -59,7 +62,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("repair handled", extra={"outcome": result, "repair": repair})
         return result
     report = event.get("expressRun")
-    if isinstance(report, dict):  # an Express run reports its own start and end
+    if isinstance(report, dict):  # an Express run reports its own end
         result = status_change_handler().report(report)
         logger.info("express run report handled", extra={"outcome": result})
         return result

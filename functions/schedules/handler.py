@@ -16,6 +16,7 @@ from baton_agent.payloads import S3PayloadStore
 from baton_agent.settings import get_settings
 from baton_service.catalog import StaticCatalog
 from baton_service.lifecycle import LifecycleService
+from baton_service.publishing import EventPublisher
 from baton_service.schedules import start_scheduled
 from baton_service.store import ExecutionStore
 
@@ -32,6 +33,7 @@ def lifecycle() -> LifecycleService:
         boto3.client("stepfunctions", region_name=settings.region),
         StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
         S3PayloadStore.of(settings.payload_bucket, boto3.client("s3", region_name=settings.region)),
+        EventPublisher(boto3.client("events", region_name=settings.region), settings.event_bus),
     )
 
 

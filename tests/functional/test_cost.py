@@ -56,7 +56,7 @@ def test_a_run_with_a_group_a_condition_a_fan_out_a_cache_and_a_secret_counts_as
 
 
 def test_the_same_run_on_express_counts_as_modelled(runtime_factory):
-    """An Express run invokes the events function itself, each agent reads the record before
+    """An Express run reports its end to the events function itself, each agent reads the record before
     its step, and the end reads recorded failures instead of a history."""
     calls = Calls()
     # 5 s agents, no retries: a worst case that fits an Express run
@@ -81,7 +81,7 @@ def test_the_same_run_on_express_counts_as_modelled(runtime_factory):
     measured = measure(runtime, workflow)
     assert measured.status == "completed"
     assert differing(workflow.workflow, measured, ITEMS) == []
-    assert measured.meter.requests["lambda.Invoke"] == 9 + 2  # the agents, then two reports
+    assert measured.meter.requests["lambda.Invoke"] == 9 + 1  # the agents, then its end
     assert "sfn.GetExecutionHistory" not in measured.meter.requests
 
 

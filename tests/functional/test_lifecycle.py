@@ -4,6 +4,7 @@ status-change events, dependent workflows and bounded auto-recovery."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 
@@ -12,11 +13,13 @@ import pytest
 from baton_agent import AgentError, AgentInputError, AgentResult, agent, keys
 from baton_agent.stash import STASH_SK, DynamoStash
 from baton_agent.tables import LISTED
+from baton_service import lifecycle as lifecycle_module
 from baton_service.exceptions import (
     IdempotencyConflictError,
     InvalidTransitionError,
     RunStillFinishingError,
 )
+from baton_service.publishing import EventPublisher
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo, wait_until
 
@@ -818,44 +821,79 @@ def test_recovery_stops_when_the_time_budget_of_all_runs_is_spent(runtime_factor
     assert calls.count("b") == 2
 
 
-def test_running_is_announced_once_and_never_after_the_end(runtime_factory):
+def test_the_start_announces_its_run_and_a_running_event_changes_nothing(runtime_factory):
+    """The lifecycle that starts a run announces it ("Workflow Started", with the run's
+    number); the stack routes no RUNNING event, and one delivered anyway (early, late or
+    replayed) publishes and changes nothing."""
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     done = runtime.execute(compiled(five_steps(), REGISTRY), {})
-    assert [e["detail-type"] for e in runtime.services.events()].count("Workflow Completed") == 1
-    run = done["currentRun"]
-    running = runtime.services.status_change_event(run)
+    published = runtime.services.events()
+    assert [e["detail-type"] for e in published].count("Workflow Started") == 1
+    assert published[0]["detail-type"] == "Workflow Started"
+    assert published[0]["detail"] == {
+        "executionId": done["executionId"],
+        "tenant": "default",
+        "workflowId": "five",
+        "run": 1,
+    }
+    assert published[-1]["detail-type"] == "Workflow Completed"
+    running = runtime.services.status_change_event(done["currentRun"])
     running = {**running, "detail": {**running["detail"], "status": "RUNNING"}}
-    late = runtime.services.handler.handle(running)  # a RUNNING event arriving after the end
-    assert late == {"ignored": "the execution is completed"}
-    assert runtime.services.events() == []  # no "Workflow Started" after the end
+    for _ in range(2):
+        assert runtime.services.handler.handle(running) == {
+            "ignored": "a run's start is announced by the lifecycle that starts it"
+        }
+    assert runtime.services.events() == []
     assert runtime.services.lifecycle.get("default", done["executionId"])["status"] == "completed"
 
 
-def test_a_run_that_ended_before_any_delivery_is_still_announced_first(runtime_factory):
-    """Step Functions sends RUNNING when a run starts, however soon it ends; the offline
-    delivery sends it too, before the end, for a run that had ended before it was settled."""
+def test_a_run_is_announced_before_its_end_is_delivered(runtime_factory):
+    """A run that ends before any status event is delivered was announced when it started."""
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     started = runtime.execute(compiled(five_steps(), REGISTRY), {}, settle=False)
     assert runtime.wait(started["currentRun"])["status"] == "SUCCEEDED"  # nothing delivered yet
+    assert kinds(runtime.services.events()) == ["Workflow Started"]
     done = runtime.services.settle("default", started["executionId"])
     assert done["status"] == "completed"
-    kinds = [e["detail-type"] for e in runtime.services.events()]
-    assert kinds[0] == "Workflow Started" and kinds[-1] == "Workflow Completed"
-    assert kinds.count("Workflow Started") == 1
+    after = kinds(runtime.services.events())
+    assert "Workflow Started" not in after and after[-1] == "Workflow Completed"
 
 
-def test_a_replayed_running_event_announces_the_run_once(runtime_factory):
-    calls = Calls()
-    handlers = {n: echo(calls, n, sleep=0.3 if n == "a" else 0) for n in NAMES}
-    runtime = runtime_factory(REGISTRY, handlers)
-    started = runtime.execute(compiled(five_steps(), REGISTRY), {}, settle=False)
-    event = runtime.services.status_change_event(started["currentRun"])
-    assert event["detail"]["status"] == "RUNNING"
-    outcomes = [runtime.services.handler.handle(event) for _ in range(3)]
-    assert outcomes == [{"status": "running"}] + [{"ignored": "already announced"}] * 2
-    runtime.services.settle("default", started["executionId"])
-    kinds = [e["detail-type"] for e in runtime.services.events()]
-    assert kinds.count("Workflow Started") == 1
+def test_a_start_whose_announcement_fails_still_starts_the_run(runtime_factory, monkeypatch):
+    """EventBridge refusing "Workflow Started" does not fail the start: the run is running; the
+    refusal is logged with its cause, and the run's end is published as usual."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    lifecycle = runtime.services.lifecycle
+    warnings: list[tuple[str, BaseException | None]] = []
+
+    def warning(message, exc_info=False):
+        warnings.append((message, sys.exc_info()[1] if exc_info else None))
+
+    monkeypatch.setattr(lifecycle_module.logger, "warning", warning)
+    working = lifecycle.publisher
+    lifecycle.publisher = EventPublisher(Refusing(), working.bus, sleep=lambda _: None)
+    try:
+        done = runtime.execute(compiled(five_steps(), REGISTRY), {})
+    finally:
+        lifecycle.publisher = working
+    assert done["status"] == "completed"
+    [(message, cause)] = warnings
+    assert message == "could not announce the run's start"
+    assert str(cause) == (
+        "EventBridge refused 1 event(s) (Workflow Started) 4 times: InternalFailure"
+    )
+    published = kinds(runtime.services.events())
+    assert "Workflow Started" not in published and published[-1] == "Workflow Completed"
+
+
+class Refusing:
+    """An EventBridge client that refuses every entry (the request itself succeeds)."""
+
+    def put_events(self, Entries):
+        return {
+            "FailedEntryCount": len(Entries),
+            "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "x"} for _ in Entries],
+        }
 
 
 def test_a_success_beats_a_cancel_that_came_too_late_to_stop_it(runtime_factory):
@@ -1049,7 +1087,7 @@ def test_a_resumed_run_stops_where_the_execution_budget_runs_out(runtime_factory
 
 
 def test_a_late_event_of_an_earlier_run_changes_nothing(runtime_factory):
-    """Out of order: run 1's FAILED (and RUNNING) event arrives again after a resume made run 2
+    """Out of order: run 1's FAILED event arrives again after a resume made run 2
     the current run, which has completed: the record stays completed, nothing is published."""
     calls, broken = Calls(), {"c": True}
     handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
@@ -1065,9 +1103,7 @@ def test_a_late_event_of_an_earlier_run_changes_nothing(runtime_factory):
     assert len(runtime.services.notifications()) == 2  # run 1 failed, run 2 completed
     stale = runtime.services.status_change_event(first_run)
     assert stale["detail"]["status"] == "FAILED"
-    running = {**stale, "detail": {**stale["detail"], "status": "RUNNING"}}
-    for event in (stale, running):
-        assert runtime.services.handler.handle(event) == {"ignored": "not the current run"}
+    assert runtime.services.handler.handle(stale) == {"ignored": "not the current run"}
     after = runtime.services.lifecycle.get("default", failed["executionId"])
     assert after["status"] == "completed" and after["output"] == done["output"]
     assert runtime.services.events() == [] and runtime.services.notifications() == []

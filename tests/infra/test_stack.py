@@ -227,7 +227,7 @@ def test_every_lambda_timeout_is_shorter_than_the_task_waiting_for_it(synthesize
             assert timeout == timeouts[function] + TASK_TIMEOUT_MARGIN_SECONDS
             checked += 1
     assert checked >= 15
-    assert reports == 3  # price-watch's start, success and failure reports
+    assert reports == 2  # price-watch's success and failure reports (the lifecycle announces)
 
 
 def test_no_wildcard_actions_and_star_resources_only_where_aws_allows_nothing_else(synthesized):
@@ -293,6 +293,9 @@ def test_status_changes_reach_the_events_function_with_retries_and_a_dead_letter
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
     machines = synthesized.resources("AWS::StepFunctions::StateMachine")
     assert sorted(r["Ref"] for r in pattern["detail"]["stateMachineArn"]) == sorted(machines)
+    # only ends: the lifecycle announces the runs it starts, and a RUNNING event would cost an
+    # invocation of the function for nothing
+    assert pattern["detail"]["status"] == ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
     [target] = rule["Properties"]["Targets"]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
     assert "Arn" in target["DeadLetterConfig"]
@@ -367,6 +370,29 @@ def test_large_values_go_to_a_payload_bucket_every_baton_function_may_use(synthe
             "s3:PutObject",
             "s3:PutObjectTagging",
         }
+
+
+def test_every_function_that_starts_runs_may_announce_them_on_batons_bus(synthesized):
+    """The lifecycle announces each run it starts ("Workflow Started"): the API, the scheduler
+    and the events function (triggers, recoveries) know the bus and may put events on it; the
+    agents may not."""
+    [bus] = synthesized.resources("AWS::Events::EventBus")
+    functions = synthesized.resources("AWS::Lambda::Function").values()
+    by_service = {
+        f["Properties"]["Environment"]["Variables"].get("POWERTOOLS_SERVICE_NAME"): f
+        for f in functions
+        if "Environment" in f["Properties"]
+    }
+    starting = {"baton-api", "baton-scheduler", "baton-events"}
+    assert starting <= set(by_service)
+    assert len(by_service) - len(starting) >= 8  # the agents, each a service of its own
+    for service, function in by_service.items():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        may_put = "events:PutEvents" in actions_on(synthesized, role, bus)
+        assert may_put == (service in starting), service
+        if service in starting:
+            variables = function["Properties"]["Environment"]["Variables"]
+            assert variables["BATON_EVENT_BUS"] == {"Ref": bus}
 
 
 def test_cdk_nag_finds_nothing_unacknowledged_and_every_acknowledgement_has_a_reason(

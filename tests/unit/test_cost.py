@@ -44,10 +44,10 @@ def test_every_request_of_a_run_without_failures_is_counted():
         "lambda.Invoke": 9,
         "dynamodb.TransactWriteItems": 9,
         "dynamodb.PutItem": 1 + 1,  # the record; left's cache miss
-        "dynamodb.GetItem": 1,  # left's cache (a start and RUNNING read none)
+        "dynamodb.GetItem": 1,  # left's cache (a start reads none)
         "dynamodb.Query": 1,  # SUCCEEDED's record with its handoffs
-        "dynamodb.UpdateItem": 1 + 1 + 4 + 1,  # start, RUNNING, SUCCEEDED, the statistics
-        "eventbridge.PutEvents": 2,
+        "dynamodb.UpdateItem": 1 + 4 + 1,  # start, SUCCEEDED, the statistics
+        "eventbridge.PutEvents": 1 + 1,  # the start's "Workflow Started"; the end's 10 entries
         "sns.Publish": 1,
         "s3.PutObject": 1,
         "secrets-manager.GetSecretValue": 1,
@@ -57,10 +57,10 @@ def test_every_request_of_a_run_without_failures_is_counted():
     assert used.transaction_items == 4 * 3 + 5 * 2
     assert used.event_entries == 1 + 9 + 1  # Started; Agent Completed ×9 and Completed
     # the index writes: the record's put (3 indexes), its outcome (3, and the status index's
-    # delete); the marks and the announcement change nothing the indexes hold
+    # delete); the marks and the run's ARN change nothing the indexes hold
     assert used.index_writes == 3 + 4
     # 7 agents' statistics: one item under 1 KB
-    assert used.write_units == 2 + 6 + 1 + 2 * 22 + used.index_writes
+    assert used.write_units == 2 + 5 + 1 + 2 * 22 + used.index_writes
     assert used.read_units == 1 + 1
     assert used.agent_invocations["sweep"] == 3
     assert (
@@ -95,12 +95,12 @@ def test_the_bill_prices_each_count_at_the_published_price():
     report = cost_report(resolve(COSTED, REGISTRY), ITEMS, Assumptions(agent_seconds=2.0))
     lines = {line.what: line for line in report.shared}
     compute = lines["Lambda compute"]
-    # 8 agents at 256 MB and login at 512 MB for 2 s; the API and events functions (3 calls)
-    # at 512 MB for 0.1 s
-    assert compute.quantity == pytest.approx(8 * 0.25 * 2 + 0.5 * 2 + 3 * 0.5 * 0.1)
+    # 8 agents at 256 MB and login at 512 MB for 2 s; the API and events functions (2 calls:
+    # the start, the end) at 512 MB for 0.1 s
+    assert compute.quantity == pytest.approx(8 * 0.25 * 2 + 0.5 * 2 + 2 * 0.5 * 0.1)
     assert compute.price == PUBLISHED.lambda_gb_second
-    assert lines["Lambda invocations"].quantity == 9 + 3
-    assert lines["DynamoDB writes"].dollars == pytest.approx((53 + 7) * 0.625e-6)
+    assert lines["Lambda invocations"].quantity == 9 + 2
+    assert lines["DynamoDB writes"].dollars == pytest.approx((52 + 7) * 0.625e-6)
     [standard] = report.standard
     assert standard.dollars == pytest.approx(report.usage.transitions * 0.000025)
     assert report.total("standard") == pytest.approx(
@@ -115,9 +115,9 @@ def test_express_bills_the_run_in_100_ms_increments_of_64_mb():
     assert report.run_seconds == pytest.approx(1.98)
     requests, duration = report.express
     assert requests.dollars == pytest.approx(1e-6)
-    # 1.98 s of agents and 2 x 0.1 s of reports to the events function, in 100 ms steps
-    assert duration.quantity == pytest.approx(2.2 * 64 / 1024)
-    assert duration.dollars == pytest.approx(2.2 * 64 / 1024 * 0.00001667)
+    # 1.98 s of agents and 0.1 s of its report to the events function, in 100 ms steps
+    assert duration.quantity == pytest.approx(2.1 * 64 / 1024)
+    assert duration.dollars == pytest.approx(2.1 * 64 / 1024 * 0.00001667)
 
 
 def test_express_fits_when_the_worst_case_is_within_five_minutes():
