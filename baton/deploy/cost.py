@@ -106,9 +106,10 @@ class Usage:
     @property
     def write_units(self) -> int:
         """DynamoDB write request units: 1 per write of an item up to 1 KB, 2 per transaction
-        item, 1 per index write; the statistics writes at their item's size. A floor: the
-        execution's record is over 1 KB (its run's ARN in each of its marks, its input and
-        output inline), so each of its writes costs 2 units or more."""
+        item, 1 per index write; the statistics writes at their item's size. Exact while the
+        execution's record stays under 1 KB (a run with little data: about 0.9 KB); a floor
+        beyond, as its input and output are kept inline (each of its writes then costs a unit
+        per KB)."""
         plain = sum(self.requests[f"dynamodb.{op}"] for op in ("PutItem", "UpdateItem"))
         statistics = self.statistics_write_units - self.statistics_updates
         return plain + statistics + 2 * self.transaction_items + self.index_writes

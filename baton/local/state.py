@@ -135,9 +135,9 @@ class StateFolder:
             status = item.get("status", {}).get("S")
             if item.get("sk", {}).get("S") == keys.RECORD and status in INTERRUPTED:
                 tenant, execution_id = item["tenant"]["S"], item["executionId"]["S"]
-                changes = {"status": "failed", "error": SERVER_RESTARTED}
+                changes: dict[str, Any] = {"status": "failed", "error": SERVER_RESTARTED}
                 if "currentRun" in item:  # it ended with the server: nothing of it still runs
-                    changes[FINISHED_RUN] = item["currentRun"]["S"]
+                    changes[FINISHED_RUN] = int(item["run"]["N"])
                 if store.update(tenant, execution_id, changes, only_if_status=INTERRUPTED):
                     interrupted.append(execution_id)
         return Restored(items, objects, interrupted)

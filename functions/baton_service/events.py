@@ -98,6 +98,13 @@ def status_change_event(described: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _run_of(detail: Mapping[str, Any]) -> int:
+    """The number of the run a status change is about (its name is `<executionId>-<n>`): what
+    the record's marks (FINISHED_RUN, SETTLED_RUN...) hold, a few bytes where its ARN took a
+    hundred."""
+    return run_number(str(detail.get("name", "")))
+
+
 def _epoch_ms(value: Any) -> int | None:
     return int(value.timestamp() * 1000) if value is not None else None
 
@@ -165,9 +172,9 @@ class StatusChangeHandler:
         record = items.record
         if record is None:
             return {"ignored": "no such execution"}
-        if run_number(str(detail.get("name", ""))) != record.get("run"):
+        run = _run_of(detail)  # what the record's marks hold: the run's number
+        if run != record.get("run"):
             return {"ignored": "not the current run"}
-        run = str(detail["executionArn"])
         # A replayed outcome is known from the record, before any history is read. An outcome
         # applied (FINISHED_RUN) but not settled was interrupted before it had told the world
         # (events, notification, archive, triggers, recovery): this delivery finishes it.
@@ -334,7 +341,7 @@ class StatusChangeHandler:
         self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
     ) -> dict[str, Any]:
         if record["status"] == "paused":
-            run = str(detail["executionArn"])
+            run = _run_of(detail)
             if not self.store.mark_once(record["tenant"], record["executionId"], "pausedRun", run):
                 return {"ignored": "already announced"}
             self.publisher.publish([self.publisher.entry("Workflow Paused", record, {})])
@@ -370,12 +377,13 @@ class StatusChangeHandler:
         request) or this run's outcome was applied already (a replayed event): False.
         `handoffs`: every run's, read with the record (the run has ended: its agents write no
         more)."""
-        run = str(detail["executionArn"])
+        run = _run_of(detail)
         tenant, execution_id = record["tenant"], record["executionId"]
         every_run = linked(handoffs)
-        # what this run handed off, as the agents recorded it: also the items a Distributed
-        # Map ran in child executions, whose events the run's own history does not hold
-        ours = [h for h in every_run if h.get("run") == run]
+        # what this run handed off, as the agents recorded it (under its ARN): also the items
+        # a Distributed Map ran in child executions, whose events the run's own history does
+        # not hold
+        ours = [h for h in every_run if h.get("run") == detail["executionArn"]]
         changes = {
             **outcome,
             "endTime": _iso(detail.get("stopDate")),
@@ -428,7 +436,7 @@ class StatusChangeHandler:
         return True
 
     def _once(
-        self, record: Mapping[str, Any], field: str, run: str, action: Callable[[], None]
+        self, record: Mapping[str, Any], field: str, run: int, action: Callable[[], None]
     ) -> None:
         if record.get(field) != run:
             action()
@@ -437,7 +445,7 @@ class StatusChangeHandler:
     def _not_applied(self, record: Mapping[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         """Why an outcome changed nothing: applied already, or the record has moved on."""
         current = self.store.get(record["tenant"], record["executionId"]) or {}
-        if current.get(FINISHED_RUN) == detail["executionArn"]:
+        if current.get(FINISHED_RUN) == _run_of(detail):
             return {"ignored": "this run's outcome was applied already"}
         return {"ignored": f"the execution is {current.get('status', 'gone')}"}
 

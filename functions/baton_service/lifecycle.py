@@ -310,7 +310,7 @@ class LifecycleService:
             return
         now = time.time()
         if is_express_run(run):
-            if run in (record.get(FINISHED_RUN), record.get("pausedRun")):
+            if record.get("run") in (record.get(FINISHED_RUN), record.get("pausedRun")):
                 return
             age = run_age_seconds(record)
             if age is not None and age < EXPRESS_RUN_SECONDS:

@@ -18,7 +18,9 @@ from baton_service.pages import PageTokens
 
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
 FINISHED_RUN = "finishedRun"
-"""The run whose outcome the record holds: each run's outcome is applied once."""
+"""The run whose outcome the record holds: each run's outcome is applied once. This mark and
+the others hold a run's number (its `run`), not its ARN: a few bytes each, where eight ARNs
+made the record over 1 KB, and each of its writes cost 2 write units."""
 SETTLED_RUN = "settledRun"
 """The run whose outcome has been told to the world in full (events, notification, archive,
 triggers, recovery). An outcome applied (FINISHED_RUN) but not settled was interrupted: the
@@ -172,10 +174,10 @@ class ExecutionStore:
         changes: Mapping[str, Any],
         *,
         only_if_status: tuple[str, ...] = (),
-        once_for_run: str | None = None,
+        once_for_run: int | None = None,
     ) -> bool:
         """Set fields of a record; with `only_if_status`, only while the status is one of those;
-        with `once_for_run` (a run's ARN), only if no outcome of that run was applied yet (an
+        with `once_for_run` (a run's number), only if no outcome of that run was applied yet (an
         event delivered twice is applied once).
 
         Returns False when a condition did not hold (nothing changed).
@@ -194,7 +196,7 @@ class ExecutionStore:
         execution_id: str,
         changes: Mapping[str, Any],
         only_if_status: tuple[str, ...],
-        once_for_run: str | None,
+        once_for_run: int | None,
         *,
         answer: bool = False,
     ) -> dict[str, Any] | None:
@@ -229,7 +231,7 @@ class ExecutionStore:
             conditions.append(f"#status IN ({', '.join(placeholders)})")
         if once_for_run is not None:
             names["#finished"] = FINISHED_RUN
-            attribute_values[":finished"] = {"S": once_for_run}
+            attribute_values[":finished"] = {"N": str(once_for_run)}
             conditions.append("(attribute_not_exists(#finished) OR #finished <> :finished)")
         if conditions:
             request["ConditionExpression"] = " AND ".join(conditions)
@@ -241,9 +243,9 @@ class ExecutionStore:
             return None
         return dict(written.get("Attributes") or {})
 
-    def mark_once(self, tenant: str, execution_id: str, field: str, value: str) -> bool:
-        """Set `field` to `value` unless it holds it already: True the first time only (an
-        at-least-once delivery acts once)."""
+    def mark_once(self, tenant: str, execution_id: str, field: str, run: int) -> bool:
+        """Set `field` to the run's number unless it holds it already: True the first time only
+        (an at-least-once delivery acts once)."""
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -254,7 +256,7 @@ class ExecutionStore:
                 UpdateExpression="SET #f = :v",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#f) OR #f <> :v)",
                 ExpressionAttributeNames={"#f": field},
-                ExpressionAttributeValues={":v": {"S": value}},
+                ExpressionAttributeValues={":v": {"N": str(run)}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False

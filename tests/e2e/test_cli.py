@@ -106,7 +106,7 @@ def test_run_json_is_the_stored_record_with_every_failed_attempt_counted():
     wait_lines = [line for line in result.stderr.splitlines() if "⏳" in line]
     assert record["metrics"]["failedHandoffs"] == len(failed_lines) > 0
     assert len(record.pop("offlineWaits")) == len(wait_lines) > 0
-    assert record["finishedRun"] == record["currentRun"]  # as stored, internal fields too
+    assert record["finishedRun"] == record["run"]  # as stored, internal fields too
     skipped = [h for h in record["handoffs"] if h.get("skipped")]
     assert skipped and skipped[0]["data"]["skipped"] is True
 

@@ -10,7 +10,7 @@ from baton.cost_view import comparison
 from baton.definition.loader import load_workflow, offline_secrets
 from baton.deploy.cost import usage
 from baton.local.metering import measure, metered
-from baton_agent import AgentResult, agent
+from baton_agent import AgentResult, agent, keys
 from tests.conftest import STATEMACHINES, make_registry, resolve
 from tests.functional.agents import Calls, echo
 from tests.unit.test_cost import COSTED, ITEMS, REGISTRY
@@ -145,9 +145,12 @@ def test_the_harness_own_calls_are_not_counted(runtime_factory):
     assert meter.agents_own == {}
 
 
-def test_the_record_is_over_1_kb_so_the_write_units_are_a_floor(runtime_factory):
-    """`baton cost` counts a unit per record write (an item up to 1 KB), and says that is a
-    floor: a record of a run with little data is already over 1 KB, by DynamoDB's measure."""
+def test_a_small_runs_record_is_under_1_kb_and_more_data_makes_the_units_a_floor(
+    runtime_factory,
+):
+    """`baton cost` counts a unit per record write (an item up to 1 KB): exact for a run with
+    little data, whose record's marks hold run numbers, not ARNs (by DynamoDB's measure, with
+    every mark set); a floor once input and output, kept inline, take it over 1 KB."""
     from moto.dynamodb.models import dynamodb_backends
 
     from baton.local.runtime import ACCOUNT, REGION
@@ -155,10 +158,22 @@ def test_the_record_is_over_1_kb_so_the_write_units_are_a_floor(runtime_factory)
     calls = Calls()
     registry = make_registry("a")
     runtime = runtime_factory(registry, {"a": echo(calls, "a")})
-    record = runtime.execute(
-        compile_workflow(resolve({"id": "w", "name": "W", "agents": ["a"]}, registry)), {"n": 1}
-    )
-    assert record["status"] == "completed"
+    workflow = compile_workflow(resolve({"id": "w", "name": "W", "agents": ["a"]}, registry))
     table = dynamodb_backends[ACCOUNT][REGION].get_table(runtime.manifest.tables["executions"].name)
-    [item] = [i for i in table.all_items() if i.range_key.value == "RECORD"]
-    assert 1024 < item.size() < 2048
+
+    def record_size(data: dict) -> int:
+        record = runtime.execute(workflow, data)
+        assert record["status"] == "completed"
+        key = keys.execution_pk(record["tenant"], record["executionId"])
+        [item] = [
+            i
+            for i in table.all_items()
+            if i.hash_key.value == key and i.range_key.value == keys.RECORD
+        ]
+        assert {"finishedRun", "countedRun", "publishedRun", "notifiedRun", "settledRun"} <= set(
+            item.attrs
+        )
+        return int(item.size())
+
+    assert 512 < record_size({"n": 1}) < 1024
+    assert record_size({"n": 1, "text": "x" * 600}) > 1024  # in the input and the output
