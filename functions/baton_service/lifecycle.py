@@ -232,7 +232,13 @@ class LifecycleService:
         return self._view(shown(started), [], None)
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
+        """Cancel the execution and stop its run. Cancelling again stops a run that a failed
+        StopExecution (throttled) left running, which would otherwise complete and override
+        the cancel."""
         record = self.get(tenant, execution_id, with_handoffs=False)
+        if record["status"] == "cancelled" and self._still_running(record):
+            self._stop(record, "cancelled by request")
+            return self.get(tenant, execution_id)
         if record["status"] in TERMINAL:
             raise InvalidTransitionError(execution_id, record["status"], "cancel")
         changed = self.store.update(
@@ -443,6 +449,17 @@ class LifecycleService:
             started = datetime.fromisoformat(start_time).timestamp()
             payload["deadline"] = round(started + workflow.timeout_seconds, 3)
         return payload
+
+    def _still_running(self, record: Mapping[str, Any]) -> bool:
+        """Whether the execution's current Standard run is still running (an Express run
+        cannot be stopped: it ends itself at its next step)."""
+        run = record.get("currentRun")
+        if not run or is_express_run(str(run)) or record.get(FINISHED_RUN) == record.get("run"):
+            return False
+        try:  # its history (which the API may read), not DescribeExecution (which it may not)
+            return not read_history(self.sfn, run).ended
+        except self.sfn.exceptions.ExecutionDoesNotExist:
+            return False
 
     def _stop(self, record: Mapping[str, Any], cause: str) -> None:
         """Stop the current run; an Express run cannot be stopped: its agents see the record's

@@ -351,6 +351,46 @@ def test_a_paused_execution_whose_run_was_not_stopped_is_not_resumed_beside_it(
     assert calls.count("b") == 1 and calls.count("e") == 1
 
 
+def test_cancelling_again_stops_a_run_whose_stop_failed(runtime_factory, monkeypatch):
+    """The cancel's StopExecution failed (throttled): the record says cancelled, the run goes
+    on and would complete, overriding the cancel. Cancelling again stops it."""
+    from botocore.exceptions import ClientError
+
+    calls, release = Calls(), threading.Event()
+
+    @agent
+    def held(data, context):
+        calls.add(agent="b", run=context.run)
+        assert release.wait(10), "the test never released b"
+        return AgentResult(data={"b": context.run})
+
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES} | {"b": held})
+    lifecycle = runtime.services.lifecycle
+    execution_id = runtime.execute(compiled(five_steps(), REGISTRY), settle=False)["executionId"]
+    wait_until(lambda: calls.count("b") == 1)
+    stop = lifecycle.sfn.stop_execution
+
+    def throttled(**request):
+        raise ClientError({"Error": {"Code": "ThrottlingException"}}, "StopExecution")
+
+    monkeypatch.setattr(lifecycle.sfn, "stop_execution", throttled)
+    with pytest.raises(ClientError):
+        lifecycle.cancel("default", execution_id)
+    record = lifecycle.get("default", execution_id)
+    assert record["status"] == "cancelled"
+    assert runtime.sfn.describe_execution(executionArn=record["currentRun"])["status"] == "RUNNING"
+    monkeypatch.setattr(lifecycle.sfn, "stop_execution", stop)
+    assert lifecycle.cancel("default", execution_id)["status"] == "cancelled"
+    release.set()
+    assert runtime.services.settle("default", execution_id)["status"] == "cancelled"
+    assert calls.count("c") == 0  # the run was stopped during b
+    # once its run has ended, a cancelled execution cannot be cancelled again
+    with pytest.raises(
+        InvalidTransitionError, match=r"cannot cancel execution .*: it is cancelled"
+    ):
+        lifecycle.cancel("default", execution_id)
+
+
 def test_completed_and_running_executions_cannot_be_resumed(runtime_factory):
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     done = runtime.execute(compiled(five_steps(), REGISTRY))

@@ -147,7 +147,8 @@ def test_the_events_function_reaches_every_state_machine_and_its_executions(ship
 
 def test_the_api_may_stop_runs_and_read_their_history_but_not_describe_them(shipped):
     """Cancel and pause stop a run; a resume reads the stopped run's history (may its agent
-    still be running a step?). Nothing else on runs."""
+    still be running a step?), as a second cancel does (did the first one's stop fail?).
+    Nothing else on runs."""
     on_runs = {
         g.resource.key: set(g.actions)
         for g in shipped.api_function.grants
