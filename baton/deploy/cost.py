@@ -17,8 +17,8 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
 - the events function (baton_service.events), invoked once, for the run's end (the stack
   routes no RUNNING event: the start announced the run): SUCCEEDED reads the record with the
   handoffs (one Query of the execution's items) and the run's history (a GetExecutionHistory
-  per 1,000 events), writes the outcome marked counted, and marks it published, notified and
-  settled (4 UpdateItems), adds the handoffs to their agents' statistics (one UpdateItem of the
+  per 1,000 events), writes the outcome marked counted, marks it published, then notified and
+  settled in one write (3 UpdateItems), adds the handoffs to their agents' statistics (one UpdateItem of the
   workflow's statistics item per 80 agents, each billed at the item's size: baton_agent.stats),
   publishes an "Agent Completed" per handoff and "Workflow Completed" (PutEvents of up to 10
   entries), notifies SNS and archives the record (PutObject).
@@ -68,7 +68,7 @@ START = Counter(
 SUCCEEDED = Counter(
     {
         "dynamodb.Query": 1,
-        "dynamodb.UpdateItem": 4,
+        "dynamodb.UpdateItem": 3,
         "sns.Publish": 1,
         "s3.PutObject": 1,
     }

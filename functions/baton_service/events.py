@@ -11,7 +11,7 @@ workflow's `maxRecoveries` times (so never in a loop).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +56,21 @@ NEVER_RECOVERED = frozenset(
 expression of the workflow itself that fails (a condition that throws fails the same way)."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
+
+
+@dataclass
+class Settlement:
+    """What is left to settle a run's applied outcome: its notification (`kind`, the final
+    record), unless it was sent already."""
+
+    run: int
+    kind: str
+    final: dict[str, Any]
+    notified: bool
+
+
+Handled = tuple[dict[str, Any], Settlement | None]
+"""An outcome handler's answer, and what is left to settle (None: nothing was applied)."""
 
 
 @dataclass
@@ -186,9 +201,9 @@ class StatusChangeHandler:
             "TIMED_OUT": self._failed,
             "ABORTED": self._aborted,
         }[str(status)]
-        result = handler(record, detail, items)
-        if "ignored" not in result:
-            self.store.mark_once(record["tenant"], record["executionId"], SETTLED_RUN, run)
+        result, settlement = handler(record, detail, items)
+        if settlement is not None:
+            self._settle(record, settlement)
         return result
 
     def report(self, report: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,7 +269,7 @@ class StatusChangeHandler:
 
     def _succeeded(
         self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
-    ) -> dict[str, Any]:
+    ) -> Handled:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
         history = self._history(record, detail, items.failures)
@@ -262,7 +277,7 @@ class StatusChangeHandler:
         kept = claims.offload(data, budget=RECORD_BYTES, what="the output")  # item <= 400 KB
         changes = {"status": "completed", "output": kept}
         # the run's real outcome beats a cancel that came too late to stop it
-        if not self._finish(
+        settlement = self._finish(
             record,
             detail,
             changes,
@@ -270,13 +285,15 @@ class StatusChangeHandler:
             "Workflow Completed",
             only_if=("running", "cancelled"),
             handoffs=items.handoffs,
-        ):
-            return self._not_applied(record, detail)
-        return {"status": "completed", "triggered": self._start_triggers(record, "completed", data)}
+        )
+        if settlement is None:
+            return self._not_applied(record, detail), None
+        triggered = self._start_triggers(record, "completed", data)
+        return {"status": "completed", "triggered": triggered}, settlement
 
     def _failed(
         self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
-    ) -> dict[str, Any]:
+    ) -> Handled:
         if record["status"] in ("cancelled", "paused"):
             # stopped by request and reported FAILED (a failure that beat the stop): what the
             # user asked for stands
@@ -293,21 +310,28 @@ class StatusChangeHandler:
         changes = {"status": "failed", "error": error}
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
         extra = [self.publisher.entry("Agent Failed", record, error)] if agent_failed else []
-        if not self._finish(
+        settlement = self._finish(
             record, detail, changes, history, "Workflow Failed", extra, handoffs=items.handoffs
-        ):
-            return self._not_applied(record, detail)
+        )
+        if settlement is None:
+            return self._not_applied(record, detail), None
         self._start_triggers(
             record, "failed", {"failedExecutionId": record["executionId"], "error": error}
         )
         reason = self._no_recovery(record, detail, error, workflow)
         if reason is not None or workflow is None:
-            return {"status": "failed", "notRecovered": reason or "auto-recovery is off"}
+            return {
+                "status": "failed",
+                "notRecovered": reason or "auto-recovery is off",
+            }, settlement
+        # notified before the recovery starts: once the record names the next run, this run's
+        # event is no longer the current run's, and a delivery after would be ignored
+        self._notify_once(record, settlement)
         delay = workflow.recovery_delay(int(record.get("recoveries", 0)) + 1)
         self.lifecycle.resume(
             record["tenant"], record["executionId"], recovery=True, delay_seconds=delay
         )
-        return {"status": "failed", "recovering": True, "afterSeconds": delay}
+        return {"status": "failed", "recovering": True, "afterSeconds": delay}, settlement
 
     @staticmethod
     def _no_recovery(
@@ -339,15 +363,15 @@ class StatusChangeHandler:
 
     def _aborted(
         self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
-    ) -> dict[str, Any]:
-        if record["status"] == "paused":
+    ) -> Handled:
+        if record["status"] == "paused":  # no outcome: the run is resumed later
             run = _run_of(detail)
             if not self.store.mark_once(record["tenant"], record["executionId"], "pausedRun", run):
-                return {"ignored": "already announced"}
+                return {"ignored": "already announced"}, None
             self.publisher.publish([self.publisher.entry("Workflow Paused", record, {})])
-            return {"status": "paused"}
+            return {"status": "paused"}, None
         history = self._history(record, detail, items.failures)
-        if not self._finish(
+        settlement = self._finish(
             record,
             detail,
             {"status": "cancelled"},
@@ -355,9 +379,10 @@ class StatusChangeHandler:
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
             handoffs=items.handoffs,
-        ):
-            return self._not_applied(record, detail)
-        return {"status": "cancelled"}
+        )
+        if settlement is None:
+            return self._not_applied(record, detail), None
+        return {"status": "cancelled"}, settlement
 
     # helpers ---------------------------------------------------------------------------
     def _finish(
@@ -371,10 +396,11 @@ class StatusChangeHandler:
         only_if: tuple[str, ...] = ("running",),
         *,
         handoffs: list[dict[str, Any]],
-    ) -> bool:
-        """Apply the run's outcome (with its end time and metrics) to the record, then tell the
-        world; nothing at all when the record has moved on meanwhile (cancelled or paused by
-        request) or this run's outcome was applied already (a replayed event): False.
+    ) -> Settlement | None:
+        """Apply the run's outcome (with its end time and metrics) to the record, count it,
+        publish it and archive it; what is left to settle it (its notification) is returned.
+        Nothing at all when the record has moved on meanwhile (cancelled or paused by request)
+        or this run's outcome was applied already (a replayed event): None.
         `handoffs`: every run's, read with the record (the run has ended: its agents write no
         more)."""
         run = _run_of(detail)
@@ -402,7 +428,7 @@ class StatusChangeHandler:
         if not counted_now:
             current = self.store.get(tenant, execution_id) or {}
             if current.get(FINISHED_RUN) != run or current.get(SETTLED_RUN) == run:
-                return False
+                return None
             record = current  # applied by a delivery that failed after: settle it now
             # (an outcome applied without its mark, by an earlier version, is counted now)
             counted_now = self.store.mark_once(tenant, execution_id, COUNTED_RUN, run)
@@ -430,17 +456,31 @@ class StatusChangeHandler:
         # each outlet once per run, even when a delivery fails half way and the next one
         # finishes (the archive is written under the execution's key: again is harmless)
         entries = [*agents, *(extra or []), self.publisher.entry(kind, record, summary)]
-        self._once(record, PUBLISHED_RUN, run, lambda: self.publisher.publish(entries))
-        self._once(record, NOTIFIED_RUN, run, lambda: self._notify(kind, final))
+        if record.get(PUBLISHED_RUN) != run:
+            self.publisher.publish(entries)
+            self.store.mark_once(tenant, execution_id, PUBLISHED_RUN, run)
         self._archive(final)
-        return True
+        return Settlement(run, kind, final, notified=record.get(NOTIFIED_RUN) == run)
 
-    def _once(
-        self, record: Mapping[str, Any], field: str, run: int, action: Callable[[], None]
-    ) -> None:
-        if record.get(field) != run:
-            action()
-            self.store.mark_once(record["tenant"], record["executionId"], field, run)
+    def _notify_once(self, record: Mapping[str, Any], settlement: Settlement) -> None:
+        """Notify the outcome unless it was: then it is marked (on its own; `_settle` marks it
+        with the settlement)."""
+        if not settlement.notified:
+            self._notify(settlement.kind, settlement.final)
+            self.store.mark_once(
+                record["tenant"], record["executionId"], NOTIFIED_RUN, settlement.run
+            )
+            settlement.notified = True
+
+    def _settle(self, record: Mapping[str, Any], settlement: Settlement) -> None:
+        """The outcome's last outlet, its notification, then the run marked settled: the
+        notification's mark and the settlement's are one write (the outlets before it, the
+        triggers and a recovery's start are done)."""
+        if not settlement.notified:
+            self._notify(settlement.kind, settlement.final)
+        self.store.mark_once(
+            record["tenant"], record["executionId"], SETTLED_RUN, settlement.run, NOTIFIED_RUN
+        )
 
     def _not_applied(self, record: Mapping[str, Any], detail: Mapping[str, Any]) -> dict[str, Any]:
         """Why an outcome changed nothing: applied already, or the record has moved on."""

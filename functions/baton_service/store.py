@@ -243,9 +243,11 @@ class ExecutionStore:
             return None
         return dict(written.get("Attributes") or {})
 
-    def mark_once(self, tenant: str, execution_id: str, field: str, run: int) -> bool:
-        """Set `field` to the run's number unless it holds it already: True the first time only
-        (an at-least-once delivery acts once)."""
+    def mark_once(self, tenant: str, execution_id: str, field: str, run: int, *also: str) -> bool:
+        """Set `field` (and the fields `also`, in the same write) to the run's number unless
+        `field` holds it already: True the first time only (an at-least-once delivery acts
+        once)."""
+        others = {f"#a{i}": name for i, name in enumerate(also)}
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -253,9 +255,9 @@ class ExecutionStore:
                     "pk": {"S": keys.execution_pk(tenant, execution_id)},
                     "sk": {"S": keys.RECORD},
                 },
-                UpdateExpression="SET #f = :v",
+                UpdateExpression="SET " + ", ".join(f"{n} = :v" for n in ["#f", *others]),
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#f) OR #f <> :v)",
-                ExpressionAttributeNames={"#f": field},
+                ExpressionAttributeNames={"#f": field, **others},
                 ExpressionAttributeValues={":v": {"N": str(run)}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:

@@ -219,6 +219,7 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     assert applied["status"] == "completed"  # the record is true, the events are out...
     published = [e["detail-type"] for e in services.events()]
     assert published.count("Workflow Completed") == 1
+    assert services.notifications() == []  # the last outlet: not reached
     with pytest.raises(s3.exceptions.NoSuchKey):  # ...but the archive is missing
         real_put.__self__.get_object(
             Bucket=runtime.manifest.archive_bucket, Key=f"default/settle/{execution_id}.json"
@@ -233,6 +234,8 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     )
     assert archived["status"] == "completed" and len(archived["handoffs"]) == 3
     assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]  # once
+    [notified] = services.notifications()
+    assert notified["Subject"] == "Workflow Completed"
     stats = services.stats.summaries(["a", "b", "c"], services.catalog.workflows)
     assert [stats[n]["calls"] for n in NAMES] == [1, 1, 1]  # counted once
 
@@ -240,6 +243,48 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     event = services.status_change_event(settled["currentRun"])
     assert services.handler.handle(event) == {"ignored": "this run's outcome was applied already"}
     assert "Workflow Completed" not in [e["detail-type"] for e in services.events()]
+    assert services.notifications() == []
+
+
+def test_a_notification_that_fails_is_sent_by_the_next_delivery_and_nothing_else_again(
+    runtime_factory,
+):
+    """The notification is the outcome's last outlet, and its mark is the settlement's: when
+    SNS fails, the next delivery sends it, and publishes, archives and counts nothing again."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    services = runtime.services
+    sns = services.handler.outlets.sns
+    real_publish = sns.publish
+    outage = {"left": 1}
+
+    def failing_publish(**request):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise ConnectionError("SNS is unreachable")
+        return real_publish(**request)
+
+    sns.publish = failing_publish
+    workflow = compiled({**THREE, "id": "notify"}, REGISTRY)
+    runtime.deploy(workflow)
+    execution_id = services.lifecycle.start("notify", {})["executionId"]
+    with pytest.raises(ConnectionError):
+        services.settle("default", execution_id)
+    item = services.store.get("default", execution_id)
+    assert item["publishedRun"] == item["finishedRun"] == 1
+    assert "notifiedRun" not in item and "settledRun" not in item
+    assert services.notifications() == []
+    first = [e["detail-type"] for e in services.events()]
+    assert first.count("Workflow Completed") == 1
+
+    assert services.settle("default", execution_id)["status"] == "completed"
+    [notified] = services.notifications()
+    assert notified["Subject"] == "Workflow Completed"
+    assert services.events() == []  # published once
+    item = services.store.get("default", execution_id)
+    assert item["notifiedRun"] == item["settledRun"] == 1  # one write marks both
+    stats = services.stats.summaries(["a", "b", "c"], services.catalog.workflows)
+    assert [stats[n]["calls"] for n in NAMES] == [1, 1, 1]
 
 
 def test_an_outcome_applied_without_its_counted_mark_is_counted_by_the_next_delivery(
