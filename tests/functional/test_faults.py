@@ -186,6 +186,20 @@ def test_an_agent_killed_on_every_attempt_fails_the_run_with_the_cause_and_resum
     assert calls.count("a") == 1 and calls.count("b") == 5
 
 
+def failing_once(real, service, concerned=lambda request: True):
+    """`real` (a client's method), which fails once, unreachable, for the first request
+    `concerned` accepts."""
+    outage = {"left": 1}
+
+    def call(**request):
+        if concerned(request) and outage["left"]:
+            outage["left"] -= 1
+            raise ConnectionError(f"{service} is unreachable")
+        return real(**request)
+
+    return call
+
+
 def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_delivery(
     runtime_factory,
 ):
@@ -200,15 +214,9 @@ def test_an_events_handler_failing_after_the_record_is_settled_by_the_next_deliv
     services = runtime.services
     s3 = services.handler.outlets.s3
     real_put = s3.put_object
-    outage = {"left": 1}
-
-    def failing_put(**request):
-        if request["Bucket"] == runtime.manifest.archive_bucket and outage["left"]:
-            outage["left"] -= 1
-            raise ConnectionError("S3 is unreachable")
-        return real_put(**request)
-
-    s3.put_object = failing_put
+    s3.put_object = failing_once(
+        real_put, "S3", lambda request: request["Bucket"] == runtime.manifest.archive_bucket
+    )
     workflow = compiled({**THREE, "id": "settle"}, REGISTRY)
     runtime.deploy(workflow)
     started = services.lifecycle.start("settle", {})
@@ -255,16 +263,7 @@ def test_a_notification_that_fails_is_sent_by_the_next_delivery_and_nothing_else
     runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
     services = runtime.services
     sns = services.handler.outlets.sns
-    real_publish = sns.publish
-    outage = {"left": 1}
-
-    def failing_publish(**request):
-        if outage["left"]:
-            outage["left"] -= 1
-            raise ConnectionError("SNS is unreachable")
-        return real_publish(**request)
-
-    sns.publish = failing_publish
+    sns.publish = failing_once(sns.publish, "SNS")
     workflow = compiled({**THREE, "id": "notify"}, REGISTRY)
     runtime.deploy(workflow)
     execution_id = services.lifecycle.start("notify", {})["executionId"]

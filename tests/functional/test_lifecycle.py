@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from baton_agent import AgentError, AgentInputError, AgentResult, agent, keys
 from baton_agent.stash import STASH_SK, DynamoStash
@@ -312,13 +313,9 @@ def test_a_resume_runs_the_step_again_once_its_deadline_has_passed(runtime_facto
     assert [call["run"] for call in calls.of("b")] == [1, 2]
 
 
-def test_a_paused_execution_whose_run_was_not_stopped_is_not_resumed_beside_it(
-    runtime_factory, monkeypatch
-):
-    """The pause's StopExecution failed (throttled): the record says paused, the run goes on.
-    A resume would start a second run beside it; it is refused until a cancel stops the run."""
-    from botocore.exceptions import ClientError
-
+def held_at_b_with_its_stop_throttled(runtime_factory, monkeypatch):
+    """A five-step run held in b until `release` is set, whose StopExecution is throttled
+    until `restore()`: (runtime, execution id, calls, release, restore)."""
     calls, release = Calls(), threading.Event()
 
     @agent
@@ -337,12 +334,30 @@ def test_a_paused_execution_whose_run_was_not_stopped_is_not_resumed_beside_it(
         raise ClientError({"Error": {"Code": "ThrottlingException"}}, "StopExecution")
 
     monkeypatch.setattr(lifecycle.sfn, "stop_execution", throttled)
+    return (
+        runtime,
+        execution_id,
+        calls,
+        release,
+        lambda: monkeypatch.setattr(lifecycle.sfn, "stop_execution", stop),
+    )
+
+
+def test_a_paused_execution_whose_run_was_not_stopped_is_not_resumed_beside_it(
+    runtime_factory, monkeypatch
+):
+    """The pause's StopExecution failed (throttled): the record says paused, the run goes on.
+    A resume would start a second run beside it; it is refused until a cancel stops the run."""
+    runtime, execution_id, calls, release, restore = held_at_b_with_its_stop_throttled(
+        runtime_factory, monkeypatch
+    )
+    lifecycle = runtime.services.lifecycle
     with pytest.raises(ClientError):
         lifecycle.pause("default", execution_id)
     assert lifecycle.get("default", execution_id)["status"] == "paused"
     with pytest.raises(RunStillFinishingError, match="its last run is still running"):
         lifecycle.resume("default", execution_id)
-    monkeypatch.setattr(lifecycle.sfn, "stop_execution", stop)
+    restore()
     lifecycle.cancel("default", execution_id)
     release.set()
     wait_until(lambda: lifecycle.store.checkpoint("default", execution_id)["after"] == "b")
@@ -354,32 +369,16 @@ def test_a_paused_execution_whose_run_was_not_stopped_is_not_resumed_beside_it(
 def test_cancelling_again_stops_a_run_whose_stop_failed(runtime_factory, monkeypatch):
     """The cancel's StopExecution failed (throttled): the record says cancelled, the run goes
     on and would complete, overriding the cancel. Cancelling again stops it."""
-    from botocore.exceptions import ClientError
-
-    calls, release = Calls(), threading.Event()
-
-    @agent
-    def held(data, context):
-        calls.add(agent="b", run=context.run)
-        assert release.wait(10), "the test never released b"
-        return AgentResult(data={"b": context.run})
-
-    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES} | {"b": held})
+    runtime, execution_id, calls, release, restore = held_at_b_with_its_stop_throttled(
+        runtime_factory, monkeypatch
+    )
     lifecycle = runtime.services.lifecycle
-    execution_id = runtime.execute(compiled(five_steps(), REGISTRY), settle=False)["executionId"]
-    wait_until(lambda: calls.count("b") == 1)
-    stop = lifecycle.sfn.stop_execution
-
-    def throttled(**request):
-        raise ClientError({"Error": {"Code": "ThrottlingException"}}, "StopExecution")
-
-    monkeypatch.setattr(lifecycle.sfn, "stop_execution", throttled)
     with pytest.raises(ClientError):
         lifecycle.cancel("default", execution_id)
     record = lifecycle.get("default", execution_id)
     assert record["status"] == "cancelled"
     assert runtime.sfn.describe_execution(executionArn=record["currentRun"])["status"] == "RUNNING"
-    monkeypatch.setattr(lifecycle.sfn, "stop_execution", stop)
+    restore()
     assert lifecycle.cancel("default", execution_id)["status"] == "cancelled"
     release.set()
     assert runtime.services.settle("default", execution_id)["status"] == "cancelled"
