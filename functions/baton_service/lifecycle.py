@@ -420,9 +420,9 @@ class LifecycleService:
         return started
 
     def _announce(self, record: Mapping[str, Any]) -> None:
-        """ "Workflow Started", once per run: the run was started here, once (Step Functions'
-        RUNNING events are not routed to Baton, and an Express run sends none). A failure to
-        publish does not fail the start: the run is running."""
+        """Announce the run ("Workflow Started"): once, as it was started here once (Step
+        Functions' RUNNING events are not routed to Baton, and an Express run sends none). A
+        failure to publish does not fail the start: the run is running."""
         entry = self.publisher.entry("Workflow Started", record, {"run": record.get("run")})
         try:
             self.publisher.publish([entry])
