@@ -11,10 +11,13 @@ workflow's `maxRecoveries` times (so never in a loop).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from baton_agent.keys import is_express_run, run_name
 from baton_agent.payloads import RECORD_BYTES, RETENTION_TAG, retention_days
@@ -38,9 +41,12 @@ from baton_service.store import (
     NOTIFIED_RUN,
     PUBLISHED_RUN,
     SETTLED_RUN,
+    SETTLING_UNTIL,
     ExecutionItems,
     shown,
 )
+
+logger = Logger()  # service name: POWERTOOLS_SERVICE_NAME, set by the manifest
 
 STATUS_CHANGE = "Step Functions Execution Status Change"
 """The detail-type of Step Functions' status-change events (the stack's rule matches it)."""
@@ -54,8 +60,29 @@ NEVER_RECOVERED = frozenset(
 )
 """Errors another run cannot fix: bad input, a spent time budget (never retried either), an
 expression of the workflow itself that fails (a condition that throws fails the same way)."""
+SETTLING_SECONDS = 30
+"""How long the delivery that applied a run's outcome holds its settlement: longer than the
+events function's timeout (baton.deploy.manifest.EVENTS_TIMEOUT_SECONDS), after which Lambda
+has surely ended it, and shorter than Lambda's wait before it retries a failed invocation."""
 MAX_TRIGGER_DEPTH = 10
 """At most this many executions in a chain of triggers: a safety net behind the cycle check."""
+
+
+class SettlementInProgressError(RuntimeError):
+    """Another delivery of the same status change is settling the run's outcome: this one
+    fails, so that it is retried once that delivery has ended (or surely died)."""
+
+
+@dataclass
+class Lease:
+    """This delivery's hold on a run's settlement (SETTLING_UNTIL): `until`, and whether it
+    holds it (it applied the outcome, or took over one whose lease had passed)."""
+
+    until: int
+    held: bool = False
+    waits: bool = True
+    """Whether it waits out another delivery's lease: not for an Express run's report, which
+    its state machine retries only once the attempt before has ended."""
 
 
 @dataclass
@@ -156,7 +183,14 @@ def _elapsed_seconds(record: Mapping[str, Any]) -> float:
 
 
 class StatusChangeHandler:
-    def __init__(self, lifecycle: LifecycleService, stats: AccuracyStats, outlets: Outlets) -> None:
+    def __init__(
+        self,
+        lifecycle: LifecycleService,
+        stats: AccuracyStats,
+        outlets: Outlets,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock
         self.lifecycle = lifecycle
         self.store = lifecycle.store
         self.sfn = lifecycle.sfn
@@ -201,10 +235,24 @@ class StatusChangeHandler:
             "TIMED_OUT": self._failed,
             "ABORTED": self._aborted,
         }[str(status)]
-        result, settlement = handler(record, detail, items)
-        if settlement is not None:
-            self._settle(record, settlement)
+        lease = Lease(int(self.clock()) + SETTLING_SECONDS, waits=not detail.get(REPORTED))
+        try:
+            result, settlement = handler(record, detail, items, lease)
+            if settlement is not None:
+                self._settle(record, settlement)
+        except SettlementInProgressError:
+            raise
+        except Exception:  # let the next delivery settle it at once: nobody else is
+            if lease.held:
+                self._release(record, lease)
+            raise
         return result
+
+    def _release(self, record: Mapping[str, Any], lease: Lease) -> None:
+        try:
+            self.store.move_lease(record["tenant"], record["executionId"], lease.until, None)
+        except Exception:  # the lease passes by itself; the delivery's own error matters
+            logger.warning("could not release the settlement's lease", exc_info=True)
 
     def report(self, report: Mapping[str, Any]) -> dict[str, Any]:
         """An Express run's own report of its start or end (baton.compiler.express), which has
@@ -268,7 +316,11 @@ class StatusChangeHandler:
         return value if isinstance(value, dict) else {}
 
     def _succeeded(
-        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+        self,
+        record: dict[str, Any],
+        detail: Mapping[str, Any],
+        items: ExecutionItems,
+        lease: Lease,
     ) -> Handled:
         output = self._run_field(dict(detail), "output")
         data = output.get("data", {}) if isinstance(output, dict) else {}
@@ -285,6 +337,7 @@ class StatusChangeHandler:
             "Workflow Completed",
             only_if=("running", "cancelled"),
             handoffs=items.handoffs,
+            lease=lease,
         )
         if settlement is None:
             return self._not_applied(record, detail), None
@@ -292,12 +345,16 @@ class StatusChangeHandler:
         return {"status": "completed", "triggered": triggered}, settlement
 
     def _failed(
-        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+        self,
+        record: dict[str, Any],
+        detail: Mapping[str, Any],
+        items: ExecutionItems,
+        lease: Lease,
     ) -> Handled:
         if record["status"] in ("cancelled", "paused"):
             # stopped by request and reported FAILED (a failure that beat the stop): what the
             # user asked for stands
-            return self._aborted(record, detail, items)
+            return self._aborted(record, detail, items, lease)
         history = self._history(record, detail, items.failures)
         workflow = self.lifecycle.catalog.get(record["workflowId"])
         error = history.error(
@@ -311,7 +368,14 @@ class StatusChangeHandler:
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
         extra = [self.publisher.entry("Agent Failed", record, error)] if agent_failed else []
         settlement = self._finish(
-            record, detail, changes, history, "Workflow Failed", extra, handoffs=items.handoffs
+            record,
+            detail,
+            changes,
+            history,
+            "Workflow Failed",
+            extra,
+            handoffs=items.handoffs,
+            lease=lease,
         )
         if settlement is None:
             return self._not_applied(record, detail), None
@@ -362,7 +426,11 @@ class StatusChangeHandler:
         return None
 
     def _aborted(
-        self, record: dict[str, Any], detail: Mapping[str, Any], items: ExecutionItems
+        self,
+        record: dict[str, Any],
+        detail: Mapping[str, Any],
+        items: ExecutionItems,
+        lease: Lease,
     ) -> Handled:
         if record["status"] == "paused":  # no outcome: the run is resumed later
             run = _run_of(detail)
@@ -379,6 +447,7 @@ class StatusChangeHandler:
             "Workflow Cancelled",
             only_if=("running", "pending", "cancelled"),
             handoffs=items.handoffs,
+            lease=lease,
         )
         if settlement is None:
             return self._not_applied(record, detail), None
@@ -396,13 +465,15 @@ class StatusChangeHandler:
         only_if: tuple[str, ...] = ("running",),
         *,
         handoffs: list[dict[str, Any]],
+        lease: Lease,
     ) -> Settlement | None:
         """Apply the run's outcome (with its end time and metrics) to the record, count it,
         publish it and archive it; what is left to settle it (its notification) is returned.
         Nothing at all when the record has moved on meanwhile (cancelled or paused by request)
         or this run's outcome was applied already (a replayed event): None.
         `handoffs`: every run's, read with the record (the run has ended: its agents write no
-        more)."""
+        more). `lease`: held by this delivery once it applied the outcome (or took over one
+        applied by a delivery that died before settling it)."""
         run = _run_of(detail)
         tenant, execution_id = record["tenant"], record["executionId"]
         every_run = linked(handoffs)
@@ -421,14 +492,16 @@ class StatusChangeHandler:
         counted_now = self.store.update(
             tenant,
             execution_id,
-            {**changes, COUNTED_RUN: run},
+            {**changes, COUNTED_RUN: run, SETTLING_UNTIL: lease.until},
             only_if_status=only_if,
             once_for_run=run,
         )
+        lease.held = counted_now
         if not counted_now:
             current = self.store.get(tenant, execution_id) or {}
             if current.get(FINISHED_RUN) != run or current.get(SETTLED_RUN) == run:
                 return None
+            self._take_over(current, lease)
             record = current  # applied by a delivery that failed after: settle it now
             # (an outcome applied without its mark, by an earlier version, is counted now)
             counted_now = self.store.mark_once(tenant, execution_id, COUNTED_RUN, run)
@@ -461,6 +534,26 @@ class StatusChangeHandler:
             self.store.mark_once(tenant, execution_id, PUBLISHED_RUN, run)
         self._archive(final)
         return Settlement(run, kind, final, notified=record.get(NOTIFIED_RUN) == run)
+
+    def _take_over(self, current: Mapping[str, Any], lease: Lease) -> None:
+        """Hold the settlement of an outcome another delivery applied and did not settle: at
+        once when that delivery failed (it released its lease) or its lease has passed (it was
+        killed), or for an Express run's report (Lease.waits); SettlementInProgressError while
+        it may still be settling it."""
+        held = current.get(SETTLING_UNTIL)
+        held = int(held) if held is not None else None
+        moved = held is None or held <= self.clock() or not lease.waits
+        if moved:
+            moved = self.store.move_lease(
+                current["tenant"], current["executionId"], held, lease.until
+            )
+        if not moved:
+            raise SettlementInProgressError(
+                f"execution {current['executionId']}: another delivery of run "
+                f"{current.get(FINISHED_RUN)}'s end is settling it (for up to "
+                f"{SETTLING_SECONDS}s); this one is to be retried"
+            )
+        lease.held = True
 
     def _notify_once(self, record: Mapping[str, Any], settlement: Settlement) -> None:
         """Notify the outcome unless it was: then it is marked (on its own; `_settle` marks it

@@ -27,7 +27,11 @@ triggers, recovery). An outcome applied (FINISHED_RUN) but not settled was inter
 event's next delivery (EventBridge retries, the DLQ's redrive, `baton repair`) completes it."""
 COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN = "countedRun", "publishedRun", "notifiedRun"
 """What each outlet of a run's outcome has done already (statistics, events, notification)."""
-SETTLEMENT = frozenset({SETTLED_RUN, COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN})
+SETTLING_UNTIL = "settlingUntil"
+"""Until when (epoch seconds) the delivery that applied a run's outcome may still be settling
+it: another delivery of the same event meanwhile fails, to be retried, instead of telling the
+world a second time; once it has passed (the delivery was killed) the next one takes over."""
+SETTLEMENT = frozenset({SETTLED_RUN, COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN, SETTLING_UNTIL})
 """The events handler's bookkeeping: kept in the record's item, never shown as the record."""
 
 
@@ -260,6 +264,36 @@ class ExecutionStore:
                 ExpressionAttributeNames={"#f": field, **others},
                 ExpressionAttributeValues={":v": {"N": str(run)}},
             )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def move_lease(
+        self, tenant: str, execution_id: str, held: int | None, until: int | None
+    ) -> bool:
+        """Move the settling lease (SETTLING_UNTIL) from `held` (None: there is none) to `until`
+        (None: released), if it still is `held`: True when it moved (one delivery wins)."""
+        names = {"#l": SETTLING_UNTIL}
+        values: dict[str, Any] = {}
+        if until is None:
+            expression = "REMOVE #l"
+        else:
+            expression, values[":u"] = "SET #l = :u", {"N": str(until)}
+        if held is None:
+            condition = "attribute_exists(pk) AND attribute_not_exists(#l)"
+        else:
+            condition, values[":h"] = "#l = :h", {"N": str(held)}
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
+        try:
+            self.client.update_item(**request)
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True

@@ -244,3 +244,33 @@ def test_a_run_number_is_read_from_an_express_arn():
     assert run_name(arn) == "exec_1_abc-2"
     standard = "arn:aws:states:us-east-1:123456789012:execution:baton-quick:exec_1_abc-3"
     assert run_name(standard) == "exec_1_abc-3"
+
+
+def test_an_express_reports_retry_takes_over_a_settlement_its_killed_attempt_held(
+    runtime_factory,
+):
+    """The events function is killed while it settles an Express run's end (its lease is left
+    held). The state machine retries the report only once that attempt has ended, so the
+    retry takes over at once: the end is archived and notified once, its events published
+    once."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    services = runtime.services
+    s3 = services.handler.outlets.s3
+    real_put, release = s3.put_object, services.handler._release
+    killed = {"left": 1}
+
+    def killing_archive(**request):
+        if request["Bucket"] == runtime.manifest.archive_bucket and killed["left"]:
+            killed["left"] -= 1
+            services.handler._release = lambda record, lease: None  # killed: nothing runs
+            raise ConnectionError("the function was killed")
+        services.handler._release = release
+        return real_put(**request)
+
+    s3.put_object = killing_archive
+    done = runtime.execute(compiled(express(), REGISTRY), {})
+    assert done["status"] == "completed" and killed["left"] == 0
+    assert kinds(runtime).count("Workflow Completed") == 1
+    assert [n["Subject"] for n in services.notifications()] == ["Workflow Completed"]
+    stored = services.store.get("default", done["executionId"])
+    assert stored["settledRun"] == stored["finishedRun"] == 1

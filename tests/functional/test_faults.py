@@ -3,16 +3,23 @@ or written twice (handoffs, checkpoints, agent calls)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from baton_agent import AgentResult, agent
 from baton_agent.records import DynamoExecutionLog
+from baton_service.events import SETTLING_SECONDS, SettlementInProgressError
 from tests.conftest import compiled, make_registry
 from tests.functional.agents import Calls, echo
 
 NAMES = ("a", "b", "c")
 REGISTRY = make_registry(*NAMES)
 THREE = {"id": "three", "name": "Three", "agents": list(NAMES)}
+
+
+def kinds(events: list[dict]) -> list[str]:
+    return [e["detail-type"] for e in events]
 
 
 def steps_of(record: dict) -> list[tuple[str, int]]:
@@ -326,3 +333,95 @@ def test_an_outcome_applied_without_its_counted_mark_is_counted_by_the_next_deli
     assert services.handler.handle(event) == {"ignored": "this run's outcome was applied already"}
     summaries = services.stats.summaries(list(NAMES), services.catalog.workflows)
     assert [summaries[n]["calls"] for n in NAMES] == [1, 1, 1]
+
+
+def ended_run(runtime, workflow_id):
+    """A three-step execution whose run has ended, its end not yet delivered: (execution id,
+    the status-change event of its end)."""
+    runtime.deploy(compiled({**THREE, "id": workflow_id}, REGISTRY))
+    started = runtime.services.lifecycle.start(workflow_id, {})
+    assert runtime.wait(started["currentRun"])["status"] == "SUCCEEDED"
+    return started["executionId"], runtime.services.status_change_event(started["currentRun"])
+
+
+def test_a_duplicate_delivered_while_the_first_settles_is_retried_not_applied_twice(
+    runtime_factory,
+):
+    """EventBridge delivers the same end twice at once. The first applies the outcome and
+    settles it; the second, finding it applied and not yet settled by a delivery that may
+    still be settling it, fails (to be retried) instead of publishing and notifying again."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    services = runtime.services
+    s3 = services.handler.outlets.s3
+    real_put, entered, proceed = s3.put_object, threading.Event(), threading.Event()
+
+    def slow_archive(**request):
+        if request["Bucket"] == runtime.manifest.archive_bucket and not entered.is_set():
+            entered.set()
+            assert proceed.wait(10), "the test never let the first delivery go on"
+        return real_put(**request)
+
+    s3.put_object = slow_archive
+    execution_id, event = ended_run(runtime, "twice")
+    first: list[dict] = []
+    delivery = threading.Thread(target=lambda: first.append(services.handler.handle(event)))
+    delivery.start()
+    assert entered.wait(10)  # the first has applied and published the outcome
+    with pytest.raises(SettlementInProgressError, match=r"another delivery .* is settling it"):
+        services.handler.handle(event)
+    proceed.set()
+    delivery.join(10)
+    assert first == [{"status": "completed", "triggered": []}]
+    assert services.store.get("default", execution_id)["settledRun"] == 1
+    # the retry of the second, later: settled, so nothing happens
+    assert services.handler.handle(event) == {"ignored": "this run's outcome was applied already"}
+    assert kinds(services.events()).count("Workflow Completed") == 1
+    assert len(services.notifications()) == 1
+    stats = services.stats.summaries(list(NAMES), services.catalog.workflows)
+    assert [stats[n]["calls"] for n in NAMES] == [1, 1, 1]
+
+
+class Killed(BaseException):
+    """The function killed mid-delivery (its timeout): no handler of its own runs."""
+
+
+def test_a_delivery_killed_while_settling_is_taken_over_once_its_lease_has_passed(
+    runtime_factory,
+):
+    """The delivery that applied the outcome is killed after publishing it: its lease keeps a
+    retry from settling it until the lease has passed (the function has surely ended); then
+    the retry notifies and archives it, and publishes nothing again."""
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
+    services = runtime.services
+    now = [1_900_000_000.0]
+    services.handler.clock = lambda: now[0]
+    s3 = services.handler.outlets.s3
+    real_put, killed = s3.put_object, {"left": 1}
+
+    def killing_archive(**request):
+        if request["Bucket"] == runtime.manifest.archive_bucket and killed["left"]:
+            killed["left"] -= 1
+            raise Killed
+        return real_put(**request)
+
+    s3.put_object = killing_archive
+    execution_id, event = ended_run(runtime, "killed")
+    with pytest.raises(Killed):
+        services.handler.handle(event)
+    item = services.store.get("default", execution_id)
+    assert item["settlingUntil"] == int(now[0]) + SETTLING_SECONDS
+    assert "settledRun" not in item
+    assert kinds(services.events()).count("Workflow Completed") == 1
+    now[0] += SETTLING_SECONDS - 1
+    with pytest.raises(SettlementInProgressError):
+        services.handler.handle(event)  # Lambda's retry, too soon
+    now[0] += 2
+    assert services.handler.handle(event) == {"status": "completed", "triggered": []}
+    assert services.events() == []  # published once, by the killed delivery
+    [notified] = services.notifications()
+    assert notified["Subject"] == "Workflow Completed"
+    archived = real_put.__self__.get_object(
+        Bucket=runtime.manifest.archive_bucket, Key=f"default/killed/{execution_id}.json"
+    )
+    assert archived["ContentLength"] > 0
+    assert services.store.get("default", execution_id)["settledRun"] == 1

@@ -20,6 +20,7 @@ from baton.deploy.manifest import (
     recovery_delays,
     resolve_value,
 )
+from baton_service.events import SETTLING_SECONDS
 from tests.asl_walk import invocations
 from tests.conftest import compiled, make_registry
 
@@ -159,6 +160,13 @@ def test_the_api_may_stop_runs_and_read_their_history_but_not_describe_them(ship
         actions == {"states:StopExecution", "states:GetExecutionHistory"}
         for actions in on_runs.values()
     )
+
+
+def test_a_settlement_lease_outlasts_the_events_function_and_not_lambdas_retry(shipped):
+    """A delivery holds the settlement of the outcome it applied for SETTLING_SECONDS: past
+    them, Lambda has surely ended the function (its timeout), and its first retry of a failed
+    invocation (about a minute later) finds the lease passed."""
+    assert shipped.events_function.timeout_seconds < SETTLING_SECONDS < 60
 
 
 def test_the_definition_size_is_checked_with_real_arns():
