@@ -35,6 +35,10 @@ SETTLEMENT = frozenset({SETTLED_RUN, COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN, S
 """The events handler's bookkeeping: kept in the record's item, never shown as the record."""
 
 
+def _record_key(tenant: str, execution_id: str) -> dict[str, Any]:
+    return {"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}}
+
+
 def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for name, value in record.items():
@@ -108,10 +112,7 @@ class ExecutionStore:
         one, whose record then exists too."""
         tenant, execution_id = record["tenant"], record["executionId"]
         item = _to_item(record) | self._index_keys(tenant, record["workflowId"], record["status"])
-        item |= {
-            "pk": {"S": keys.execution_pk(tenant, execution_id)},
-            "sk": {"S": keys.RECORD},
-        }
+        item |= _record_key(tenant, execution_id)
         claim = {"executionId": execution_id, "inputHash": str(record.get("inputHash", ""))}
         if claim_key is None:
             self.client.put_item(TableName=self.table, Item=item)
@@ -166,7 +167,7 @@ class ExecutionStore:
     def get(self, tenant: str, execution_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
             TableName=self.table,
-            Key={"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            Key=_record_key(tenant, execution_id),
             ConsistentRead=True,
         ).get("Item")
         return _from_item(item) if item else None
@@ -220,7 +221,7 @@ class ExecutionStore:
         attribute_values = {f":v{i}": value for i, value in enumerate(values.values())}
         request: dict[str, Any] = {
             "TableName": self.table,
-            "Key": {"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            "Key": _record_key(tenant, execution_id),
             "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": attribute_values,
@@ -255,10 +256,7 @@ class ExecutionStore:
         try:
             self.client.update_item(
                 TableName=self.table,
-                Key={
-                    "pk": {"S": keys.execution_pk(tenant, execution_id)},
-                    "sk": {"S": keys.RECORD},
-                },
+                Key=_record_key(tenant, execution_id),
                 UpdateExpression="SET " + ", ".join(f"{n} = :v" for n in ["#f", *others]),
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#f) OR #f <> :v)",
                 ExpressionAttributeNames={"#f": field, **others},
@@ -285,7 +283,7 @@ class ExecutionStore:
             condition, values[":h"] = "#l = :h", {"N": str(held)}
         request: dict[str, Any] = {
             "TableName": self.table,
-            "Key": {"pk": {"S": keys.execution_pk(tenant, execution_id)}, "sk": {"S": keys.RECORD}},
+            "Key": _record_key(tenant, execution_id),
             "UpdateExpression": expression,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
