@@ -71,8 +71,8 @@ def print_cost(console: Console, report: CostReport) -> None:
     )
     if report.fits_express:
         verdict = Text(
-            f"fits Express (type: express): its worst case, {worst}, and its reports end within "
-            "5 minutes",
+            f"fits Express (type: express): its worst case, {worst}, and the report of its "
+            "end finish within 5 minutes",
             "green",
         )
     else:

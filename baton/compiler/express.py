@@ -5,8 +5,8 @@ status-change events for it and cannot stop it (DESIGN.md, "Step Functions facts
 
 - a workflow may be `type: express` only when its worst case (every attempt run to its timeout,
   every backoff waited, every fallback taken, an auto-recovery's backoff) ends within 5 minutes,
-  less the time its reports may take; a Distributed Map (child executions of its own) is
-  Standard only;
+  less the time the report of its end may take; a Distributed Map (child executions of its
+  own) is Standard only;
 - its state machine reports its end to the events function itself: the workflow runs as the
   one branch of a Parallel ("Run") whose Catch sees every error that ends it, and "Report
   success" or "Report failure" hand the end over, as a status-change event would
@@ -106,7 +106,7 @@ def express_problems(workflow: ResolvedWorkflow) -> list[Problem]:
                 "type",
                 f"an express run lasts at most {EXPRESS_LIMIT_SECONDS}s, and this workflow's "
                 f"worst case is {worst:g}s (every attempt to its timeout, every backoff, every "
-                f"fallback){waited}, plus up to {REPORTS_SECONDS}s for its reports: at most "
+                f"fallback){waited}, plus up to {REPORTS_SECONDS}s to report its end: at most "
                 f"{WORKFLOW_SECONDS}s fits; lower timeouts or retries, or use type: standard",
             )
         )
