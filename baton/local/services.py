@@ -90,7 +90,7 @@ class LocalServices:
         self.handler = StatusChangeHandler(
             self.lifecycle,
             self.stats,
-            Outlets(events, self.bus, sns, topic_arn, s3, manifest.archive_bucket),
+            Outlets(sns, topic_arn, s3, manifest.archive_bucket),
         )
         self._published: deque[dict[str, Any]] = deque(maxlen=KEPT_EVENTS)
         """Events taken off the tap queue as they come: a queue left to grow made every

@@ -104,8 +104,6 @@ Handled = tuple[dict[str, Any], Settlement | None]
 class Outlets:
     """Where the handler sends things; each may be absent (None) where it is not configured."""
 
-    events: Any = None
-    event_bus: str | None = None
     sns: Any = None
     topic_arn: str | None = None
     s3: Any = None
@@ -196,7 +194,11 @@ class StatusChangeHandler:
         self.sfn = lifecycle.sfn
         self.stats = stats
         self.outlets = outlets
-        self.publisher = EventPublisher(outlets.events, outlets.event_bus)
+
+    @property
+    def publisher(self) -> EventPublisher:
+        """Baton's events go out as the lifecycle's announcements do: one bus, one client."""
+        return self.lifecycle.publisher
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         detail = dict(event.get("detail") or {})

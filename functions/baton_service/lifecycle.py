@@ -32,7 +32,7 @@ from baton_service.exceptions import (
     RunStillFinishingError,
     WorkflowNotFoundError,
 )
-from baton_service.history import read_history
+from baton_service.history import RunHistory, read_history
 from baton_service.inputs import (
     check_execution_id,
     check_idempotency_key,
@@ -323,9 +323,8 @@ class LifecycleService:
                 until = now + EXPRESS_RUN_SECONDS - age
                 raise RunStillFinishingError(record["executionId"], ["current step"], _iso(until))
             return
-        try:
-            history = read_history(self.sfn, run)
-        except self.sfn.exceptions.ExecutionDoesNotExist:  # gone (past its 90 days, a restart)
+        history = self._history_of(run)
+        if history is None:
             return
         if not history.ended:  # its StopExecution failed: two runs would go on at once
             raise RunStillFinishingError(record["executionId"], [], None)
@@ -456,10 +455,16 @@ class LifecycleService:
         run = record.get("currentRun")
         if not run or is_express_run(str(run)) or record.get(FINISHED_RUN) == record.get("run"):
             return False
-        try:  # its history (which the API may read), not DescribeExecution (which it may not)
-            return not read_history(self.sfn, run).ended
+        # its history (which the API may read), not DescribeExecution (which it may not)
+        history = self._history_of(str(run))
+        return history is not None and not history.ended
+
+    def _history_of(self, run: str) -> RunHistory | None:
+        """A run's history; None when the run is gone (past its 90 days, a restart)."""
+        try:
+            return read_history(self.sfn, run)
         except self.sfn.exceptions.ExecutionDoesNotExist:
-            return False
+            return None
 
     def _stop(self, record: Mapping[str, Any], cause: str) -> None:
         """Stop the current run; an Express run cannot be stopped: its agents see the record's

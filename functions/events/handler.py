@@ -31,17 +31,14 @@ def status_change_handler() -> StatusChangeHandler:
     settings = get_settings()
     dynamodb = boto3.client("dynamodb", region_name=settings.region)
     s3 = boto3.client("s3", region_name=settings.region)
-    events = boto3.client("events", region_name=settings.region)
-    lifecycle = LifecycleService(  # it starts triggered workflows and recovery runs
+    lifecycle = LifecycleService(  # it starts triggers and recoveries; its publisher, every event
         ExecutionStore(settings.executions_table, dynamodb),
         boto3.client("stepfunctions", region_name=settings.region),
         StaticCatalog.from_file(settings.workflows_file, settings.state_machine_arn_prefix),
         S3PayloadStore.of(settings.payload_bucket, s3),
-        EventPublisher(events, settings.event_bus),
+        EventPublisher(boto3.client("events", region_name=settings.region), settings.event_bus),
     )
     outlets = Outlets(
-        events=events,
-        event_bus=settings.event_bus or None,
         sns=boto3.client("sns", region_name=settings.region),
         topic_arn=settings.topic_arn or None,
         s3=s3,
