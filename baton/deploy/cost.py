@@ -9,9 +9,11 @@ costlier branch, a fan-out gets its `maxItems` (or the items given). What makes 
   (the run's ARN), and "Workflow Started" (PutEvents); it answers with the record that
   UpdateItem returns (no read: a new execution has no handoffs or checkpoint to read, and its
   current step comes from the catalog);
-- each agent invocation (baton_agent.runtime): a Lambda invocation; its handoff (and, for a
-  step, not a group member or a fan-out item, the checkpoint) in one TransactWriteItems with
-  the run's condition check (3 items, or 2); with a cache policy, a GetItem and, on a miss, a
+- each agent invocation (baton_agent.runtime): a Lambda invocation; one TransactWriteItems of
+  2 items: its handoff and, for a step, the checkpoint, conditioned on the execution's current
+  run (the fence it carries); for a group member or a fan-out item, which checkpoints nothing,
+  a check of the FENCE item instead (under 1 KB: never the record, whose inline input and
+  output a check would bill at every step); with a cache policy, a GetItem and, on a miss, a
   PutItem in the cache table; at most one GetSecretValue per secret its registry entry
   declares (a warm container reads fewer);
 - the events function (baton_service.events), invoked once, for the run's end (the stack
@@ -213,8 +215,8 @@ class CostReport:
 class _Path:
     """The agent invocations of a run, and how many agent times it lasts end to end."""
 
-    calls: list[tuple[str, bool]] = field(default_factory=list)
-    """(agent, whether it writes a checkpoint)."""
+    calls: list[str] = field(default_factory=list)
+    """The agent of each invocation."""
     slots: int = 0
 
     def __iadd__(self, other: _Path) -> _Path:
@@ -230,11 +232,11 @@ def _path(workflow: ResolvedWorkflow, nodes: list[Node], items: Mapping[str, int
         spec = workflow.for_each.get(agent)
         if spec is not None:
             count = items.get(agent, spec.max_items)
-            path += _Path([(agent, False)] * count, math.ceil(count / spec.max_concurrency))
+            path += _Path([agent] * count, math.ceil(count / spec.max_concurrency))
         elif node.is_group:
-            path += _Path([(member, False) for member in node.agents], 1)
+            path += _Path(list(node.agents), 1)
         else:
-            path += _Path([(agent, True)], 1)
+            path += _Path([agent], 1)
         if node.branching:
             then = _path(workflow, node.branching.then, items)
             else_ = _path(workflow, node.branching.else_, items)
@@ -251,16 +253,16 @@ def usage(workflow: ResolvedWorkflow, items: Mapping[str, int] | None = None) ->
 def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) -> Usage:
     requests = START + SUCCEEDED
     transaction_items = 0
-    for agent, checkpointed in path.calls:
+    for agent in path.calls:
         requests["lambda.Invoke"] += 1
         requests["dynamodb.TransactWriteItems"] += 1
-        transaction_items += 3 if checkpointed else 2
+        transaction_items += 2  # handoff and checkpoint, or handoff and fence check
         if agent in workflow.caches:
             requests["dynamodb.GetItem"] += 1
             requests["dynamodb.PutItem"] += 1
         requests["secrets-manager.GetSecretValue"] += len(workflow.agent(agent).secrets)
     handoffs = len(path.calls)
-    counted = sorted({agent for agent, _ in path.calls})
+    counted = sorted(set(path.calls))
     statistics_updates = math.ceil(len(counted) / AGENTS_PER_UPDATE)
     requests["dynamodb.UpdateItem"] += statistics_updates
     final_entries = handoffs + 1
@@ -279,7 +281,7 @@ def _usage(workflow: ResolvedWorkflow, path: _Path, items: Mapping[str, int]) ->
         requests=+requests,
         transaction_items=transaction_items,
         event_entries=1 + final_entries,
-        agent_invocations=Counter(agent for agent, _ in path.calls),
+        agent_invocations=Counter(path.calls),
         statistics_updates=statistics_updates,
         statistics_write_units=stats_write_units(workflow.id, counted),
     )

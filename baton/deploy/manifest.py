@@ -499,7 +499,8 @@ def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> 
     name = f"{prefix}-agent-{spec.name}"
     grants = (
         # the stash (get, put); the handoff and checkpoint of each step, in one transaction
-        # fenced by a condition on the execution's record (records.DynamoExecutionLog)
+        # fenced by the execution's current run: a condition on the checkpoint, or a check of
+        # the FENCE item for a group member (records.DynamoExecutionLog)
         Grant(
             Ref("table", EXECUTIONS.key),
             ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),

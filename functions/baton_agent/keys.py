@@ -4,6 +4,12 @@ from __future__ import annotations
 
 RECORD = "RECORD"
 CHECKPOINT = "CHECKPOINT"
+FENCE = "FENCE"
+"""The execution's current run, when a resume made a run after the first current: only its
+attempts may record steps (baton_agent.records). A tiny item, so the check of a group member's
+write is billed at the least size whatever the record or the data weigh."""
+FENCE_ATTRIBUTE = "fence"
+"""The fence's run number, on the FENCE item and on the checkpoint."""
 HANDOFF_PREFIX = "HANDOFF#"
 FAILURE_PREFIX = "FAILURE#"
 """A failed attempt of an Express run's step (Express keeps no history to read it from)."""

@@ -78,6 +78,12 @@ class DynamoExecutionLog:
           resume continues after it instead of repeating its side effect;
         - the checkpoint moves forward: a later run's, or a step further on in the same run.
 
+        The current run is the fence (fence_holds), which the lifecycle writes on the
+        checkpoint and on the FENCE item when it makes a resumed run current: a step's
+        checkpoint is conditioned on its own fence, a group member's handoff (no checkpoint) on
+        the FENCE item. Never on the record, whose size (the input and output it keeps) a
+        condition check would bill at every step.
+
         AttemptAbandonedError (nothing written) when either does not hold.
         """
         pk = {"S": keys.execution_pk(record.tenant, record.execution_id)}
@@ -87,66 +93,75 @@ class DynamoExecutionLog:
         )
         table = self.executions_table
         run = {"N": str(record.run)}
-        items: list[dict[str, Any]] = [
-            {
-                "ConditionCheck": {
-                    "TableName": table,
-                    "Key": {"pk": pk, "sk": {"S": keys.RECORD}},
-                    "ConditionExpression": "attribute_not_exists(pk) OR #run = :run",
-                    "ExpressionAttributeNames": {"#run": "run"},
-                    "ExpressionAttributeValues": {":run": run},
-                }
-            },
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": {
-                        "pk": pk,
-                        "sk": {
-                            "S": keys.handoff_sk(str(handoff["finishedAt"]), str(handoff["step"]))
-                        },
-                        "handoff": {"S": to_json(handoff)},
-                        **expires,
-                    },
-                }
-            },
-        ]
-        if record.checkpoint_after is not None:
-            items.append(
+        fence, fence_names = fence_holds(record.run)
+        put_handoff = {
+            "Put": {
+                "TableName": table,
+                "Item": {
+                    "pk": pk,
+                    "sk": {"S": keys.handoff_sk(str(handoff["finishedAt"]), str(handoff["step"]))},
+                    "handoff": {"S": to_json(handoff)},
+                    **expires,
+                },
+            }
+        }
+        if record.checkpoint_after is None:  # a group member: the FENCE item is checked
+            items: list[dict[str, Any]] = [
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": pk, "sk": {"S": keys.FENCE}},
+                        "ConditionExpression": fence,
+                        "ExpressionAttributeNames": fence_names,
+                        "ExpressionAttributeValues": {":run": run},
+                    }
+                },
+                put_handoff,
+            ]
+        else:
+            checkpoint = {
+                "pk": pk,
+                "sk": {"S": keys.CHECKPOINT},
+                "after": {"S": record.checkpoint_after},
+                "data": {"S": to_json(record.data_after)},
+                "run": run,
+                keys.FENCE_ATTRIBUTE: run,
+                "position": {"N": str(record.position)},
+                "updatedAt": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
+                **expires,
+            }
+            items = [
+                put_handoff,
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": {
-                            "pk": pk,
-                            "sk": {"S": keys.CHECKPOINT},
-                            "after": {"S": record.checkpoint_after},
-                            "data": {"S": to_json(record.data_after)},
-                            "run": run,
-                            "position": {"N": str(record.position)},
-                            "updatedAt": {
-                                "S": datetime.now(UTC).isoformat(timespec="milliseconds")
-                            },
-                            **expires,
+                        "Item": checkpoint,
+                        "ConditionExpression": f"({fence}) AND (attribute_not_exists(#position) "
+                        "OR #run < :run OR (#run = :run AND #position <= :position))",
+                        "ExpressionAttributeNames": {
+                            **fence_names,
+                            "#run": "run",
+                            "#position": "position",
                         },
-                        "ConditionExpression": "attribute_not_exists(#position) OR #run < :run "
-                        "OR (#run = :run AND #position <= :position)",
-                        "ExpressionAttributeNames": {"#run": "run", "#position": "position"},
                         "ExpressionAttributeValues": {
                             ":run": run,
                             ":position": {"N": str(record.position)},
                         },
+                        # the checkpoint as it stood tells which condition failed
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
-                }
-            )
+                },
+            ]
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=items)
                 return
             except self.client.exceptions.TransactionCanceledException as err:
-                reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-                if "ConditionalCheckFailed" in reasons:
-                    self._abandoned(handoff, reasons, err)
-                if not PASSING.intersection(reasons) or attempt + 1 == TRANSACTION_ATTEMPTS:
+                reasons = err.response.get("CancellationReasons", [])
+                codes = [r.get("Code") for r in reasons]
+                if "ConditionalCheckFailed" in codes:
+                    self._abandoned(handoff, record.run, reasons, err)
+                if not PASSING.intersection(codes) or attempt + 1 == TRANSACTION_ATTEMPTS:
                     raise
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter
 
@@ -192,13 +207,33 @@ class DynamoExecutionLog:
         )
 
     @staticmethod
-    def _abandoned(handoff: Mapping[str, Any], reasons: list[str | None], err: Exception) -> None:
+    def _abandoned(
+        handoff: Mapping[str, Any], run: int, reasons: list[dict[str, Any]], err: Exception
+    ) -> None:
+        failed = next(r for r in reasons if r.get("Code") == "ConditionalCheckFailed")
+        checkpoint = failed.get("Item")  # None: the FENCE item's check failed (or no checkpoint)
+        fence = (checkpoint or {}).get(keys.FENCE_ATTRIBUTE, {}).get("N")
+        current = checkpoint is None or not fenced_in(None if fence is None else int(fence), run)
         why = (
             "its run is no longer the execution's current run"
-            if reasons[0] == "ConditionalCheckFailed"
+            if current
             else "a later step has been checkpointed already"
         )
         raise AttemptAbandonedError(
             f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
             f"Step Functions moved on: {why}; its result is not recorded"
         ) from err
+
+
+def fence_holds(run: int) -> tuple[str, dict[str, str]]:
+    """The condition that `run` is the execution's current run, on an item carrying the fence:
+    the fence names it; or there is none (no resume has made a later run current) and the run
+    is the first (0: a run no lifecycle manages)."""
+    if run <= 1:
+        return "attribute_not_exists(#fence) OR #fence = :run", {"#fence": keys.FENCE_ATTRIBUTE}
+    return "#fence = :run", {"#fence": keys.FENCE_ATTRIBUTE}
+
+
+def fenced_in(fence: int | None, run: int) -> bool:
+    """fence_holds, in Python."""
+    return fence == run if fence is not None else run <= 1

@@ -188,11 +188,12 @@ class AgentContext:
 
     @property
     def run(self) -> int:
-        """The number of the execution's run this attempt belongs to (its name ends `-<n>`;
-        0 for a run no lifecycle started)."""
+        """The number of the execution's run this attempt belongs to (the lifecycle names its
+        runs `<executionId>-<n>`; 0 for a run no lifecycle started, whatever its name)."""
         name = keys.run_name(str(self.execution.get("run", "")))
-        number = name.rpartition("-")[2]
-        return int(number) if "-" in name and number.isdigit() else 0
+        execution, _, number = name.rpartition("-")
+        lifecycle = execution == self.execution_id and number.isdigit()
+        return int(number) if lifecycle else 0
 
     @property
     def express(self) -> bool:

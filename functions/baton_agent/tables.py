@@ -5,7 +5,10 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
                             timestamps, input, output, error, metrics; carries the index keys
                             below (the current step is read from the checkpoint)
     sk `HANDOFF#<nnnnn>`    one item per handoff, in order
-    sk `CHECKPOINT`         the last completed step and the workflow data after it
+    sk `CHECKPOINT`         the last completed step and the workflow data after it, and the
+                            fence (the execution's current run, see FENCE)
+    sk `FENCE`              the execution's current run, once a resume started a second one:
+                            a step of any other run is not recorded (baton_agent.records)
     sk `STASH#<ref>`        what an agent keeps server-side by reference (a session cookie, a
                             fetched page), so it never travels in workflow data; expires
   GSI byWorkflow  (`WF#<tenant>#<workflowId>`, startTime)   executions of a workflow

@@ -396,7 +396,11 @@ class LifecycleService:
                 "expiresAt": int(time.time()) + workflow.retention_seconds,
                 **(changes or {}),
             }
-            if not self.store.update(tenant, execution_id, update, only_if_status=expected):
+            # the fence moves with it: an attempt of an earlier run records nothing from now
+            made = self.store.make_current(
+                tenant, execution_id, update, run=number, only_if_status=expected
+            )
+            if not made:
                 raise InvalidTransitionError(execution_id, "changing", "start a run of")
         try:
             arn = self.sfn.start_execution(

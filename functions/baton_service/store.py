@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from baton_agent import keys
-from baton_agent.records import to_json
+from baton_agent.records import PASSING, TRANSACTION_ATTEMPTS, to_json
 from baton_service.pages import PageTokens
 
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
@@ -93,7 +95,11 @@ class ExecutionItems:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _checkpoint_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+def _checkpoint_from_item(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The checkpoint an item holds; None when it holds only the fence (a resume made a run
+    current before any step was checkpointed: ExecutionStore.make_current)."""
+    if "after" not in item:
+        return None
     return {"after": item["after"]["S"], "data": json.loads(item["data"]["S"])}
 
 
@@ -195,6 +201,69 @@ class ExecutionStore:
         attributes = self._update(tenant, execution_id, changes, (), None, answer=True)
         return _from_item(attributes or {})
 
+    def make_current(
+        self,
+        tenant: str,
+        execution_id: str,
+        changes: Mapping[str, Any],
+        *,
+        run: int,
+        only_if_status: tuple[str, ...],
+    ) -> bool:
+        """Set fields of a record that make run `run` (a resume's, after the first) the
+        execution's current run, only while the status is one of `only_if_status`; in the same
+        transaction, move the fence to it (on the checkpoint, created bare when no step has
+        been checkpointed yet, and on the FENCE item): from then on only its attempts record
+        steps (baton_agent.records). False when the status did not hold (nothing changed)."""
+        pk = {"S": keys.execution_pk(tenant, execution_id)}
+        fence = {"N": str(run)}
+        expires = changes.get("expiresAt")
+        kept = {} if expires is None else {"expiresAt": {"N": str(int(expires))}}
+        update = self._update_request(tenant, execution_id, changes, only_if_status, None)
+        items = [
+            {"Update": update},
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"pk": pk, "sk": {"S": keys.CHECKPOINT}},
+                    "UpdateExpression": "SET "
+                    + ", ".join(f"#{name} = :{name}" for name in ("fence", *kept)),
+                    "ExpressionAttributeNames": {
+                        "#fence": keys.FENCE_ATTRIBUTE,
+                        **{f"#{name}": name for name in kept},
+                    },
+                    "ExpressionAttributeValues": {
+                        ":fence": fence,
+                        **{f":{name}": value for name, value in kept.items()},
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": pk,
+                        "sk": {"S": keys.FENCE},
+                        keys.FENCE_ATTRIBUTE: fence,
+                        **kept,
+                    },
+                }
+            },
+        ]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return True
+            except self.client.exceptions.TransactionCanceledException as err:
+                codes = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    return False
+                if not PASSING.intersection(codes) or attempt + 1 == TRANSACTION_ATTEMPTS:
+                    raise
+                # an agent's write of the checkpoint meanwhile (a late attempt): again
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        return False  # not reached: the last attempt raises
+
     def _update(
         self,
         tenant: str,
@@ -207,6 +276,24 @@ class ExecutionStore:
     ) -> dict[str, Any] | None:
         """The UpdateItem of `update`: the new item's attributes with `answer` (else {}), None
         when a condition did not hold."""
+        request = self._update_request(tenant, execution_id, changes, only_if_status, once_for_run)
+        if answer:
+            request["ReturnValues"] = "ALL_NEW"
+        try:
+            written = self.client.update_item(**request)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return dict(written.get("Attributes") or {})
+
+    def _update_request(
+        self,
+        tenant: str,
+        execution_id: str,
+        changes: Mapping[str, Any],
+        only_if_status: tuple[str, ...],
+        once_for_run: int | None,
+    ) -> dict[str, Any]:
+        """The request that sets `changes` in a record under its conditions (see `update`)."""
         if once_for_run is not None:
             changes = {**changes, FINISHED_RUN: once_for_run}
         values = _to_item(changes)
@@ -240,13 +327,7 @@ class ExecutionStore:
             conditions.append("(attribute_not_exists(#finished) OR #finished <> :finished)")
         if conditions:
             request["ConditionExpression"] = " AND ".join(conditions)
-        if answer:
-            request["ReturnValues"] = "ALL_NEW"
-        try:
-            written = self.client.update_item(**request)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
-        return dict(written.get("Attributes") or {})
+        return request
 
     def mark_once(self, tenant: str, execution_id: str, field: str, run: int, *also: str) -> bool:
         """Set `field` (and the fields `also`, in the same write) to the run's number unless

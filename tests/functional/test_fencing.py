@@ -147,6 +147,108 @@ def test_the_step_log_refuses_other_runs_and_backward_checkpoints(runtime_factor
     assert stored() == (4, "c")
 
 
+def test_a_steps_write_never_checks_the_execution_record(runtime_factory):
+    """Each agent invocation writes 2 items: its handoff, and the checkpoint (a step) or a check
+    of the small FENCE item (a group member). Never a check of the record: DynamoDB bills a
+    condition check at the checked item's size, and the record keeps the input inline (here
+    40 KB: 80 write units at every step)."""
+    from baton_agent import keys
+    from baton_agent import runtime as agent_runtime
+
+    registry = make_registry("a", "b", "c", "d")
+    runtime = runtime_factory(registry, {n: echo(Calls(), n) for n in "abcd"})
+    definition = {
+        "id": "mixed",
+        "name": "Mixed",
+        "agents": ["a", "b", "c", "d"],
+        "config": {"parallelGroups": [["b", "c"]]},
+    }
+    written: list[list[tuple[str, str]]] = []
+
+    def capture(params, **_):
+        written.append(
+            [
+                (kind, (op.get("Key") or op["Item"])["sk"]["S"])
+                for item in params["TransactItems"]
+                for kind, op in item.items()
+            ]
+        )
+
+    client = agent_runtime._dynamodb()
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", capture)
+    try:
+        done = runtime.execute(compiled(definition, registry), {"blob": "x" * 40_000})
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", capture)
+    assert done["status"] == "completed", done.get("error")
+    assert len(written) == 4
+    for transaction in written:
+        assert len(transaction) == 2
+        assert all(sk != keys.RECORD for _, sk in transaction)
+    checks = sorted(t for t in written if t[0][0] == "ConditionCheck")
+    assert [t[0] for t in checks] == [("ConditionCheck", keys.FENCE)] * 2  # b and c
+    assert all(("Put", keys.CHECKPOINT) in t for t in written if t not in checks)  # a and d
+
+
+def test_a_resume_moves_the_fence_so_the_earlier_runs_steps_and_members_write_nothing(
+    runtime_factory,
+):
+    """Making run 2 current moves the fence with the record, in one transaction: after it, run
+    1's step and group member are refused and run 2's are recorded. A resume before any
+    checkpoint leaves the fence alone in the checkpoint's item: no checkpoint is read from it."""
+    import pytest
+
+    from baton_agent.errors import AttemptAbandonedError
+    from baton_agent.records import DynamoExecutionLog, StepRecord
+    from baton_agent.settings import get_settings
+
+    registry = make_registry("a")
+    runtime = runtime_factory(registry, {"a": echo(Calls(), "a")})
+    done = runtime.execute(compiled({"id": "f", "name": "F", "agents": ["a"]}, registry), {})
+    lifecycle = runtime.services.lifecycle
+    store = lifecycle.store
+    execution_id = done["executionId"]
+    log = DynamoExecutionLog(get_settings().executions_table, runtime.dynamodb)
+
+    def step(run: int, position: int, checkpoint: str | None, when: str) -> StepRecord:
+        handoff = {"agent": "x", "step": when, "attempt": 1, "finishedAt": when, "data": {}}
+        return StepRecord(
+            "default", execution_id, handoff, checkpoint, {"x": when}, run=run, position=position
+        )
+
+    # a status the record is not in: nothing changes, the fence included
+    assert not store.make_current(
+        "default", execution_id, {"run": 2}, run=2, only_if_status=("paused",)
+    )
+    log.step_finished(step(1, 0, None, "2030-01-01"))  # run 1 still current: recorded
+    assert store.make_current(
+        "default", execution_id, {"run": 2}, run=2, only_if_status=("completed",)
+    )
+    for late in (step(1, 0, None, "2030-01-02"), step(1, 5, "a", "2030-01-03")):
+        with pytest.raises(AttemptAbandonedError, match="no longer the execution's current run"):
+            log.step_finished(late)
+    log.step_finished(step(2, 0, None, "2030-01-04"))
+    log.step_finished(step(2, 0, "a", "2030-01-05"))
+    record = lifecycle.get("default", execution_id)
+    assert [h["step"] for h in record["handoffs"]][1:] == ["2030-01-01", "2030-01-04", "2030-01-05"]
+    assert record["checkpoint"] == {"after": "a", "data": {"x": "2030-01-05"}}
+
+    fresh = runtime.execute(
+        compiled({"id": "g", "name": "G", "agents": ["a"]}, registry), {}, settle=False
+    )
+    runtime.services.settle("default", fresh["executionId"])
+    # the record says completed; make run 2 current before any checkpoint exists there
+    store.client.delete_item(
+        TableName=store.table,
+        Key={"pk": {"S": f"EXEC#default#{fresh['executionId']}"}, "sk": {"S": "CHECKPOINT"}},
+    )
+    assert store.make_current(
+        "default", fresh["executionId"], {"run": 2}, run=2, only_if_status=("completed",)
+    )
+    assert store.checkpoint("default", fresh["executionId"]) is None
+    assert store.items("default", fresh["executionId"]).checkpoint is None
+
+
 def test_a_functions_invocations_reuse_its_idle_threads_and_never_a_busy_one(runtime_factory):
     """A thread whose invocation returned runs the function's next invocation (as Lambda keeps
     an environment warm), never another function's; a timed-out invocation keeps its thread

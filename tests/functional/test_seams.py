@@ -262,6 +262,56 @@ def test_a_transaction_copies_the_partitions_it_writes_not_the_table(runtime_fac
     assert sorted(i["sk"]["S"] for i in items) == ["H", "R"]
 
 
+def test_a_failed_transaction_with_an_update_rolls_back_from_its_partitions_copy(
+    runtime_factory, monkeypatch
+):
+    """An update changes its item in place: the backup of a transaction holding one copies the
+    written partition's items (not the table's), so a cancelled transaction leaves them as
+    they were."""
+    import boto3
+    from moto.dynamodb.models.dynamo_type import Item
+
+    runtime = runtime_factory(REGISTRY)
+    table = runtime.manifest.tables["executions"].name
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for n in range(300):  # other executions' items
+        client.put_item(TableName=table, Item={"pk": {"S": f"EXEC#t#{n}"}, "sk": {"S": "R"}})
+    key = {"pk": {"S": "EXEC#t#7"}, "sk": {"S": "R"}}
+    client.put_item(TableName=table, Item={**key, "n": {"N": "1"}})
+    copied: list[object] = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(
+        copy,
+        "deepcopy",
+        lambda value, memo=None, _nil=[]: (
+            (copied.append(value) if isinstance(value, Item) else None) or deepcopy(value, memo)
+        ),
+    )
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": key,
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "EXEC#t#8"}, "sk": {"S": "R"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    monkeypatch.undo()
+    assert 0 < len(copied) <= 8, len(copied)  # the touched partitions' items, not 300
+    assert client.get_item(TableName=table, Key=key)["Item"]["n"] == {"N": "1"}
+
+
 def _table_named(name: str):
     """A DynamoDB client, and a table `name` keyed by `pk` (a string)."""
     import boto3

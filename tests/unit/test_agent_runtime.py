@@ -194,3 +194,28 @@ def test_statistics_sum_across_workflows_and_read_items_saved_before_the_layout_
         "a": {"calls": 3, "rollingAccuracy": 80.0, "lastAccuracy": 90.0}
     }
     assert _summed([new], {"a"})["a"]["lastAccuracy"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("execution_id", "run_name", "number"),
+    [
+        ("exec_1", "exec_1-2", 2),  # the lifecycle's second run of exec_1
+        ("order-2", "order-2", 0),  # started by hand, named order-2: no lifecycle's run
+        ("exec_1", "other-3", 0),  # a run of another execution's name
+    ],
+)
+def test_a_step_is_recorded_under_its_runs_number_only_when_the_lifecycle_named_the_run(
+    execution_id, run_name, number
+):
+    """The fence admits a run number of 2 or more only once a resume made it current: a run
+    started by hand whose name merely ends in `-<n>` must be taken for what it is (run 0),
+    else its every step would be refused."""
+    from baton_agent.runtime import using
+    from baton_agent.testing import AgentTestKit
+
+    kit = AgentTestKit()
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:machine:{run_name}"
+    call = {**event(n=1), "context": {"executionId": execution_id, "run": arn}}
+    with using(kit.backends):
+        doubler(call)
+    assert [step.run for step in kit.log.steps] == [number]

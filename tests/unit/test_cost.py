@@ -37,8 +37,9 @@ ITEMS = {"sweep": 3}
 
 
 def test_every_request_of_a_run_without_failures_is_counted():
-    """login, check, alert (the `then` branch) and tail are steps: a checkpoint each (3
-    transaction items); left and right (a group) and sweep's 3 items are not (2 items)."""
+    """login, check, alert (the `then` branch) and tail are steps: each writes its handoff and
+    the checkpoint; left and right (a group) and sweep's 3 items write a handoff and check the
+    fence: 2 transaction items each, never a check of the record."""
     used = usage(resolve(COSTED, REGISTRY), ITEMS)
     assert dict(used.requests) == {
         "lambda.Invoke": 9,
@@ -54,13 +55,13 @@ def test_every_request_of_a_run_without_failures_is_counted():
         "sfn.StartExecution": 1,
         "sfn.GetExecutionHistory": 1,
     }
-    assert used.transaction_items == 4 * 3 + 5 * 2
+    assert used.transaction_items == 9 * 2
     assert used.event_entries == 1 + 9 + 1  # Started; Agent Completed ×9 and Completed
     # the index writes: the record's put (3 indexes), its outcome (3, and the status index's
     # delete); the marks and the run's ARN change nothing the indexes hold
     assert used.index_writes == 3 + 4
     # 7 agents' statistics: one item under 1 KB
-    assert used.write_units == 2 + 4 + 1 + 2 * 22 + used.index_writes
+    assert used.write_units == 2 + 4 + 1 + 2 * 18 + used.index_writes
     assert used.read_units == 1 + 1
     assert used.agent_invocations["sweep"] == 3
     assert (
@@ -100,7 +101,7 @@ def test_the_bill_prices_each_count_at_the_published_price():
     assert compute.quantity == pytest.approx(8 * 0.25 * 2 + 0.5 * 2 + 2 * 0.5 * 0.1)
     assert compute.price == PUBLISHED.lambda_gb_second
     assert lines["Lambda invocations"].quantity == 9 + 2
-    assert lines["DynamoDB writes"].dollars == pytest.approx((51 + 7) * 0.625e-6)
+    assert lines["DynamoDB writes"].dollars == pytest.approx((43 + 7) * 0.625e-6)
     [standard] = report.standard
     assert standard.dollars == pytest.approx(report.usage.transitions * 0.000025)
     assert report.total("standard") == pytest.approx(

@@ -48,22 +48,31 @@ SEAMS = "tests/functional/test_seams.py"
 class TransactionCopies:
     """moto's DynamoDB module's `copy`, with one change: the backup moto takes of every table a
     transaction touches (to roll back on failure) copies the map of partitions and the item map
-    of each partition the transaction writes, not every item, when no operation of the
-    transaction changes an item in place (Update). A deep copy of the whole table per
-    transaction made every step's write cost grow with the table."""
+    of each partition the transaction writes, not every item; the items of those partitions too
+    when an operation of the transaction changes an item in place (Update). A deep copy of the
+    whole table per transaction made every step's write cost grow with the table."""
 
     def __init__(self) -> None:
         self.local = threading.local()
 
     def deepcopy(self, value: Any, memo: Any = None) -> Any:
-        if getattr(self.local, "cheap", False) and isinstance(value, MotoTable):
+        if getattr(self.local, "active", False) and isinstance(value, MotoTable):
             snapshot = copy.copy(value)
             items = value.items
             snapshot.items = defaultdict(dict, items)  # partitions no write touches: shared
-            if value.range_key_attr:
-                for key in self._touched(value):
-                    if key in items:
-                        snapshot.items[key] = dict(items[key])
+            in_place = self.local.in_place
+            for key in self._touched(value):
+                if key not in items:
+                    continue
+                if value.range_key_attr:  # a partition: its items by range key
+                    partition = items[key]
+                    snapshot.items[key] = (
+                        {rk: copy.deepcopy(item) for rk, item in partition.items()}
+                        if in_place
+                        else dict(partition)
+                    )
+                elif in_place:  # a put replaces the item; an update changes it
+                    snapshot.items[key] = copy.deepcopy(items[key])
             return snapshot
         return copy.deepcopy(value, memo)
 
@@ -93,12 +102,13 @@ class TransactionCopies:
         def transact(
             backend: Any, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
         ) -> Any:
-            self.local.cheap = not any("Update" in item for item in transact_items)
+            self.local.active = True
+            self.local.in_place = any("Update" in item for item in transact_items)
             self.local.operations, self.local.touched = transact_items, {}
             try:
                 return original(backend, transact_items, *args, **kwargs)
             finally:
-                self.local.cheap, self.local.operations, self.local.touched = False, [], {}
+                self.local.active, self.local.operations, self.local.touched = False, [], {}
 
         return transact
 
