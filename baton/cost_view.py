@@ -83,10 +83,11 @@ def print_cost(console: Console, report: CostReport) -> None:
             "Not counted: values moved to S3 (large data), what agents do themselves (their "
             "stash, their own AWS calls), executions started by triggers, CloudWatch logs and "
             "metrics. DynamoDB units assume items of up to 1 KB written and 4 KB read (larger "
-            "ones cost a unit per KB written, per 4 KB read): the execution's record is under "
-            "1 KB with little data, but it keeps its input and output inline (up to 100 KB "
-            "each), so with more data each of its writes costs more, and these units are a "
-            "floor. Both columns price the same run: "
+            "ones cost a unit per KB written, per 4 KB read): the execution's record stays "
+            "under 1 KB (its output, and a large input, are written once, in items of their "
+            "own), but the items that hold data (output, input, handoffs, checkpoints) cost a "
+            "unit per KB, so with more data these units are a floor. Both columns price the "
+            "same run: "
             "a workflow is deployed as Express with `type: express`.",
             style="dim",
         )

@@ -5,22 +5,25 @@ every agent succeeds on its first try and finds nothing in the cache, a conditio
 costlier branch, a fan-out gets its `maxItems` (or the items given). What makes each request:
 
 - the API's start (baton_service.lifecycle.start): an API request and an invocation of the API
-  function; the record's PutItem (running, its first run named), StartExecution, an UpdateItem
+  function; the record's PutItem (running, its first run named; an input that would take the
+  record over 1 KB is put in an item of its own first, not counted here:
+  baton_service.apart), StartExecution, an UpdateItem
   (the run's ARN), and "Workflow Started" (PutEvents); it answers with the record that
   UpdateItem returns (no read: a new execution has no handoffs or checkpoint to read, and its
   current step comes from the catalog);
 - each agent invocation (baton_agent.runtime): a Lambda invocation; one TransactWriteItems of
   2 items: its handoff and, for a step, the checkpoint, conditioned on the execution's current
   run (the fence it carries); for a group member or a fan-out item, which checkpoints nothing,
-  a check of the FENCE item instead (under 1 KB: never the record, whose inline input and
-  output a check would bill at every step); with a cache policy, a GetItem and, on a miss, a
+  a check of the FENCE item instead (under 1 KB: never the record, whose size a check would
+  bill at every step); with a cache policy, a GetItem and, on a miss, a
   PutItem in the cache table; at most one GetSecretValue per secret its registry entry
   declares (a warm container reads fewer);
 - the events function (baton_service.events), invoked once, for the run's end (the stack
   routes no RUNNING event: the start announced the run): SUCCEEDED reads the record with the
   handoffs (one Query of the execution's items) and the run's history (a GetExecutionHistory
-  per 1,000 events), writes the outcome marked counted, marks it published, then notified and
-  settled in one write (3 UpdateItems), adds the handoffs to their agents' statistics (one UpdateItem of the
+  per 1,000 events), puts the output in an item of its own (a PutItem), writes the outcome
+  marked counted, marks it published, then notified and settled in one write (3 UpdateItems),
+  adds the handoffs to their agents' statistics (one UpdateItem of the
   workflow's statistics item per 80 agents, each billed at the item's size: baton_agent.stats),
   publishes an "Agent Completed" per handoff and "Workflow Completed" (PutEvents of up to 10
   entries), notifies SNS and archives the record (PutObject).
@@ -70,6 +73,7 @@ START = Counter(
 SUCCEEDED = Counter(
     {
         "dynamodb.Query": 1,
+        "dynamodb.PutItem": 1,
         "dynamodb.UpdateItem": 3,
         "sns.Publish": 1,
         "s3.PutObject": 1,
@@ -108,10 +112,11 @@ class Usage:
     @property
     def write_units(self) -> int:
         """DynamoDB write request units: 1 per write of an item up to 1 KB, 2 per transaction
-        item, 1 per index write; the statistics writes at their item's size. Exact while the
-        execution's record stays under 1 KB (a run with little data: about 0.9 KB); a floor
-        beyond, as its input and output are kept inline (each of its writes then costs a unit
-        per KB)."""
+        item, 1 per index write; the statistics writes at their item's size. The record stays
+        under 1 KB whatever the data (its output, and a large input, are kept in items of their
+        own, written once: baton_service.apart); items holding data (the output, a large
+        input, handoffs, checkpoints) cost a unit per KB, so with data over 1 KB these units
+        are a floor."""
         plain = sum(self.requests[f"dynamodb.{op}"] for op in ("PutItem", "UpdateItem"))
         statistics = self.statistics_write_units - self.statistics_updates
         return plain + statistics + 2 * self.transaction_items + self.index_writes

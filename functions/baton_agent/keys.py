@@ -10,12 +10,17 @@ attempts may record steps (baton_agent.records). A tiny item, so the check of a 
 write is billed at the least size whatever the record or the data weigh."""
 FENCE_ATTRIBUTE = "fence"
 """The fence's run number, on the FENCE item and on the checkpoint."""
+INPUT = "INPUT"
+"""An execution's input, when kept apart from its record (baton_service.apart)."""
+OUTPUT_PREFIX = "OUTPUT#"
+"""An execution's output, kept apart from its record: `OUTPUT#<run>`, the run that gave it."""
 HANDOFF_PREFIX = "HANDOFF#"
 FAILURE_PREFIX = "FAILURE#"
 """A failed attempt of an Express run's step (Express keeps no history to read it from)."""
-# An execution's record, checkpoint, handoffs and failures sort from CHECKPOINT to RECORD: the
-# lifecycle reads them in one Query of that range (baton_service.store.ExecutionStore.items),
-# without what agents stash in the partition (baton_agent.stash: STASH#, sorting after RECORD).
+# An execution's record, checkpoint, fence, handoffs, failures, input and output sort from
+# CHECKPOINT to RECORD: the lifecycle reads them in one Query of that range
+# (baton_service.store.ExecutionStore.items), without what agents stash in the partition
+# (baton_agent.stash: STASH#, sorting after RECORD).
 
 
 def execution_pk(tenant: str, execution_id: str) -> str:
@@ -42,6 +47,10 @@ def is_express_run(run_arn: str) -> bool:
     """An Express execution's ARN: `arn:aws:states:<region>:<account>:express:...`."""
     parts = run_arn.split(":")
     return len(parts) > 5 and parts[5] == "express"
+
+
+def output_sk(run: int) -> str:
+    return f"{OUTPUT_PREFIX}{run}"
 
 
 def idempotency_pk(tenant: str, workflow_id: str, key: str) -> str:

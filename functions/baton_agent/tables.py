@@ -5,6 +5,9 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
                             timestamps, input, output, error, metrics; carries the index keys
                             below (the current step is read from the checkpoint)
     sk `HANDOFF#<nnnnn>`    one item per handoff, in order
+    sk `OUTPUT#<run>`       the execution's output (the run that gave it), and sk `INPUT` its
+                            input when it would take the record over 1 KB: written once each,
+                            not at every write of the record (baton_service.apart)
     sk `CHECKPOINT`         the last completed step and the workflow data after it, and the
                             fence (the execution's current run, see FENCE)
     sk `FENCE`              the execution's current run, once a resume started a second one:

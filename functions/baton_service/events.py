@@ -330,6 +330,8 @@ class StatusChangeHandler:
         claims = self.lifecycle.claims(record["tenant"], record["workflowId"])
         kept = claims.offload(data, budget=RECORD_BYTES, what="the output")  # item <= 400 KB
         changes = {"status": "completed", "output": kept}
+        if record.get("expiresAt") is not None:  # the output's item expires with the record
+            changes["expiresAt"] = record["expiresAt"]
         # the run's real outcome beats a cancel that came too late to stop it
         settlement = self._finish(
             record,

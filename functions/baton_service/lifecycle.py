@@ -229,7 +229,7 @@ class LifecycleService:
         # its view as its run starts, from the record the run's last write answered with: its
         # handoffs and checkpoint are not read (it had none when its run started; the view of
         # GET shows them as its steps end)
-        return self._view(shown(started), [], None)
+        return self._view({**shown(started), "input": data}, [], None)  # kept apart, maybe
 
     def cancel(self, tenant: str, execution_id: str) -> dict[str, Any]:
         """Cancel the execution and stop its run. Cancelling again stops a run that a failed

@@ -16,6 +16,7 @@ from typing import Any
 
 from baton_agent import keys
 from baton_agent.records import PASSING, TRANSACTION_ATTEMPTS, to_json
+from baton_service import apart
 from baton_service.pages import PageTokens
 
 JSON_FIELDS = ("input", "output", "error", "metrics", "runs")
@@ -35,6 +36,8 @@ it: another delivery of the same event meanwhile fails, to be retried, instead o
 world a second time; once it has passed (the delivery was killed) the next one takes over."""
 SETTLEMENT = frozenset({SETTLED_RUN, COUNTED_RUN, PUBLISHED_RUN, NOTIFIED_RUN, SETTLING_UNTIL})
 """The events handler's bookkeeping: kept in the record's item, never shown as the record."""
+HIDDEN = SETTLEMENT | apart.FLAGS
+"""What the record's item holds for Baton's own use: never shown as the record."""
 
 
 def _record_key(tenant: str, execution_id: str) -> dict[str, Any]:
@@ -58,8 +61,9 @@ def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def shown(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record as its readers see it: without the events handler's bookkeeping."""
-    return {k: v for k, v in record.items() if k not in SETTLEMENT}
+    """The record as its readers see it: without the events handler's bookkeeping, nor the
+    flags of the values it keeps apart (baton_service.apart)."""
+    return {k: v for k, v in record.items() if k not in HIDDEN}
 
 
 def record_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,8 +121,15 @@ class ExecutionStore:
         transaction. Returns the claim that holds: ours, or (the key was taken) the earlier
         one, whose record then exists too."""
         tenant, execution_id = record["tenant"], record["executionId"]
-        item = _to_item(record) | self._index_keys(tenant, record["workflowId"], record["status"])
-        item |= _record_key(tenant, execution_id)
+        item = self._record_item(tenant, execution_id, {**record, "input": None})
+        if apart.input_apart(item, record.get("input")):
+            # written first: a record never flags an input that is not there
+            pk = keys.execution_pk(tenant, execution_id)
+            kept = apart.apart_item(pk, keys.INPUT, record["input"], record.get("expiresAt"))
+            self.client.put_item(TableName=self.table, Item=kept)
+            item[apart.INPUT_FLAG] = {"BOOL": True}
+        else:
+            item |= _to_item({"input": record.get("input")})
         claim = {"executionId": execution_id, "inputHash": str(record.get("inputHash", ""))}
         if claim_key is None:
             self.client.put_item(TableName=self.table, Item=item)
@@ -176,7 +187,24 @@ class ExecutionStore:
             Key=_record_key(tenant, execution_id),
             ConsistentRead=True,
         ).get("Item")
-        return _from_item(item) if item else None
+        if not item:
+            return None
+        record = _from_item(item)
+        if apart.FLAGS.intersection(record):  # its input or output, kept apart: one more read
+            request = {
+                "TableName": self.table,
+                # INPUT, then OUTPUT#<run> for each run that gave one ('$' follows '#')
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :input AND :outputs",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": keys.execution_pk(tenant, execution_id)},
+                    ":input": {"S": keys.INPUT},
+                    ":outputs": {"S": keys.OUTPUT_PREFIX[:-1] + "$"},
+                },
+                "ConsistentRead": True,
+            }
+            kept = {i["sk"]["S"]: i for i in self._pages(request)}
+            record = apart.merged(record, kept)
+        return record
 
     def update(
         self,
@@ -189,15 +217,26 @@ class ExecutionStore:
     ) -> bool:
         """Set fields of a record; with `only_if_status`, only while the status is one of those;
         with `once_for_run` (a run's number), only if no outcome of that run was applied yet (an
-        event delivered twice is applied once).
+        event delivered twice is applied once). An `output` (a run's outcome: with
+        `once_for_run`) is kept in an item of its own, under the run's key (baton_service.apart),
+        written first: the record flags it only if its own write's conditions hold.
 
         Returns False when a condition did not hold (nothing changed).
         """
+        if changes.get("output") is not None:
+            if once_for_run is None:
+                raise ValueError("an output is a run's outcome: give once_for_run")
+            pk = keys.execution_pk(tenant, execution_id)
+            sk = keys.output_sk(once_for_run)
+            output = apart.apart_item(pk, sk, changes["output"], changes.get("expiresAt"))
+            self.client.put_item(TableName=self.table, Item=output)
+            changes = {**changes, "output": None, apart.OUTPUT_FLAG: once_for_run}
         return self._update(tenant, execution_id, changes, only_if_status, once_for_run) is not None
 
     def updated(self, tenant: str, execution_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Set fields of a record and answer with the whole record as the write left it: a
-        write and its read in one request (ReturnValues, which DynamoDB bills no read for)."""
+        """Set fields of a record and answer with the whole record as the write left it (but
+        the values it keeps apart): a write and its read in one request (ReturnValues, which
+        DynamoDB bills no read for)."""
         attributes = self._update(tenant, execution_id, changes, (), None, answer=True)
         return _from_item(attributes or {})
 
@@ -443,16 +482,21 @@ class ExecutionStore:
             "ConsistentRead": True,
         }
         record, handoffs, checkpoint, failures = None, [], None, []
+        kept: dict[str, dict[str, Any]] = {}
         for item in self._pages(request):
             sk = item["sk"]["S"]
             if sk == keys.RECORD:
                 record = _from_item(item)
+            elif apart.is_apart(sk):
+                kept[sk] = item
             elif sk == keys.CHECKPOINT:
                 checkpoint = _checkpoint_from_item(item)
             elif sk.startswith(keys.HANDOFF_PREFIX):
                 handoffs.append(json.loads(item["handoff"]["S"]))
             elif sk.startswith(keys.FAILURE_PREFIX):
                 failures.append(json.loads(item["failure"]["S"]))
+        if record is not None:
+            record = apart.merged(record, kept)
         return ExecutionItems(record, handoffs, checkpoint, failures)
 
     def checkpoint(self, tenant: str, execution_id: str) -> dict[str, Any] | None:
@@ -467,6 +511,13 @@ class ExecutionStore:
         return _checkpoint_from_item(item) if item else None
 
     # internals -------------------------------------------------------------------------
+    def _record_item(
+        self, tenant: str, execution_id: str, record: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The record's item: its fields, its key and its index keys."""
+        item = _to_item(record) | self._index_keys(tenant, record["workflowId"], record["status"])
+        return item | _record_key(tenant, execution_id)
+
     @staticmethod
     def _index_keys(tenant: str, workflow_id: str, status: str) -> dict[str, Any]:
         return {

@@ -145,12 +145,12 @@ def test_the_harness_own_calls_are_not_counted(runtime_factory):
     assert meter.agents_own == {}
 
 
-def test_a_small_runs_record_is_under_1_kb_and_more_data_makes_the_units_a_floor(
-    runtime_factory,
-):
-    """`baton cost` counts a unit per record write (an item up to 1 KB): exact for a run with
-    little data, whose record's marks hold run numbers, not ARNs (by DynamoDB's measure, with
-    every mark set); a floor once input and output, kept inline, take it over 1 KB."""
+def test_a_records_writes_stay_under_1_kb_whatever_the_data(runtime_factory):
+    """`baton cost` counts a unit per record write (an item up to 1 KB): the record's marks
+    hold run numbers, not ARNs; its output is kept in an item of its own, written once, and
+    its input too when it would take the record over 1 KB (baton_service.apart). By DynamoDB's
+    measure, with every mark set: from no data to 50 KB the record stays under 1 KB, a small
+    input stays inline (no item more), and the execution reads back whole."""
     from moto.dynamodb.models import dynamodb_backends
 
     from baton.local.runtime import ACCOUNT, REGION
@@ -161,19 +161,22 @@ def test_a_small_runs_record_is_under_1_kb_and_more_data_makes_the_units_a_floor
     workflow = compile_workflow(resolve({"id": "w", "name": "W", "agents": ["a"]}, registry))
     table = dynamodb_backends[ACCOUNT][REGION].get_table(runtime.manifest.tables["executions"].name)
 
-    def record_size(data: dict) -> int:
+    def stored(data: dict) -> tuple[int, set[str]]:
+        """The record's size, and which values are kept apart."""
         record = runtime.execute(workflow, data)
         assert record["status"] == "completed"
+        assert record["input"] == data and {k: record["output"][k] for k in data} == data
         key = keys.execution_pk(record["tenant"], record["executionId"])
-        [item] = [
-            i
-            for i in table.all_items()
-            if i.hash_key.value == key and i.range_key.value == keys.RECORD
-        ]
-        assert {"finishedRun", "countedRun", "publishedRun", "notifiedRun", "settledRun"} <= set(
-            item.attrs
-        )
-        return int(item.size())
+        items = {i.range_key.value: i for i in table.all_items() if i.hash_key.value == key}
+        marks = {"finishedRun", "countedRun", "publishedRun", "notifiedRun", "settledRun"}
+        assert marks <= set(items[keys.RECORD].attrs)
+        return int(items[keys.RECORD].size()), {keys.INPUT, keys.output_sk(1)} & set(items)
 
-    assert 512 < record_size({"n": 1}) < 1024
-    assert record_size({"n": 1, "text": "x" * 600}) > 1024  # in the input and the output
+    sizes = [0, 25, 50, 75, 100, 150, 200, 300, 400, 600, 5_000, 50_000]
+    kept = {n: stored({"n": 1, "text": "x" * n}) for n in sizes}
+    assert all(size < 1024 for size, _ in kept.values()), kept
+    assert kept[0][1] == {keys.output_sk(1)}  # a small input inline
+    assert kept[50_000][1] == {keys.INPUT, keys.output_sk(1)}
+    # the record would have kept the input inline as long as it fit, not beyond
+    inline = [n for n, (_, apart) in kept.items() if keys.INPUT not in apart]
+    assert 100 <= max(inline) < 600, kept

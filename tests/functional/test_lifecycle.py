@@ -115,7 +115,7 @@ def test_views_name_the_current_step_without_describing_the_state_machine(
 
 
 def test_a_view_reads_the_execution_in_one_request_page_after_page(runtime_factory, monkeypatch):
-    """The full view (record, handoffs, checkpoint) is one Query of the execution's items,
+    """The full view (record, handoffs, checkpoint, output) is one Query of the execution's items,
     every page of it read (here 2 items a page); the end's delivery reads the record with the
     handoffs the same way, and counts them (test_cost checks its requests)."""
     calls = Calls()
@@ -145,8 +145,9 @@ def test_a_view_reads_the_execution_in_one_request_page_after_page(runtime_facto
     operations.clear()
     read.clear()
     view = lifecycle.get("default", done["executionId"])
-    assert set(operations) == {"Query"} and len(operations) == 4  # 7 items, 2 a page
-    assert sum(read) == 7
+    # 8 items (record, checkpoint, 5 handoffs, the output kept apart), 2 a page, then none
+    assert set(operations) == {"Query"} and len(operations) == 5
+    assert sum(read) == 8
     assert [h["agent"] for h in view["handoffs"]] == list(NAMES)
     assert view["checkpoint"]["after"] == "e" and view["currentStep"] == "Completed"
     assert view == done
@@ -684,7 +685,8 @@ def test_every_item_of_an_execution_expires_after_the_workflow_retention(runtime
     table = runtime.manifest.tables["executions"].name
     items = runtime.dynamodb.scan(TableName=table)["Items"]
     kinds_of = {item["sk"]["S"].split("#")[0] for item in items}
-    assert kinds_of == {"RECORD", "HANDOFF", "CHECKPOINT"}  # the claim's sk is RECORD too
+    # the claim's sk is RECORD too; the output is kept apart (OUTPUT#<run>)
+    assert kinds_of == {"RECORD", "HANDOFF", "CHECKPOINT", "OUTPUT"}
     assert any(item["pk"]["S"].startswith("IDEMPOTENCY#") for item in items)
     assert len([i for i in items if i["sk"]["S"].startswith("HANDOFF")]) == 5
     retention = 2 * 86_400

@@ -44,7 +44,7 @@ def test_every_request_of_a_run_without_failures_is_counted():
     assert dict(used.requests) == {
         "lambda.Invoke": 9,
         "dynamodb.TransactWriteItems": 9,
-        "dynamodb.PutItem": 1 + 1,  # the record; left's cache miss
+        "dynamodb.PutItem": 1 + 1 + 1,  # the record; left's cache miss; the output
         "dynamodb.GetItem": 1,  # left's cache (a start reads none)
         "dynamodb.Query": 1,  # SUCCEEDED's record with its handoffs
         "dynamodb.UpdateItem": 1 + 3 + 1,  # start, SUCCEEDED, the statistics
@@ -61,7 +61,7 @@ def test_every_request_of_a_run_without_failures_is_counted():
     # delete); the marks and the run's ARN change nothing the indexes hold
     assert used.index_writes == 3 + 4
     # 7 agents' statistics: one item under 1 KB
-    assert used.write_units == 2 + 4 + 1 + 2 * 18 + used.index_writes
+    assert used.write_units == 3 + 4 + 1 + 2 * 18 + used.index_writes
     assert used.read_units == 1 + 1
     assert used.agent_invocations["sweep"] == 3
     assert (
@@ -101,7 +101,7 @@ def test_the_bill_prices_each_count_at_the_published_price():
     assert compute.quantity == pytest.approx(8 * 0.25 * 2 + 0.5 * 2 + 2 * 0.5 * 0.1)
     assert compute.price == PUBLISHED.lambda_gb_second
     assert lines["Lambda invocations"].quantity == 9 + 2
-    assert lines["DynamoDB writes"].dollars == pytest.approx((43 + 7) * 0.625e-6)
+    assert lines["DynamoDB writes"].dollars == pytest.approx((44 + 7) * 0.625e-6)
     [standard] = report.standard
     assert standard.dollars == pytest.approx(report.usage.transitions * 0.000025)
     assert report.total("standard") == pytest.approx(
