@@ -213,10 +213,10 @@ class DynamoExecutionLog:
         failed = next(r for r in reasons if r.get("Code") == "ConditionalCheckFailed")
         checkpoint = failed.get("Item")  # None: the FENCE item's check failed (or no checkpoint)
         fence = (checkpoint or {}).get(keys.FENCE_ATTRIBUTE, {}).get("N")
-        current = checkpoint is None or not fenced_in(None if fence is None else int(fence), run)
+        superseded = checkpoint is None or not fenced_in(None if fence is None else int(fence), run)
         why = (
             "its run is no longer the execution's current run"
-            if current
+            if superseded
             else "a later step has been checkpointed already"
         )
         raise AttemptAbandonedError(
