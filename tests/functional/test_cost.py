@@ -180,3 +180,37 @@ def test_a_records_writes_stay_under_1_kb_whatever_the_data(runtime_factory):
     # the record would have kept the input inline as long as it fit, not beyond
     inline = [n for n, (_, apart) in kept.items() if keys.INPUT not in apart]
     assert 100 <= max(inline) < 600, kept
+
+
+def test_a_long_failure_costs_each_write_of_the_record_at_most_2_units(runtime_factory):
+    """A failure's message is cut in the record (and in its events and notification): the
+    record's error is in each index's summary, so a 20 KB one would make every later write of
+    the record, and of its indexes, cost 20 units. The run's history keeps the whole message."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from baton.local.runtime import ACCOUNT, REGION
+    from baton_agent import AgentError
+    from baton_service.events import ERROR_MESSAGE_CHARS
+
+    @agent
+    def a(data, context):
+        raise AgentError("the portal answered: " + "x" * 20_000)
+
+    runtime = runtime_factory(make_registry("a"), {"a": a})
+    definition = {"id": "w", "name": "W", "agents": ["a"], "config": {"maxRetries": 0}}
+    definition["config"]["autoRecovery"] = False
+    record = runtime.execute(compile_workflow(resolve(definition, make_registry("a"))))
+    assert record["status"] == "failed"
+    message = record["error"]["message"]
+    assert message.startswith("the portal answered: xxx")
+    assert message.endswith(
+        f"… [{20_021 - ERROR_MESSAGE_CHARS} more characters: see the run's history]"
+    )
+    failed = [e for e in runtime.history(record["currentRun"]) if e["type"] == "TaskFailed"]
+    assert "x" * 20_000 in failed[0]["taskFailedEventDetails"]["cause"]
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(runtime.manifest.tables["executions"].name)
+    key = keys.execution_pk(record["tenant"], record["executionId"])
+    [item] = [
+        i for i in table.all_items() if i.hash_key.value == key and i.range_key.value == keys.RECORD
+    ]
+    assert int(item.size()) <= 2048  # not 20 KB
