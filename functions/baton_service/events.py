@@ -165,12 +165,12 @@ def bounded(error: dict[str, Any]) -> dict[str, Any]:
     """A failure as the record keeps it (and its events and notification tell it): its message
     cut at ERROR_MESSAGE_CHARS, saying how much more there was. A cause may be 32 KB, and the
     record's error is in each index's summary: every write of a long one would cost a unit
-    per KB. The run's history (an Express run's recorded failures) keeps it whole."""
+    per KB. A Standard run's history, an Express run's recorded failures, keep it whole."""
     message = str(error.get("message") or "")
     if len(message) <= ERROR_MESSAGE_CHARS:
         return error
     more = len(message) - ERROR_MESSAGE_CHARS
-    kept = f"{message[:ERROR_MESSAGE_CHARS]}… [{more} more characters: see the run's history]"
+    kept = f"{message[:ERROR_MESSAGE_CHARS]}… [{more} more characters]"
     return {**error, "message": kept}
 
 
