@@ -56,7 +56,7 @@ ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 REPORTED = "reportedByRun"
 """Set in the detail of an Express run's own report (it has no history to read)."""
 ERROR_MESSAGE_CHARS = 500
-"""The most of a failure's message a record keeps (bounded)."""
+"""The most of a failure's message a record keeps (_bounded)."""
 NEVER_RECOVERED = frozenset(
     {"AgentInputError", "BudgetSpentError", "States.Runtime", "States.QueryEvaluationError"}
 )
@@ -161,7 +161,7 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
-def bounded(error: dict[str, Any]) -> dict[str, Any]:
+def _bounded(error: dict[str, Any]) -> dict[str, Any]:
     """A failure as the record keeps it (and its events and notification tell it): its message
     cut at ERROR_MESSAGE_CHARS, saying how much more there was. A cause may be 32 KB, and the
     record's error is in each index's summary: every write of a long one would cost a unit
@@ -383,7 +383,7 @@ class StatusChangeHandler:
             cause=detail.get("cause"),
             timeout_seconds=workflow.timeout_seconds if workflow else None,
         ) or {"message": "failed", "errorType": "States.Runtime", "retryCount": 0}
-        error = bounded(error)
+        error = _bounded(error)
         changes = {"status": "failed", "error": error}
         agent_failed = error.get("agentName") and error.get("errorType") != "BudgetSpentError"
         extra = [self.publisher.entry("Agent Failed", record, error)] if agent_failed else []
