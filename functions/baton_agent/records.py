@@ -60,6 +60,22 @@ class ExecutionLog(Protocol):
     ) -> None: ...
 
 
+def transact(client: Any, items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems, sent again (full jitter) while DynamoDB cancels it for a passing
+    reason only (PASSING: botocore does not retry these); TransactionCanceledException when a
+    condition failed, another reason holds, or the attempts ran out."""
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            client.transact_write_items(TransactItems=items)
+            return
+        except client.exceptions.TransactionCanceledException as err:
+            codes = {r.get("Code") for r in err.response.get("CancellationReasons", [])}
+            passing = PASSING.intersection(codes) and "ConditionalCheckFailed" not in codes
+            if not passing or attempt + 1 == TRANSACTION_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -152,18 +168,13 @@ class DynamoExecutionLog:
                     }
                 },
             ]
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return
-            except self.client.exceptions.TransactionCanceledException as err:
-                reasons = err.response.get("CancellationReasons", [])
-                codes = [r.get("Code") for r in reasons]
-                if "ConditionalCheckFailed" in codes:
-                    self._abandoned(handoff, record.run, reasons, err)
-                if not PASSING.intersection(codes) or attempt + 1 == TRANSACTION_ATTEMPTS:
-                    raise
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter
+        try:
+            transact(self.client, items)
+        except self.client.exceptions.TransactionCanceledException as err:
+            reasons = err.response.get("CancellationReasons", [])
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                self._abandoned(handoff, record.run, reasons, err)
+            raise
 
     def stopped(self, tenant: str, execution_id: str, run: int) -> str | None:
         """Why a step of run `run` must not start: the execution was cancelled or paused, or a

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from baton_agent import keys
-from baton_agent.records import PASSING, TRANSACTION_ATTEMPTS, to_json
+from baton_agent.records import to_json, transact
 from baton_service import apart
 from baton_service.pages import PageTokens
 
@@ -289,19 +287,14 @@ class ExecutionStore:
                 }
             },
         ]
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return True
-            except self.client.exceptions.TransactionCanceledException as err:
-                codes = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-                if codes and codes[0] == "ConditionalCheckFailed":
-                    return False
-                if not PASSING.intersection(codes) or attempt + 1 == TRANSACTION_ATTEMPTS:
-                    raise
-                # an agent's write of the checkpoint meanwhile (a late attempt): again
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
-        return False  # not reached: the last attempt raises
+        try:  # sent again after a conflict with a late agent's write of the checkpoint
+            transact(self.client, items)
+        except self.client.exceptions.TransactionCanceledException as err:
+            codes = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def _update(
         self,
