@@ -591,6 +591,44 @@ def test_receiving_messages_checks_retention_without_rebuilding_the_queue(runtim
     assert rebuilt == []
 
 
+def test_a_queue_counts_its_messages_at_one_moment_not_per_message(runtime_factory):
+    """moto read the clock twice per message for each count of a queue's messages, and counted
+    them all at every message sent (publishing to a queue of 1,000 messages took 45 ms an
+    event); the seam reads it once per count, and the counts are still moto's: visible,
+    delayed, in flight."""
+    from moto.sqs.models import Message
+
+    runtime = runtime_factory(make_registry("a"))
+    sqs = runtime.services.sqs
+    url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+    for n in range(40):
+        sqs.send_message(QueueUrl=url, MessageBody=str(n))
+    for n in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"later {n}", DelaySeconds=60)
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+    assert len(received["Messages"]) == 10
+    read = []
+    saved = {name: Message.__dict__[name] for name in ("visible", "delayed")}
+    try:
+        for name, moto_property in saved.items():
+            setattr(
+                Message,
+                name,
+                property(lambda m, p=moto_property, n=name: read.append(n) or p.fget(m)),
+            )
+        sqs.send_message(QueueUrl=url, MessageBody="one more")
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    finally:
+        for name, moto_property in saved.items():
+            setattr(Message, name, moto_property)
+    assert read == []  # no message's own reading of the clock
+    assert counts["ApproximateNumberOfMessages"] == "31"  # 40 + 1 sent, 10 in flight
+    assert counts["ApproximateNumberOfMessagesNotVisible"] == "10"
+    assert counts["ApproximateNumberOfMessagesDelayed"] == "5"
+    rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in rest] == [str(n) for n in range(10, 20)]
+
+
 def _conditions_table(runtime):
     """The runtime's DynamoDB client, and a table `conditions` keyed by `pk` (a string)."""
     runtime.dynamodb.create_table(
