@@ -413,25 +413,47 @@ def test_a_result_path_is_parsed_once_not_at_every_state(runtime_factory, monkey
 
 
 def test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution(runtime_factory):
+    """moto scanned every execution its state machine had started to describe one, and to check
+    at each start that none had the new run's name; each execution is now read once, when it is
+    indexed, and a run's name is still refused when taken."""
+    from botocore.exceptions import ClientError
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     calls = Calls()
     runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in ("a", "b")})
     workflow = compiled({"id": "found", "name": "Found", "agents": ["a", "b"]}, REGISTRY)
-    arn = runtime.start(workflow, {})
-    assert runtime.wait(arn)["status"] == "SUCCEEDED"
+    machine_arn = runtime.deploy(workflow)
+    reads: list[str] = []
 
-    class Scanned:
+    class Earlier:  # an execution started before: each read of what identifies it is counted
+        def __init__(self, n: int) -> None:
+            self._name = f"earlier-{n}"
+
         @property
-        def execution_arn(self):
-            raise AssertionError("moto scanned every execution to find one")
+        def name(self) -> str:
+            reads.append(self._name)
+            return self._name
+
+        @property
+        def execution_arn(self) -> str:
+            reads.append(self._name)
+            return f"{machine_arn.replace(':stateMachine:', ':execution:')}:{self._name}"
 
     backend = stepfunctions_parser_backends[runtime.resources.account][runtime.resources.region]
-    machine = backend.describe_state_machine(runtime.deploy(workflow))
-    machine.executions[:0] = [Scanned() for _ in range(1000)]  # started before: scanned first
-    assert runtime.sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
-    events = runtime.history(arn)
-    assert events[-1]["type"] == "ExecutionSucceeded"
+    backend.describe_state_machine(machine_arn).executions.extend(Earlier(n) for n in range(1000))
+    first = runtime.start(workflow, {}, name="first")
+    assert len(reads) == 2000  # each earlier execution read once, as it was indexed
+    reads.clear()
+    second = runtime.start(workflow, {}, name="second")
+    for arn in (first, second):
+        assert runtime.wait(arn)["status"] == "SUCCEEDED"  # each described for the first time
+        assert runtime.history(arn)[-1]["type"] == "ExecutionSucceeded"
+    assert reads == []
+    with pytest.raises(ClientError) as taken:  # the name of a run that has ended
+        runtime.start(workflow, {}, name="first")
+    assert taken.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+    assert first in taken.value.response["Error"]["Message"]
+    assert runtime.sfn.describe_execution(executionArn=first)["name"] == "first"
 
 
 def test_a_run_stopped_before_its_first_state_is_aborted_as_in_aws(runtime_factory, monkeypatch):

@@ -7,11 +7,13 @@ import functools
 import json
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any, cast
 
-from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.models import StateMachine, StepFunctionBackend
 from moto.stepfunctions.parser.api import (
     ExecutionAbortedEventDetails,
     ExecutionTimedOutEventDetails,
@@ -160,24 +162,81 @@ def _terminated_once(original: Callable[[Any], None]) -> Callable[[Any], None]:
     return terminated
 
 
+class _MachineExecutions:
+    """One state machine's executions by name and by ARN, as far as its list has been read:
+    moto only appends to it, so each reading indexes the executions started since the last."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.by_name: dict[str, Any] = {}
+        self.by_arn: dict[str, Any] = {}
+
+    def catch_up(self, executions: list[Any]) -> None:
+        if len(executions) < self.read:  # not moto's way: read it all again
+            self.read = 0
+            self.by_name.clear()
+            self.by_arn.clear()
+        for execution in executions[self.read :]:
+            self.by_name.setdefault(execution.name, execution)  # moto's scan finds the first
+            self.by_arn.setdefault(execution.execution_arn, execution)
+        self.read = len(executions)
+
+
 class ExecutionIndex:
     """moto finds an execution by scanning the list of every execution its state machine ever
-    started, for each DescribeExecution and GetExecutionHistory, so every lookup cost more as
-    executions accumulated. Found executions are kept by ARN (moto keeps them all anyway, as
-    AWS keeps them for 90 days) for as long as the seams are in."""
+    started: for each DescribeExecution and GetExecutionHistory, and for each StartExecution (is
+    there one of that name already?), so every start and lookup cost more as executions
+    accumulated. Executions are found by ARN and by name instead (moto keeps them all anyway, as
+    AWS keeps them for 90 days), for as long as the seams are in."""
 
     def __init__(self) -> None:
         self._found: dict[tuple[int, str], Any] = {}
+        self._machines: weakref.WeakKeyDictionary[Any, _MachineExecutions] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def of(self, machine: Any) -> _MachineExecutions:
+        """The machine's executions, indexed up to the last one started."""
+        with self._lock:
+            index = self._machines.get(machine)
+            if index is None:
+                index = self._machines[machine] = _MachineExecutions()
+            index.catch_up(machine.executions)
+            return index
 
     def wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def describe_execution(backend: Any, execution_arn: str) -> Any:
             key = (id(backend), execution_arn)
             found = self._found.get(key)
             if found is None:
-                found = self._found[key] = original(backend, execution_arn)
+                found = self._found[key] = self._by_arn(backend, execution_arn) or original(
+                    backend, execution_arn
+                )
             return found
 
         return describe_execution
+
+    def _by_arn(self, backend: Any, execution_arn: str) -> Any:
+        """The execution of that ARN, checked and found as moto finds it but by key; None when
+        it is not there (moto's own lookup then says why: not found, an invalid ARN)."""
+        try:
+            backend._validate_execution_arn(execution_arn)
+            machine = backend._get_state_machine_for_execution(execution_arn)
+        except Exception:  # moto's lookup raises its own error
+            return None
+        return self.of(machine).by_arn.get(execution_arn)
+
+    def by_name(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """StateMachine._handle_name_input_idempotency (the same name and input while running:
+        that execution; else ExecutionAlreadyExists) over the one execution of that name."""
+
+        def idempotency(machine: Any, name: str, execution_input: Any) -> Any:
+            existing = self.of(machine).by_name.get(name)
+            named = SimpleNamespace(executions=[existing] if existing is not None else [])
+            return original(named, name, execution_input)
+
+        return idempotency
 
 
 class Ends:
@@ -342,9 +401,13 @@ def adaptations(ends: Ends, index: ExecutionIndex) -> list[Adaptation]:
         ),
         Adaptation(
             "executions-by-arn",
-            "(cost) an execution is found by its ARN, not by scanning every execution",
+            "(cost) an execution is found by its ARN, and a run's name checked for one already"
+            " started, by key, not by scanning every execution",
             f"{SCALE}::test_an_execution_is_found_by_its_arn_not_by_scanning_every_execution",
-            ((StepFunctionBackend, "describe_execution", index.wrap),),
+            (
+                (StepFunctionBackend, "describe_execution", index.wrap),
+                (StateMachine, "_handle_name_input_idempotency", index.by_name),
+            ),
         ),
         Adaptation(
             "ends-wake-waiters",
