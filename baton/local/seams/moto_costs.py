@@ -100,7 +100,7 @@ QUEUE_COUNTS = (
     ("approximate_number_of_messages_not_visible", _not_visible),
 )
 """moto's counts of a queue's messages, each as of one reading of the clock: moto read it twice
-for every message of every count (a message's `visible` and `delayed`, 4 µs each), and every
+for every message of every count (a message's `visible` and `delayed`, a few µs each), and every
 message sent to a queue counts them all (SendMessage reads the queue's attributes for one of
 them), so publishing to a queue that holds n messages cost O(n) readings: an event delivered
 to a queue of 1,000 took 45 ms."""
