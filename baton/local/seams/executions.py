@@ -176,10 +176,11 @@ class _MachineExecutions:
             self.read = 0
             self.by_name.clear()
             self.by_arn.clear()
-        for execution in executions[self.read :]:
+        started = executions[self.read :]  # one taking: a run appended meanwhile is next
+        for execution in started:
             self.by_name.setdefault(execution.name, execution)  # moto's scan finds the first
             self.by_arn.setdefault(execution.execution_arn, execution)
-        self.read = len(executions)
+        self.read += len(started)
 
 
 class ExecutionIndex:
