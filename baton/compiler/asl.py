@@ -44,6 +44,13 @@ from baton_agent.payloads import retention_days
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 DYNAMODB_PUT_ITEM = "arn:aws:states:::dynamodb:putItem"
 MERGE_RESULT = "{% $merge([$data, $states.result.Payload.data]) %}"
+PASSES_NOTHING_ON: dict[str, Any] = {}
+"""The Output of a step whose result is merged into `$data` (Assign): the next state reads the
+data from `$data`, not from its input. Without it, the step's output would be its whole result,
+Lambda's envelope and HTTP headers included: every step's data carried twice (in the output and
+in `$data`), into the next state's input, both history events of each state, and the execution
+logs, and counted twice against the 256 KB limits. A step that ends the run outputs the data
+(`_ending_where_done`)."""
 StateKind = Literal["task", "alternative", "skip", "group", "condition", "fan-out"]
 
 
@@ -182,6 +189,7 @@ class _Builder:
             state["Output"] = "{% $states.result.Payload.data %}"
         else:
             state["Assign"] = {"data": MERGE_RESULT}
+            state["Output"] = dict(PASSES_NOTHING_ON)
         return state
 
     def _arguments(
@@ -297,8 +305,7 @@ class _Builder:
                 },
                 "Retry": dynamodb_retriers(),
             }
-            if group:
-                skip["Output"] = {}
+            skip["Output"] = dict(PASSES_NOTHING_ON)  # the put's answer is nobody's input
             states[target] = skip
             self.info[target] = StateInfo("skip", agent=agent)
         elif policy.strategy == "alternative" and policy.alternative:
@@ -322,6 +329,7 @@ class _Builder:
                 alt_state["Output"] = "{% $states.result.Payload.data %}"
             else:
                 alt_state["Assign"] = {"data": MERGE_RESULT}
+                alt_state["Output"] = dict(PASSES_NOTHING_ON)
             states[target] = alt_state
             self.info[target] = StateInfo("alternative", agent=alt, replaces=agent)
         else:
@@ -398,6 +406,7 @@ class _Builder:
                 "States": states,
             },
             "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
+            "Output": dict(PASSES_NOTHING_ON),
             "Next": next_name,
         }
 
@@ -525,6 +534,7 @@ class _Builder:
             "back its own way); their data merge in this order",
             "Branches": branches,
             "Assign": {"data": "{% $merge($append([$data], $states.result)) %}"},
+            "Output": dict(PASSES_NOTHING_ON),
             "Next": next_name,
         }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from baton_agent import AgentInputError, AgentResult, agent
@@ -450,3 +452,54 @@ def test_user_text_with_dollar_braces_and_line_breaks_runs_unchanged(runtime_fac
     assert seen["data"]["note"] == "line\u2028separator"
     assert seen["config"] == {"template": "${AgentFn_c}"}
     assert calls.agents() == ["b"]  # the multi-line condition held
+
+
+def test_a_step_passes_on_its_data_alone_not_its_lambda_answer(runtime_factory, calls):
+    """Each step's data reaches the next through `$data`: the state output a step passes on is
+    empty, so its result (with Lambda's envelope and HTTP headers) is not carried again in the
+    next state's input, in both history events of each state, or against the 256 KB limit."""
+    handlers = {n: echo(calls, n, always_fail=n in "de") for n in "abcdef"}
+    handlers["alt"] = echo(calls, "alt")
+    definition = {
+        "id": "lean",
+        "name": "Lean",
+        "agents": ["a", "b", "c", "d", "e", "f"],
+        "config": {"parallelGroups": [["b", "c"]]},
+        "fallbacks": {
+            "d": {"strategy": "skip", "maxRetries": 0},
+            "e": {"strategy": "alternative", "alternative": "alt", "maxRetries": 0},
+        },
+    }
+    reg = make_registry(*"abcdef", "alt")
+    runtime = runtime_factory(reg, handlers)
+    workflow = compiled(definition, reg)
+    run_arn = runtime.start(workflow, {"seed": 1})
+    runtime.wait(run_arn)
+    events = runtime.sfn.get_execution_history(executionArn=run_arn, maxResults=1000)["events"]
+    exited = {
+        e["stateExitedEventDetails"]["name"]: e["stateExitedEventDetails"]["output"]
+        for e in events
+        if e["type"].endswith("StateExited")
+    }
+    entered = {
+        e["stateEnteredEventDetails"]["name"]: e["stateEnteredEventDetails"]["input"]
+        for e in events
+        if e["type"].endswith("StateEntered")
+    }
+    # a step, a group, a skip and an alternative pass nothing on (d and e failed: what they
+    # pass to their fallbacks is their error); f ends the run with the data
+    passing_on = ["a", "Parallel: b + c", "Skip d", "alt (instead of e)"]
+    states = workflow.asl["States"]
+    assert [states[name]["Next"] for name in passing_on] == ["Parallel: b + c", "d", "e", "f"]
+    assert [exited[name] for name in passing_on] == ["{}"] * 4
+    assert [entered[name] for name in ("Parallel: b + c", "d", "e", "f")] == ["{}"] * 4
+    assert json.loads(exited["f"]) == {
+        "data": {
+            "seed": 1,
+            **{n: 1 for n in ("a", "b", "c", "alt", "f")},
+            "trail": ["a", "c", "alt", "f"],
+        }
+    }
+    record = runtime.record(workflow, run_arn)
+    assert record.status == "completed" and record.handoff("d").skipped
+    assert [h.agent for h in record.handoffs] == ["a", "b", "c", "d", "alt", "f"]
