@@ -502,4 +502,6 @@ def test_a_step_passes_on_its_data_alone_not_its_lambda_answer(runtime_factory, 
     }
     record = runtime.record(workflow, run_arn)
     assert record.status == "completed" and record.handoff("d").skipped
-    assert [h.agent for h in record.handoffs] == ["a", "b", "c", "d", "alt", "f"]
+    agents = [h.agent for h in record.handoffs]  # b and c in the order they finished
+    assert agents[0] == "a" and sorted(agents[1:3]) == ["b", "c"]
+    assert agents[3:] == ["d", "alt", "f"]

@@ -500,6 +500,59 @@ def test_history_timestamps_are_read_without_dateutils_parser(runtime_factory, m
     assert described["startDate"] <= stamps[0] and stamps[-1] <= described["stopDate"]
 
 
+def test_epoch_timestamps_read_as_botocore_reads_them_without_its_conversion(
+    runtime_factory, monkeypatch
+):
+    """botocore reads a response's epoch timestamp as `datetime.fromtimestamp(value,
+    tzlocal())`; where the local time zone is UTC, the seam makes the same datetime (the same
+    wall time, fold, offset and kind of zone) without dateutil's conversion from UTC; anywhere
+    else botocore converts it, as before."""
+    import time as time_module
+    from datetime import timedelta
+
+    import botocore.utils
+    from dateutil.tz import tzlocal
+
+    def reading(value):
+        moment = botocore.utils.parse_timestamp(value)
+        return (moment, moment.fold, moment.utcoffset(), type(moment.tzinfo), moment.isoformat())
+
+    values = [0, 1, 1795826119, 1795826119.259, 1795826119.000001, -86400.5, 4102444800.75]
+    converted: list[object] = []
+    convert = tzlocal.fromutc
+    monkeypatch.setattr(
+        tzlocal, "fromutc", lambda zone, dt: converted.append(dt) or convert(zone, dt)
+    )
+    monkeypatch.setenv("TZ", "UTC")
+    time_module.tzset()
+    try:
+        calls = Calls()
+        runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "ab"})
+        seam = botocore.utils._parse_timestamp_with_tzinfo
+        read = [reading(value) for value in values]
+        assert converted == []  # no conversion: the seam made each
+        record = runtime.execute(compiled({"id": "epochs", "name": "E", "agents": ["a"]}, REGISTRY))
+        described = runtime.sfn.describe_execution(executionArn=record["runs"][-1])
+        assert converted == [] and type(described["startDate"].tzinfo) is tzlocal
+        monkeypatch.setattr(botocore.utils, "_parse_timestamp_with_tzinfo", seam.original)
+        assert [reading(value) for value in values] == read  # botocore's own, converted
+        assert len(converted) == len(values)
+        again = runtime.sfn.describe_execution(executionArn=record["runs"][-1])
+        for key in ("startDate", "stopDate"):
+            assert (again[key], again[key].tzinfo) == (described[key], described[key].tzinfo)
+        monkeypatch.setattr(botocore.utils, "_parse_timestamp_with_tzinfo", seam)
+        monkeypatch.setenv("TZ", "Europe/Paris")  # a zone with an offset and summer time
+        time_module.tzset()
+        converted.clear()
+        paris = [reading(value) for value in values]
+        assert len(converted) == len(values)  # left to botocore
+        assert [moment.utcoffset() for moment, *_ in paris][2] == timedelta(hours=1)
+        assert [moment for moment, *_ in paris] == [moment for moment, *_ in read]  # instants
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
+
+
 def test_step_functions_invokes_lambda_in_process_with_lambdas_answer(runtime_factory, monkeypatch):
     """Step Functions' Lambda invocations go to moto's Lambda in-process (no HTTP round trip)
     and are answered as over HTTP: the success's headers and CRC32, and an error as Lambda's

@@ -9,9 +9,9 @@ member of its shape, each through a chain of name aliases, whether the value hol
   `attribute_value` writes that dict directly; a value holding a binary (B, BS) is left to
   moto, whose encoding of binaries this does not repeat.
 - Any other structure given as a dict whose keys are all members of its shape (a Step
-  Functions history event: 1 of its 60 members set, each visited): only the members it holds
-  are written, each as moto writes it. A value found through the aliases or a service's
-  response transformers is left to moto.
+  Functions history event: 5 of its 41 members set, each visited): only the members it holds
+  are visited and written, each as moto writes it, in the shape's order as moto writes them. A
+  value found through the aliases or a service's response transformers is left to moto.
 
 Both are checked equal to moto's own output by tests.
 
@@ -106,6 +106,20 @@ def _members_only(serializer: Any, value: Any, shape: Any) -> bool:
     return all(name in members for name in value)
 
 
+ORDER = "_baton_member_order"
+"""The attribute of a structure's shape holding its members' positions (botocore makes each
+shape's members once, and moto writes them in that order)."""
+
+
+def _in_shape_order(shape: Any, names: Any) -> list[str]:
+    """These member names in the order of the shape's members."""
+    order = shape.__dict__.get(ORDER)
+    if order is None:
+        order = {name: position for position, name in enumerate(shape.members)}
+        setattr(shape, ORDER, order)
+    return sorted(names, key=order.__getitem__)
+
+
 def serialize_structure(original: Any) -> Any:
     """moto's JSON serializer's structure method, with attribute values of DynamoDB and
     structures given as dicts of their members written directly."""
@@ -118,10 +132,11 @@ def serialize_structure(original: Any) -> Any:
                 return
         if _members_only(self, value, shape):
             wrapper = self.MAP_TYPE() if key else serialized
-            for name, member_shape in shape.members.items():  # in moto's order
-                if value.get(name) is not None:
-                    member_shape.parent = shape  # as moto does: its pickers read it
-                    self._serialize(wrapper, value[name], member_shape, name)
+            members = shape.members
+            for name in _in_shape_order(shape, [k for k, v in value.items() if v is not None]):
+                member_shape = members[name]
+                member_shape.parent = shape  # as moto does: its pickers read it
+                self._serialize(wrapper, value[name], member_shape, name)
             if key:
                 self._default_serialize(serialized, wrapper, shape, key)
             return
