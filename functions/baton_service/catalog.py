@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-_RESUME_RULE = re.compile(r'\$ctx\.resumeAfter="((?:[^"\\]|\\.)*)"')
+_RESUME_RULE = re.compile(r"""\$ctx\.resumeAfter=(?:"((?:[^"\\]|\\.)*)"|'([^'\\]*)')""")
+"""A resume rule's step: a JSON string (as JSON reads it), or a JSONata string in single quotes,
+which the compiler writes only for a text that needs no escape (baton.compiler.asl)."""
 
 
 @dataclass(frozen=True)
@@ -129,5 +131,7 @@ def resume_points_in(definition: Mapping[str, Any]) -> dict[str, str]:
     for choice in router.get("Choices", []):
         match = _RESUME_RULE.search(choice.get("Condition", ""))
         if match:
-            points[json.loads(f'"{match.group(1)}"')] = str(choice["Next"])
+            quoted, plain = match.groups()
+            step = json.loads(f'"{quoted}"') if quoted is not None else plain
+            points[step] = str(choice["Next"])
     return points

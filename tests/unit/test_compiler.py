@@ -40,8 +40,8 @@ def test_sequential_steps_are_one_task_each():
     assert task["Resource"] == "arn:aws:states:::lambda:invoke"
     assert task["Arguments"]["FunctionName"] == "${AgentFn_a3}"
     assert task["Arguments"]["Payload"] == (
-        '{% {"agent":"a3","position":2,"attempt":$states.context.State.RetryCount+1,'
-        '"requiredAccuracy":80,"data":$data,"context":$ctx} %}'
+        "{% {'agent':'a3','position':2,'attempt':$states.context.State.RetryCount+1,"
+        "'requiredAccuracy':80,'data':$data,'context':$ctx} %}"
     )
     # the Task outlasts the agent's Lambda timeout (45 s), so it never abandons a running one
     assert task["TimeoutSeconds"] == 45 + TASK_TIMEOUT_MARGIN_SECONDS
@@ -205,7 +205,7 @@ def test_checkpoint_positions_grow_along_every_path():
     states = compiled(definition, REGISTRY).asl["States"]
 
     def position(state: str) -> int:
-        return int(states[state]["Arguments"]["Payload"].split('"position":')[1].split(",")[0])
+        return int(states[state]["Arguments"]["Payload"].split("'position':")[1].split(",")[0])
 
     paths = [["a1", "a2", "a3", "a5"], ["a1", "a4", "a5"]]
     for path in paths:
@@ -246,7 +246,7 @@ def test_fallbacks_are_catch_targets():
     assert states["Run stopped"]["Error"] == "{% $states.input.Error %}"  # the error it caught
     alternative = states["a9 (instead of a1)"]
     assert alternative["Arguments"]["FunctionName"] == "${AgentFn_a9}"
-    assert '"checkpoint":"a1"' in alternative["Arguments"]["Payload"]
+    assert "'checkpoint':'a1'" in alternative["Arguments"]["Payload"]
     assert alternative["Next"] == "a2"
     assert all(r["ErrorEquals"] != ["States.ALL"] for r in alternative["Retry"])
     assert states["a2"]["Catch"] == [
@@ -320,9 +320,9 @@ def test_resume_router_continues_after_each_completed_step():
             "Next": "Recovery backoff",
         },
         {"Condition": "{% $not($exists($ctx.resumeAfter)) %}", "Next": "a1"},
-        {"Condition": '{% $ctx.resumeAfter="a1" %}', "Next": "Parallel: a2 + a3"},
-        {"Condition": '{% $ctx.resumeAfter="a4" %}', "Next": "If after a4"},
-        {"Condition": '{% $ctx.resumeAfter="a5" %}', "Next": "Completed"},
+        {"Condition": "{% $ctx.resumeAfter='a1' %}", "Next": "Parallel: a2 + a3"},
+        {"Condition": "{% $ctx.resumeAfter='a4' %}", "Next": "If after a4"},
+        {"Condition": "{% $ctx.resumeAfter='a5' %}", "Next": "Completed"},
     ]
 
 
@@ -515,7 +515,7 @@ def test_agent_names_never_clash_with_generated_state_names():
 def test_required_accuracy_is_written_exactly(required, written):
     registry = make_registry("a", a={"requiredAccuracy": required})
     task = compiled({"id": "acc", "name": "Acc", "agents": ["a"]}, registry).asl["States"]["a"]
-    assert f'"requiredAccuracy":{written},' in task["Arguments"]["Payload"]
+    assert f"'requiredAccuracy':{written}," in task["Arguments"]["Payload"]
 
 
 @pytest.mark.parametrize(
@@ -545,3 +545,51 @@ def test_the_fields_a_condition_reads_are_known_and_stay_inline(when, fields):
     )
     context = workflow.asl["States"]["Start"]["Assign"]["ctx"]
     assert f"'inline': {json.dumps(sorted(fields))}" in context
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("agent-1", True),
+        ('say "hi"', True),
+        ("ünï ${x}", True),
+        ("it's", False),
+        ("back\\slash", False),
+        ("new\nline", False),
+    ],
+)
+def test_a_jsonata_string_is_single_quoted_when_it_needs_no_escape(text, quoted):
+    """Single quotes need no escape in the definition's JSON (2 bytes less a string against
+    its 1 MB); a text with a quote, a backslash or a control character is written as JSON
+    writes it. Either way JSONata reads the text back."""
+    from jsonata import Jsonata
+
+    from baton.compiler.asl import _jsonata_string
+
+    literal = _jsonata_string(text)
+    assert literal.startswith("'") is quoted
+    assert Jsonata(literal).evaluate(None) == text
+
+
+def test_resume_rules_are_read_in_either_quoting():
+    """Deployed routers written before single quotes (JSON strings, escapes and all) and after
+    are read alike."""
+    from baton_service.catalog import resume_points_in
+
+    router = {
+        "Default": "a",
+        "Choices": [
+            {"Condition": "{% $ctx.resumeAfter='a' %}", "Next": "b"},
+            {"Condition": '{% $ctx.resumeAfter="b" %}', "Next": 'say "hi"'},
+            {"Condition": '{% $ctx.resumeAfter="say \\"hi\\"" %}', "Next": "Completed"},
+        ],
+    }
+    assert resume_points_in({"States": {"Resume router": router}}) == {
+        "": "a",
+        "a": "b",
+        "b": 'say "hi"',
+        'say "hi"': "Completed",
+    }
+    definition = {"id": "q", "name": "Q", "agents": ["a1", "a2", "a3"]}
+    deployed = json.loads(compiled(definition, REGISTRY).to_json())
+    assert resume_points_in(deployed) == {"": "a1", "a1": "a2", "a2": "a3", "a3": "Completed"}
