@@ -48,8 +48,8 @@ PASSES_NOTHING_ON: dict[str, Any] = {}
 """The Output of a step whose result is merged into `$data` (Assign): the next state reads the
 data from `$data`, not from its input. Without it, the step's output would be its whole result,
 Lambda's envelope and HTTP headers included: every step's data carried twice (in the output and
-in `$data`), into the next state's input, both history events of each state, and the execution
-logs, and counted twice against the 256 KB limits. A step that ends the run outputs the data
+in `$data`), into the next state's input and both history events of each state, and counted
+twice against the 256 KB limits. A step that ends the run outputs the data
 (`_ending_where_done`)."""
 StateKind = Literal["task", "alternative", "skip", "group", "condition", "fan-out"]
 
