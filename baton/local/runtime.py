@@ -35,6 +35,7 @@ from baton.local.fake_lambda import Dispatcher, Handler
 from baton.local.record import BackoffWait, RunRecord, read_execution
 from baton.local.resources import LocalResources
 from baton.local.seams import Seams, Wait, patched
+from baton.local.seams.executions import running_now
 from baton.local.seams.express_runs import inspecting
 
 REGION = "us-east-1"
@@ -318,10 +319,14 @@ class LocalRuntime:
 
     def wait(self, execution_arn: str, timeout: float | None = None) -> dict[str, Any]:
         """Wait until the execution leaves RUNNING; return DescribeExecution's response. The
-        end of the run wakes the wait (Seams.ends): nothing polls."""
+        end of the run wakes the wait (Seams.ends): nothing polls. A run still running is
+        described after its end, not before its wait too (running_now)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         assert self.seams is not None, "the runtime is not open"
         with self.seams.ends.watch(execution_arn) as ended, inspecting():
+            if running_now(execution_arn):
+                ended.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                ended.clear()
             while True:
                 description: dict[str, Any] = self.sfn.describe_execution(
                     executionArn=execution_arn

@@ -18,7 +18,7 @@ from typing import Any
 
 from baton.deploy.manifest import PAGE_TOKEN_KEY, Manifest, WorkflowDeployment, resolve_value
 from baton.local.resources import LocalResources
-from baton.local.seams.executions import Ends
+from baton.local.seams.executions import Ends, running_now
 from baton.local.seams.express_runs import inspecting
 from baton_agent.keys import is_express_run as is_express
 from baton_agent.payloads import S3PayloadStore
@@ -179,9 +179,10 @@ class LocalServices:
         """Deliver each run's end (an Express run reports its own) until the execution stops
         running: its current run has ended (a paused or cancelled run ends once its current
         step returns) and its end started no recovery run. Each wait is woken by the run's end,
-        never by a poll. A run is described once before its wait and once after (the event of
-        its end comes from that answer); the record is read once after each run's end
-        (that read names the next run, when a recovery started one, or is the view returned).
+        never by a poll. Whether a run is still running is read from the run itself
+        (running_now); it is described once, after its end (the event of its end comes from
+        that answer); the record is read once after each run's end (that read names the next
+        run, when a recovery started one, or is the view returned).
         `current_run`: the run the execution was just started with (its start's answer names
         it); without it, the record is read first to find it."""
         deadline = time.monotonic() + timeout
@@ -189,6 +190,8 @@ class LocalServices:
         while run and time.monotonic() < deadline:
             express = is_express(run)  # it reports its end itself
             with self.ends.watch(run) as ended:
+                if running_now(run):  # else ended already, or unknown: its description says
+                    ended.wait(max(0.0, deadline - time.monotonic()))
                 described = self._described(run)
                 while described["status"] == "RUNNING" and time.monotonic() < deadline:
                     ended.wait(max(0.0, deadline - time.monotonic()))

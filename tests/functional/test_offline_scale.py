@@ -374,6 +374,48 @@ def test_waiting_for_a_run_is_woken_by_its_end_not_by_polling(runtime_factory, m
     assert reads.count("describe_execution") <= 2, reads
 
 
+def test_a_run_is_described_once_after_its_end_not_before_its_wait_too(
+    runtime_factory, monkeypatch
+):
+    """Whether a run is still running is read from the run itself (running_now): a waiter
+    describes it once, after its end, where it described it before its wait too. A run that
+    has ended already is described at once, and one moto does not know is left to
+    DescribeExecution, whose error says why."""
+    from botocore.exceptions import ClientError
+
+    from baton.local.seams.executions import running_now
+
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {"a": echo(calls, "a", sleep=0.3), "b": echo(calls, "b")})
+    workflow = compiled({"id": "once", "name": "Once", "agents": ["a", "b"]}, REGISTRY)
+    services = runtime.services
+    described: list[str] = []
+    for client in (services.sfn, runtime.sfn):  # the lifecycle's, and the runtime's own
+        monkeypatch.setattr(
+            client,
+            "describe_execution",
+            lambda _describe=client.describe_execution, **k: (
+                described.append(k["executionArn"]) or _describe(**k)
+            ),
+        )
+    record = runtime.execute(workflow)  # settled while its first agent still sleeps
+    assert record["status"] == "completed"
+    assert described == [record["currentRun"]]  # once, after the end
+    described.clear()
+    arn = runtime.start(workflow, {})
+    assert running_now(arn) is True
+    assert runtime.wait(arn)["status"] == "SUCCEEDED"
+    assert running_now(arn) is False
+    assert described == [arn]
+    described.clear()
+    assert runtime.wait(arn)["status"] == "SUCCEEDED"  # ended already: no wait, one read
+    assert described == [arn]
+    unknown = arn.rsplit(":", 1)[0] + ":never-started"
+    assert running_now(unknown) is None and running_now("not an arn") is None
+    with pytest.raises(ClientError, match="ExecutionDoesNotExist"):
+        runtime.wait(unknown)
+
+
 def test_eventbridge_parses_each_input_path_once_not_per_event(runtime_factory, monkeypatch):
     from jsonpath_ng.ext.parser import ExtendedJsonPathParser
 

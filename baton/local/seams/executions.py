@@ -16,6 +16,7 @@ from typing import Any, cast
 from moto.stepfunctions.models import StateMachine, StepFunctionBackend
 from moto.stepfunctions.parser.api import (
     ExecutionAbortedEventDetails,
+    ExecutionStatus,
     ExecutionTimedOutEventDetails,
     HistoryEventType,
 )
@@ -30,7 +31,10 @@ from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, Pro
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.models import (
+    StepFunctionsParserBackend,
+    stepfunctions_parser_backends,
+)
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -238,6 +242,24 @@ class ExecutionIndex:
             return original(named, name, execution_input)
 
         return idempotency
+
+
+def running_now(execution_arn: str) -> bool | None:
+    """Whether the run of that ARN is RUNNING, read from the offline Step Functions' own record
+    of it (the status DescribeExecution answers with) without a request: a waiter that has begun
+    to watch for the run's end (Ends.watch) learns whether to wait before it describes the run,
+    and describes it once, after its end. None when there is no such run (its DescribeExecution
+    says why)."""
+    parts = execution_arn.split(":")  # arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME
+    if len(parts) < 8:
+        return None
+    try:
+        execution = stepfunctions_parser_backends[parts[4]][parts[3]].describe_execution(
+            execution_arn
+        )
+    except Exception:  # moto's own lookup refuses it: the request will say why
+        return None
+    return bool(execution.status == ExecutionStatus.RUNNING.value)
 
 
 class Ends:
