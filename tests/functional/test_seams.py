@@ -561,12 +561,14 @@ def test_step_functions_invokes_lambda_in_process_with_lambdas_answer(runtime_fa
 
     from moto.core.botocore_stubber import BotocoreStubber
 
-    routed: list[str] = []
-    stubbed = BotocoreStubber.process_request
+    routed: list[str] = []  # every request botocore hands moto
+    stubbed = BotocoreStubber.__call__
     monkeypatch.setattr(
         BotocoreStubber,
-        "process_request",
-        lambda self, request: routed.append(request.url) or stubbed(self, request),
+        "__call__",
+        lambda self, event_name, request, **kw: (
+            routed.append(request.url) or stubbed(self, event_name, request, **kw)
+        ),
     )
     calls = Calls()
     runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in "abc"})
@@ -906,3 +908,72 @@ class _Pairs:
 
     def items(self) -> list[tuple]:
         return list(self.pairs)
+
+
+def _reads(runtime, s3) -> list[object]:
+    """Read requests of several services, answered the same way whenever they are made."""
+    answers: list[object] = []
+    calls = [
+        lambda: runtime.dynamodb.describe_table(TableName="routed")["Table"]["KeySchema"],
+        lambda: runtime.dynamodb.get_item(TableName="routed", Key={"pk": {"S": "k"}})["Item"],
+        lambda: [m["name"] for m in runtime.sfn.list_state_machines()["stateMachines"]],
+        lambda: s3.get_object(Bucket="routed", Key="día 1/a+b?.json")["Body"].read(),
+        lambda: s3.list_objects_v2(Bucket="routed")["KeyCount"],
+        lambda: runtime.dynamodb.get_item(TableName="missing", Key={"pk": {"S": "k"}}),
+    ]
+    for call in calls:
+        try:
+            answers.append(call())
+        except runtime.dynamodb.exceptions.ResourceNotFoundException as err:
+            answers.append(err.response["Error"])
+    return answers
+
+
+def test_a_url_reaches_the_handler_moto_finds_found_once(runtime_factory, monkeypatch):
+    """moto found the handler of every request by matching its URL against every service's
+    pattern, then rebuilding the matched backend's URL table; it is found once per URL (the
+    latest KEPT_ROUTES kept), and every request is answered as moto answers it: the same
+    answers with the seam as without it, a URL moto does not know answered by moto."""
+    import boto3
+    from botocore.awsrequest import AWSPreparedRequest
+    from moto.core.base_backend import BaseBackend
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.config import default_user_config
+    from moto.core.exceptions import ServiceNotWhitelisted
+    from moto.core.models import botocore_stubber
+
+    from baton.local.seams import request_handling
+
+    runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in "ab"})
+    workflow = compiled({"id": "routed", "name": "Routed", "agents": ["a", "b"]}, REGISTRY)
+    assert runtime.execute(workflow)["status"] == "completed"
+    _table_named("routed").put_item(TableName="routed", Item={"pk": {"S": "k"}})
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="routed")
+    s3.put_object(Bucket="routed", Key="día 1/a+b?.json", Body=b'{"x": 1}')
+    ours = BotocoreStubber.process_request
+    routes = ours.routes  # type: ignore[attr-defined]
+    assert routes and all(request_handling.route(url) == found for url, found in routes.items())
+    tables_built: list[object] = []
+    building = BaseBackend.urls.fget
+    monkeypatch.setattr(
+        BaseBackend, "urls", property(lambda b: tables_built.append(b) or building(b))
+    )
+    cheap = _reads(runtime, s3)
+    assert tables_built == []  # every URL already routed
+    monkeypatch.setattr(BotocoreStubber, "process_request", ours.original)  # moto's own
+    assert _reads(runtime, s3) == cheap
+    assert len(tables_built) >= len(cheap)  # moto rebuilt a URL table at every request
+    unknown = AWSPreparedRequest("GET", "https://nothing.us-east-1.amazonaws.com/x", {}, b"", False)
+    assert ours(botocore_stubber, unknown) == ours.original(botocore_stubber, unknown)
+    monkeypatch.setattr(BotocoreStubber, "process_request", ours)
+    # a service moto is told not to serve is refused as moto refuses it, its route known or not
+    monkeypatch.setitem(default_user_config["core"], "service_whitelist", ["s3"])
+    with pytest.raises(ServiceNotWhitelisted):
+        runtime.dynamodb.get_item(TableName="routed", Key={"pk": {"S": "k"}})
+    monkeypatch.delitem(default_user_config["core"], "service_whitelist")
+    monkeypatch.setattr(request_handling, "KEPT_ROUTES", 4)
+    for n in range(10):  # an S3 object's URL names its key
+        s3.put_object(Bucket="routed", Key=f"k{n}", Body=b"{}")
+    assert len(routes) <= 4
+    assert s3.get_object(Bucket="routed", Key="k9")["Body"].read() == b"{}"

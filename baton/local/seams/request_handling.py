@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlparse
 
+import moto.backend_index as backend_index
 from moto.core import request as moto_request
+from moto.core.base_backend import BackendDict
+from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+from moto.core.utils import get_equivalent_url_in_aws_domain
+from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
 from baton.local.seams.adaptation import Adaptation
@@ -89,6 +98,85 @@ def _built_directly(original: classmethod) -> classmethod:  # type: ignore[type-
     return classmethod(from_primitives)
 
 
+KEPT_ROUTES = 1024
+"""The most URLs whose handler is kept (an S3 object's URL names its key: they are many)."""
+
+Handler = Callable[[Any, str, Any], Any]
+
+
+def route(clean_url: str) -> tuple[tuple[str, ...], Handler] | None:
+    """The handler moto's BotocoreStubber finds for a URL (without its query), found as it finds
+    it: in the backend of the first service whose pattern matches and whose URL table has an
+    entry matching the URL; with every service whose pattern matched on the way (moto asks of
+    each whether it is passed through or allowed). None when no service has one."""
+    import moto.backends as backends
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    matched: list[str] = []
+    for service, pattern in backend_index.backend_url_patterns:
+        if not pattern.match(clean_url):
+            continue
+        matched.append(service)
+        backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+        if isinstance(backend_dict, BackendDict):
+            in_account = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = in_account["us-east-1" if "us-east-1" in in_account else "aws"]
+        else:
+            backend = backend_dict["global"]
+        for url, handler in backend.urls.items():
+            if re.compile(url).match(clean_url):
+                return tuple(matched), handler
+    return None
+
+
+def _routed_once(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """moto's BotocoreStubber.process_request, with the handler each URL reaches found once
+    (route). moto found it at every request: it matched the URL against every service's
+    pattern (about ninety), then rebuilt the matching backend's URL table (a regular expression
+    substitution per path) and matched its entries. A backend's URL table is its class's, the
+    same in every account and region, so the handler depends on the URL alone and is kept for
+    the latest KEPT_ROUTES URLs. Whether the URL, or a service moto matched it to on the way,
+    is passed through or not allowed is asked at every request, as moto asks: such a URL, and
+    one no service handles, is left to moto. The request is then handled as moto handles it."""
+    routes: dict[str, tuple[tuple[str, ...], Handler]] = {}
+    lock = threading.Lock()
+
+    def process_request(stubber: Any, request: Any) -> Any:
+        parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        found = routes.get(clean_url)
+        if found is None:
+            found = None if passthrough_url(clean_url) else route(clean_url)
+            if found is None:
+                return original(stubber, request)
+            with lock:
+                while routes and len(routes) >= KEPT_ROUTES:
+                    del routes[next(iter(routes))]  # the oldest
+                routes[clean_url] = found
+        services, handler = found
+        if passthrough_url(clean_url) or any(
+            passthrough_service(service) or not service_whitelisted(service) for service in services
+        ):
+            return original(stubber, request)  # moto passes it through, or refuses it
+        from moto.moto_api import recorder
+
+        normalized_request = moto_request.normalize_request(request)
+        try:
+            recorder._record_request(normalized_request)
+            status, headers, body = handler(
+                normalized_request, normalized_request.raw_url, normalized_request.headers
+            )
+        except HTTPException as e:
+            status = e.code
+            headers = e.get_headers()
+            body = e.get_body()
+        return status, headers, body
+
+    process_request.original = original  # type: ignore[attr-defined]
+    process_request.routes = routes  # type: ignore[attr-defined]
+    return process_request
+
+
 def adaptations() -> list[Adaptation]:
     return [
         Adaptation(
@@ -97,5 +185,12 @@ def adaptations() -> list[Adaptation]:
             " its URL's part once per URL, not through werkzeug's EnvironBuilder each time",
             f"{SEAMS}::test_a_request_is_built_as_werkzeug_builds_it_at_less_cost",
             ((moto_request.Request, "from_primitives", _built_directly),),
+        ),
+        Adaptation(
+            "routes-found-once",
+            "(cost) the handler a URL reaches is found once per URL, not by matching every"
+            " service's pattern and rebuilding a backend's URL table at every request",
+            f"{SEAMS}::test_a_url_reaches_the_handler_moto_finds_found_once",
+            ((BotocoreStubber, "process_request", _routed_once),),
         ),
     ]
