@@ -146,9 +146,9 @@ def _routed_once(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], An
         clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
         found = routes.get(clean_url)
         if found is None:
-            found = None if passthrough_url(clean_url) else route(clean_url)
+            found = route(clean_url)
             if found is None:
-                return original(stubber, request)
+                return original(stubber, request)  # no service handles it: moto answers
             with lock:
                 while routes and len(routes) >= KEPT_ROUTES:
                     del routes[next(iter(routes))]  # the oldest
