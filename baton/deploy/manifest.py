@@ -500,10 +500,16 @@ def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> 
     grants = (
         # the stash (get, put); the handoff and checkpoint of each step, in one transaction
         # fenced by the execution's current run: a condition on the checkpoint, or a check of
-        # the FENCE item for a group member (records.DynamoExecutionLog)
+        # the FENCE item for a group member; a resumed run's group member reads the handoffs
+        # for its own (records.DynamoExecutionLog)
         Grant(
             Ref("table", EXECUTIONS.key),
-            ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
+            (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:Query",
+            ),
         ),
         Grant(Ref("table", CACHE.key), ("dynamodb:GetItem", "dynamodb:PutItem")),
         Grant(Ref("table", AGENT_STATS.key), ("dynamodb:UpdateItem",)),

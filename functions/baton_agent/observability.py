@@ -38,6 +38,10 @@ class StepMetrics:
         self.metrics.add_metric(name="StepAccuracy", unit=MetricUnit.Percent, value=accuracy)
         self.metrics.add_metric(name="CacheHit", unit=MetricUnit.Count, value=1 if cached else 0)
 
+    def reused(self) -> None:
+        """A resumed run's group member handed on what an earlier run recorded (not run)."""
+        self.metrics.add_metric(name="StepReused", unit=MetricUnit.Count, value=1)
+
     def failed(self) -> None:
         self.metrics.add_metric(name="StepFailed", unit=MetricUnit.Count, value=1)
 

@@ -3,7 +3,9 @@
 - the handoff (under the execution, sorted by finish time);
 - the checkpoint "this step is done, with this workflow data" (not for parallel-group members:
   only the whole group completes a step), from which a resumed execution continues at the state
-  after that step, so no completed step runs again.
+  after that step, so no completed step runs again. A resumed run enters a group again whole:
+  each member that an earlier run completed finds its handoff (earlier_handoff) and hands on
+  that result instead of running again.
 
 Both go in one transaction, fenced (see DynamoExecutionLog.step_finished): an attempt of a run
 that is no longer the execution's current run writes nothing, and the checkpoint never moves
@@ -49,6 +51,11 @@ class ExecutionLog(Protocol):
 
     def stopped(self, tenant: str, execution_id: str, run: int) -> str | None:
         """Why a step of run `run` must not start (None: it may)."""
+        ...
+
+    def earlier_handoff(self, tenant: str, execution_id: str, step: str) -> dict[str, Any] | None:
+        """The handoff a run of the execution recorded for `step` when its agent (or its
+        alternative) completed it, the latest if several; None when none did."""
         ...
 
     def attempt_failed(
@@ -197,6 +204,32 @@ class DynamoExecutionLog:
             return f"the execution was {status}"
         return None
 
+    def earlier_handoff(self, tenant: str, execution_id: str, step: str) -> dict[str, Any] | None:
+        """See ExecutionLog.earlier_handoff: one Query of the execution's handoffs (by key, a
+        consistent read), asked only by a member of a resumed run's group, so a group's
+        members read them once per resume, never at every step."""
+        request: dict[str, Any] = {
+            "TableName": self.executions_table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :handoffs)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.execution_pk(tenant, execution_id)},
+                ":handoffs": {"S": keys.HANDOFF_PREFIX},
+            },
+            "ProjectionExpression": "#handoff",
+            "ExpressionAttributeNames": {"#handoff": "handoff"},
+            "ConsistentRead": True,
+        }
+        found = None
+        while True:
+            page = self.client.query(**request)
+            for item in page.get("Items", []):
+                handoff = json.loads(item["handoff"]["S"])
+                if completed(handoff, step):
+                    found = handoff  # they sort by finish time: the last is the latest
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def attempt_failed(
         self,
         tenant: str,
@@ -234,6 +267,12 @@ class DynamoExecutionLog:
             f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
             f"Step Functions moved on: {why}; its result is not recorded"
         ) from err
+
+
+def completed(handoff: Mapping[str, Any], step: str) -> bool:
+    """Whether this handoff shows `step` completed by an agent (a skipped step's handoff, which
+    the state machine writes for a failed step, does not)."""
+    return handoff.get("step") == step and not handoff.get("skipped") and "data" in handoff
 
 
 def fence_holds(run: int) -> tuple[str, dict[str, str]]:

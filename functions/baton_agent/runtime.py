@@ -196,6 +196,13 @@ class AgentContext:
         return int(number) if lifecycle else 0
 
     @property
+    def member_of_a_resumed_run(self) -> bool:
+        """A parallel group's member in a run that resumed the execution: an earlier run may
+        have completed it (a resume enters the group again whole, its checkpoint being the
+        step before the group)."""
+        return self.checkpoint is None and self.index is None and self.run > 1
+
+    @property
     def express(self) -> bool:
         """An Express run: no history to read failures from, no StopExecution (see
         baton.compiler.express): it records its failed attempts and checks for a stop itself."""
@@ -583,6 +590,24 @@ def _recorded(
     return response
 
 
+def _completed_earlier(ctx: AgentContext, log: Callable[[], ExecutionLog]) -> dict[str, Any] | None:
+    """The result a resumed run's group member hands on without running again, when an
+    earlier run completed it: its recorded handoff (already counted, announced and kept in the
+    record: nothing is written again). None when it must run."""
+    if not ctx.execution_id or not ctx.member_of_a_resumed_run:
+        return None
+    handoff = log().earlier_handoff(ctx.tenant, ctx.execution_id, ctx.step)
+    if handoff is None:
+        return None
+    meta = {k: v for k, v in handoff.items() if k not in ("data", "accuracy")}
+    logger.info("completed by an earlier run: not run again", extra={"run": meta.get("run")})
+    return {
+        "data": handoff["data"],
+        "accuracy": handoff["accuracy"],
+        "meta": {**meta, "reused": True},
+    }
+
+
 def _best_effort(action: str, fn: Callable[[], Any]) -> Any:
     """Cache and statistics must never fail an agent: log and go on."""
     try:
@@ -614,7 +639,12 @@ def agent(
                 with traced(agent_name, str(fields.get("step", agent_name))):
                     response = run(event, lambda_context)
                 meta = response["meta"]
-                metrics.succeeded(meta["durationMs"], response["accuracy"], cached=meta["cached"])
+                if meta.get("reused"):  # its duration and accuracy counted when it ran
+                    metrics.reused()
+                else:
+                    metrics.succeeded(
+                        meta["durationMs"], response["accuracy"], cached=meta["cached"]
+                    )
                 return response
             except AgentInputError as err:
                 metrics.failed()
@@ -647,6 +677,9 @@ def agent(
             _refuse_stopped(ctx, log)
             started = (_now(), time.perf_counter())
             logger.append_keys(agent=ctx.agent, step=ctx.step, attempt=ctx.attempt)
+            earlier = _completed_earlier(ctx, log)
+            if earlier is not None:
+                return earlier
             incoming = dict(event["data"])  # as it travels: large values are references
             claims = ClaimCheck(payloads(), ctx.tenant, ctx.retention_days)
             data = claims.resolve(incoming)  # agents see whole values (also inside lists)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baton_agent.cache import MemoryResultCache
-from baton_agent.records import StepRecord
+from baton_agent.records import StepRecord, completed
 from baton_agent.runtime import Backends, using
 from baton_agent.secrets import SecretNotFoundError
 from baton_agent.stash import PREFIX
@@ -104,6 +104,14 @@ class MemoryExecutionLog:
 
     def stopped(self, tenant: str, execution_id: str, run: int) -> str | None:
         return self.stopped_reason
+
+    def earlier_handoff(self, tenant: str, execution_id: str, step: str) -> dict[str, Any] | None:
+        found = [
+            dict(r.handoff)
+            for r in self.steps
+            if (r.tenant, r.execution_id) == (tenant, execution_id) and completed(r.handoff, step)
+        ]
+        return found[-1] if found else None
 
     def attempt_failed(
         self, tenant: str, execution_id: str, failure: Mapping[str, Any], expires_at: int | None

@@ -274,3 +274,32 @@ def test_an_express_reports_retry_takes_over_a_settlement_its_killed_attempt_hel
     assert [n["Subject"] for n in services.notifications()] == ["Workflow Completed"]
     stored = services.store.get("default", done["executionId"])
     assert stored["settledRun"] == stored["finishedRun"] == 1
+
+
+def test_a_resumed_express_run_runs_no_completed_group_member_again(runtime_factory):
+    """As for Standard (test_lifecycle): the resumed run enters the group again whole, and the
+    member the failed run completed hands on its recorded result."""
+    calls, broken = Calls(), {"c": True}
+
+    @agent
+    def breakable(data, context):
+        calls.add(agent="c", attempt=context.attempt)
+        if broken["c"]:
+            raise AgentError("c is broken")
+        return {"c": True}
+
+    runtime = runtime_factory(
+        REGISTRY, {"a": echo(calls, "a"), "b": echo(calls, "b"), "c": breakable}
+    )
+    workflow = compiled(express(maxRetries=0, parallelGroups=[["b", "c"]]), REGISTRY)
+    failed = runtime.execute(workflow, {"seed": 1})
+    assert failed["status"] == "failed" and [h["agent"] for h in failed["handoffs"]] == ["a", "b"]
+
+    broken["c"] = False
+    runtime.services.lifecycle.resume("default", failed["executionId"])
+    done = runtime.services.settle("default", failed["executionId"])
+    assert done["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 2]
+    assert [h["agent"] for h in done["handoffs"]] == ["a", "b", "c"]
+    assert done["output"]["b"] == 1 and done["output"]["c"] is True
+    assert kinds(runtime).count("Agent Completed") == 3

@@ -80,6 +80,42 @@ def test_resume_after_a_permanent_failure_runs_no_completed_step_again(runtime_f
     assert done["currentStep"] == "Completed"
 
 
+def test_a_resume_runs_no_completed_member_of_a_group_again(runtime_factory):
+    """A run fails in a parallel group (c) after another member (b) completed: the group's
+    checkpoint is the step before it, so the resumed run enters the group again whole. b hands
+    on the result its earlier run recorded: not called, not recorded, counted or announced
+    again."""
+    calls, broken = Calls(), {"c": True}
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": breakable(calls, "c", broken)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    grouped = five_steps(maxRetries=0, parallelGroups=[["b", "c"]])
+    workflow = compiled(grouped, REGISTRY)
+
+    failed = runtime.execute(workflow, {"seed": 1})
+    assert failed["status"] == "failed" and failed["error"]["agentName"] == "c"
+    assert [h["agent"] for h in failed["handoffs"]] == ["a", "b"]
+    assert failed["checkpoint"]["after"] == "a"
+
+    broken["c"] = False
+    runtime.services.lifecycle.resume("default", failed["executionId"])
+    done = runtime.services.settle("default", failed["executionId"])
+
+    assert done["status"] == "completed"
+    assert [calls.count(n) for n in NAMES] == [1, 1, 2, 1, 1]
+    assert [h["agent"] for h in done["handoffs"]] == ["a", "b", "c", "d", "e"]
+    assert done["output"]["b"] == 1 and done["output"]["c"] is True
+    assert done["output"]["trail"] == ["a", "b", "d", "e"]
+    assert done["metrics"]["successfulHandoffs"] == 3  # the resumed run's own: c, d, e
+    completed = [
+        e["detail"]["agent"]
+        for e in runtime.services.events()
+        if e["detail-type"] == "Agent Completed"
+    ]
+    assert sorted(completed) == ["a", "b", "c", "d", "e"]
+    stats = runtime.services.stats.summaries(["b", "c"], ["five"])
+    assert (stats["b"]["calls"], stats["c"]["calls"]) == (1, 1)
+
+
 def test_views_name_the_current_step_without_describing_the_state_machine(
     runtime_factory, monkeypatch
 ):

@@ -159,7 +159,8 @@ def test_agent_functions_take_their_settings_from_the_registry(synthesized, ship
 
 def test_agents_may_write_the_fenced_step_transaction_and_nothing_unconditional(synthesized):
     """records.DynamoExecutionLog writes each step in a TransactWriteItems: PutItem for the
-    handoff and checkpoint, ConditionCheckItem for the record's current run."""
+    handoff and checkpoint, ConditionCheckItem for the record's current run; a resumed run's
+    group member queries the handoffs for its own (earlier_handoff)."""
     tables = synthesized.resources("AWS::DynamoDB::GlobalTable")
     [executions] = [
         k for k, t in tables.items() if t["Properties"]["TableName"].endswith("-executions")
@@ -171,7 +172,7 @@ def test_agents_may_write_the_fenced_step_transaction_and_nothing_unconditional(
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         actions = actions_on(synthesized, role, executions)
         name = function["Properties"]["FunctionName"]
-        assert {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"} <= actions, name
+        assert {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} <= actions
         assert "dynamodb:BatchWriteItem" not in actions, name
 
 

@@ -219,3 +219,35 @@ def test_a_step_is_recorded_under_its_runs_number_only_when_the_lifecycle_named_
     with using(kit.backends):
         doubler(call)
     assert [step.run for step in kit.log.steps] == [number]
+
+
+def _member_call(run_number: int, **data):
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:machine:exec_1-{run_number}"
+    return {**event(**data), "group": True, "context": {"executionId": "exec_1", "run": arn}}
+
+
+def test_a_resumed_runs_group_member_hands_on_what_an_earlier_run_recorded():
+    """A resume enters a group again whole: a member the earlier run completed is not run
+    again (its result is the recorded one, nothing is recorded twice); one it did not complete
+    runs, and a member of a first run never looks."""
+    from baton_agent.runtime import using
+    from baton_agent.testing import AgentTestKit
+
+    kit = AgentTestKit()
+    ran: list[int] = []
+
+    @agent
+    def member(data, context):
+        ran.append(data["n"])
+        return AgentResult(data={"double": data["n"] * 2}, accuracy=95)
+
+    with using(kit.backends):
+        first = member(_member_call(1, n=21))
+        again = member(_member_call(2, n=50))  # the same step: its earlier result is kept
+        other = member({**_member_call(2, n=3), "step": "other"})  # no earlier handoff: runs
+        member(_member_call(1, n=7))  # a first run has no earlier run to look at
+    assert ran == [21, 3, 7]
+    assert (again["data"], again["accuracy"]) == ({"double": 42}, 95)
+    assert again["meta"]["reused"] is True and again["meta"]["run"] == first["meta"]["run"]
+    assert other["data"] == {"double": 6} and "reused" not in other["meta"]
+    assert [s.handoff["step"] for s in kit.log.steps] == ["doubler", "other", "doubler"]
