@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +43,9 @@ KEPT_EVENTS = 10_000
 (and `notifications()`) to return."""
 NOTIFIED_OUTCOMES = frozenset({"completed", "failed", "cancelled"})
 """What the events handler answers when it has applied a run's outcome, and notified it."""
+DELIVERY_TURNS = 64
+"""Locks the deliveries of runs' status changes take turns on (a run's is one of them, by its
+ARN): a fixed number, so nothing is kept per run."""
 
 
 class LocalServices:
@@ -57,6 +62,7 @@ class LocalServices:
         and notifies through an SQS tap and inbox (the inbox's subscription costs moto an RSA
         key at the first notification)."""
         self.ends = ends
+        self._turns = tuple(threading.RLock() for _ in range(DELIVERY_TURNS))
         region = resources.region
         self.sfn = session.client("stepfunctions", region_name=region)
         dynamodb = session.client("dynamodb", region_name=region)
@@ -149,7 +155,14 @@ class LocalServices:
         return self._handled(self.status_change_event(execution_arn))
 
     def _handled(self, event: dict[str, Any]) -> dict[str, Any]:
-        self._handling(lambda: self.handler.handle(event))
+        """Two deliveries of one run's status at once (`baton serve` follows every run it
+        starts while a caller settles the same execution) take turns: the events handler
+        refuses the second while the first settles the outcome (SettlementInProgressError, for
+        Lambda to retry once the first has ended); here it waits for the first to end, then
+        finds the outcome applied."""
+        run = str(event.get("detail", {}).get("executionArn", ""))
+        with self._turns[zlib.crc32(run.encode()) % DELIVERY_TURNS]:
+            self._handling(lambda: self.handler.handle(event))
         return event
 
     def report(self, report: dict[str, Any]) -> dict[str, Any]:

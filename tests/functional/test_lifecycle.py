@@ -564,6 +564,45 @@ def test_list_executions_by_status_and_tenant_with_pages(runtime_factory):
     assert runtime.services.store.get("other", ids[0]) is None
 
 
+def test_two_deliveries_of_a_runs_end_at_once_settle_it_once_without_failing(
+    runtime_factory, monkeypatch
+):
+    """`baton serve` follows each run it starts to its end while a caller may settle the same
+    execution: both deliver the run's end at once. The events handler refuses the second while
+    the first holds the settlement (Lambda would retry it after); offline the second waits its
+    turn, then finds the outcome applied."""
+    calls = Calls()
+    runtime = runtime_factory(REGISTRY, {n: echo(calls, n) for n in NAMES})
+    workflow = compiled({"id": "two", "name": "Two", "agents": ["a", "b"]}, REGISTRY)
+    services = runtime.services
+    record = services.stats.record
+    inside = threading.Event()
+
+    def slow_record(*args, **kwargs):  # the first delivery holds the settlement a while
+        inside.set()
+        time.sleep(0.3)
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(services.stats, "record", slow_record)
+    runtime.deploy(workflow)
+    started = services.lifecycle.start("two", {})
+    outcomes: list[object] = []
+
+    def settle():
+        try:
+            outcomes.append(services.settle("default", started["executionId"])["status"])
+        except Exception as err:  # what the test reports
+            outcomes.append(err)
+
+    first = threading.Thread(target=settle)
+    first.start()
+    assert inside.wait(10)
+    settle()
+    first.join(10)
+    assert outcomes == ["completed", "completed"]
+    assert kinds(services.events()).count("Workflow Completed") == 1
+
+
 def test_rolling_accuracy_is_updated_when_runs_end(runtime_factory):
     from baton_agent.settings import get_settings
     from baton_agent.stats import DynamoAccuracyStats
