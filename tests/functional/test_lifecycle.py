@@ -547,6 +547,29 @@ def test_auto_recovery_runs_at_most_max_recoveries_times(runtime_factory):
     assert calls.count("b") == 3
 
 
+def test_auto_recovery_runs_no_completed_member_of_a_group_again(runtime_factory):
+    """Each recovery run enters the failed group again whole; b, which completed in the first
+    run, is called once over all of them while c fails in every one."""
+    calls = Calls()
+    handlers = {n: echo(calls, n) for n in NAMES} | {"c": echo(calls, "c", always_fail=True)}
+    runtime = runtime_factory(REGISTRY, handlers)
+    definition = {
+        "id": "rec",
+        "name": "Rec",
+        "agents": ["a", "b", "c", "d"],
+        "config": {
+            "maxRetries": 0,
+            "autoRecovery": True,
+            "maxRecoveries": 2,
+            "parallelGroups": [["b", "c"]],
+        },
+    }
+    record = runtime.execute(compiled(definition, REGISTRY))
+    assert (record["status"], record["recoveries"], len(record["runs"])) == ("failed", 2, 3)
+    assert [calls.count(n) for n in ("a", "b", "c", "d")] == [1, 1, 3, 0]
+    assert [h["agent"] for h in record["handoffs"]] == ["a", "b"]
+
+
 def test_list_executions_by_status_and_tenant_with_pages(runtime_factory):
     runtime = runtime_factory(REGISTRY, {n: echo(Calls(), n) for n in NAMES})
     workflow = compiled({"id": "many", "name": "Many", "agents": ["a"]}, REGISTRY)
