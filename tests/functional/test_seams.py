@@ -754,7 +754,8 @@ def test_a_long_update_is_checked_once_and_its_errors_are_motos(runtime_factory,
     """moto checks an update's clause counts and paths at every clause, each time over the
     clause's whole subtree (quadratic: a 20-agent statistics update took 68 ms); they are
     checked once over the whole expression, and an expression that fails is checked as moto
-    checks it, so the error (which kind, naming which paths) is moto's."""
+    checks it, so the error (which kind, naming which paths) is moto's. An expression that
+    passes is not walked by these checks at all (their walks do nothing else)."""
     from moto.dynamodb.parsing.ast_nodes import Node
     from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
@@ -765,20 +766,33 @@ def test_a_long_update_is_checked_once_and_its_errors_are_motos(runtime_factory,
     monkeypatch.setattr(
         Node, "find_clauses", lambda self, types: searched.append(self) or finding(self, types)
     )
+    walks: list[str] = []
+    for validator in (ActionCountValidator, OverlappingPathsValidator):
+        mapping = validator._processing_map
+        monkeypatch.setattr(
+            validator,
+            "_processing_map",
+            lambda self, mapping=mapping: walks.append(type(self).__name__) or mapping(self),
+        )
     cheap = _long_and_refused_updates(client)
-    cheap_searches = len(searched)
+    cheap_searches, cheap_walks = len(searched), list(walks)
     assert len(cheap[0]) == 31 and all(isinstance(o, str) for o in cheap[1:])
     assert "REMOVE" in cheap[1] and "[a], path two: [a, b]" in cheap[2]
+    # the long update passed unwalked; each refused one was walked, to raise moto's error
+    assert 0 < len(cheap_walks) <= 2 * len(REFUSED_UPDATES), cheap_walks
     for validator, check in (
         (ActionCountValidator, "verify_action_counts"),
         (OverlappingPathsValidator, "check_for_overlapping_paths"),
     ):
         in_place = getattr(validator, check)
         monkeypatch.setattr(validator, check, getattr(in_place, "original", in_place))
+        monkeypatch.delattr(validator, "traverse")  # moto's walk, inherited
     client.delete_item(TableName="long", Key={"pk": {"S": "k"}})
     searched.clear()
+    walks.clear()
     assert _long_and_refused_updates(client) == cheap
     assert len(searched) > 5 * cheap_searches, (len(searched), cheap_searches)
+    assert len(walks) == 2 * (1 + len(REFUSED_UPDATES)) > len(cheap_walks), walks
 
 
 def test_a_read_sees_an_update_whole_or_not_at_all(runtime_factory):

@@ -49,7 +49,7 @@ from baton.local.seams import (
     update_validation,
     waits,
 )
-from baton.local.seams.adaptation import Adaptation, current
+from baton.local.seams.adaptation import INHERITED, Adaptation, current
 from baton.local.seams.executions import Ends, ExecutionIndex
 from baton.local.seams.jsonata_evaluation import evaluate
 from baton.local.seams.waits import Wait, Waits
@@ -136,6 +136,9 @@ def patched(
         yield seams
     finally:
         for target, name, value in reversed(saved):
-            setattr(target, name, value)
+            if value is INHERITED:
+                delattr(target, name)
+            else:
+                setattr(target, name, value)
         seams.task_threads.close()
         _held.release()

@@ -31,6 +31,13 @@ def to(value: Any) -> Change:
     return lambda _original: value
 
 
+INHERITED = object()
+"""What `current` says of a class attribute the class inherits (no entry of its own)."""
+
+
 def current(target: Any, name: str) -> Any:
-    """What `target.name` holds now (a class's own entry keeps its staticmethod wrapper)."""
-    return target.__dict__[name] if isinstance(target, type) else getattr(target, name)
+    """What `target.name` holds now (a class's own entry keeps its staticmethod wrapper;
+    INHERITED when the class has none: restoring it removes the class's entry)."""
+    if isinstance(target, type):
+        return target.__dict__.get(name, INHERITED)
+    return getattr(target, name)
