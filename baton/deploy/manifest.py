@@ -501,7 +501,7 @@ def _agent_function(prefix: str, spec: AgentSpec, shared: Mapping[str, Any]) -> 
         # the stash (get, put); the handoff and checkpoint of each step, in one transaction
         # fenced by the execution's current run: a condition on the checkpoint, or a check of
         # the FENCE item for a group member; a resumed run's group member reads the handoffs
-        # for its own (records.DynamoExecutionLog)
+        # for its own, a fan-out item its own by key (records.DynamoExecutionLog)
         Grant(
             Ref("table", EXECUTIONS.key),
             (

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
 RECORD = "RECORD"
 CHECKPOINT = "CHECKPOINT"
 FENCE = "FENCE"
@@ -30,6 +35,30 @@ def execution_pk(tenant: str, execution_id: str) -> str:
 def handoff_sk(finished_at: str, step: str) -> str:
     """Handoffs sort by the time they finished, then by step (parallel members may tie)."""
     return f"{HANDOFF_PREFIX}{finished_at}#{step}"
+
+
+ITEM_HANDOFF_PREFIX = f"{HANDOFF_PREFIX}ITEM#"
+"""A fan-out item's handoff: keyed by the item, not by when it finished, so that a resumed run
+finds by key (one GetItem) whether an earlier run completed that item, among up to 100,000.
+Readers order handoffs by when they finished (handoff_order), not by key."""
+
+
+def item_key(step: str, item: Any) -> str:
+    """A fan-out item's identity across the runs of an execution: its step (`name[i]`) and a
+    digest of the item as it travels (a large one is a reference naming its content), so a
+    list that changed between runs is not taken for the one an earlier run worked on."""
+    text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return f"{step}#{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+
+def item_handoff_sk(key: str) -> str:
+    return f"{ITEM_HANDOFF_PREFIX}{key}"
+
+
+def handoff_order(handoff: Mapping[str, Any]) -> str:
+    """Where a handoff stands among an execution's: when it finished, then its step, as
+    handoff_sk sorts them."""
+    return f"{handoff.get('finishedAt', '')}#{handoff.get('step', '')}"
 
 
 def failure_sk(failed_at: str, step: str, attempt: int) -> str:

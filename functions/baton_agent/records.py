@@ -44,6 +44,8 @@ class StepRecord:
     """The run of the execution this attempt belongs to (0: a run no lifecycle manages)."""
     position: int = 0
     """Where the checkpointed step stands in the workflow (later steps stand further on)."""
+    item_key: str | None = None
+    """A fan-out item's identity (keys.item_key): its handoff is kept under it."""
 
 
 class ExecutionLog(Protocol):
@@ -53,9 +55,12 @@ class ExecutionLog(Protocol):
         """Why a step of run `run` must not start (None: it may)."""
         ...
 
-    def earlier_handoff(self, tenant: str, execution_id: str, step: str) -> dict[str, Any] | None:
+    def earlier_handoff(
+        self, tenant: str, execution_id: str, step: str, item_key: str | None = None
+    ) -> dict[str, Any] | None:
         """The handoff a run of the execution recorded for `step` when its agent (or its
-        alternative) completed it, the latest if several; None when none did."""
+        alternative) completed it, the latest if several; None when none did. A fan-out's item
+        is found by its `item_key` (the same item in the same place of the list)."""
         ...
 
     def attempt_failed(
@@ -122,7 +127,7 @@ class DynamoExecutionLog:
                 "TableName": table,
                 "Item": {
                     "pk": pk,
-                    "sk": {"S": keys.handoff_sk(str(handoff["finishedAt"]), str(handoff["step"]))},
+                    "sk": {"S": _handoff_sk(record)},
                     "handoff": {"S": to_json(handoff)},
                     **expires,
                 },
@@ -204,30 +209,42 @@ class DynamoExecutionLog:
             return f"the execution was {status}"
         return None
 
-    def earlier_handoff(self, tenant: str, execution_id: str, step: str) -> dict[str, Any] | None:
-        """See ExecutionLog.earlier_handoff: one Query of the execution's handoffs (by key, a
-        consistent read), asked only by a member of a resumed run's group, so a group's
-        members read them once per resume, never at every step."""
+    def earlier_handoff(
+        self, tenant: str, execution_id: str, step: str, item_key: str | None = None
+    ) -> dict[str, Any] | None:
+        """See ExecutionLog.earlier_handoff: asked only in a resumed run (never at every step
+        of a first run), by a group's member or a fan-out's item. An item reads its own key (a
+        GetItem, consistent: a fan-out of 100,000 items reads 100,000 items, not 100,000
+        times all of them); a member, one Query of the execution's handoffs (by key,
+        consistent), so a group's members read them once per resume."""
+        pk = {"S": keys.execution_pk(tenant, execution_id)}
+        if item_key is not None:
+            item = self.client.get_item(
+                TableName=self.executions_table,
+                Key={"pk": pk, "sk": {"S": keys.item_handoff_sk(item_key)}},
+                ConsistentRead=True,
+                ProjectionExpression="#handoff",
+                ExpressionAttributeNames={"#handoff": "handoff"},
+            ).get("Item")
+            handoff = json.loads(item["handoff"]["S"]) if item else None
+            return handoff if handoff is not None and completed(handoff, step) else None
         request: dict[str, Any] = {
             "TableName": self.executions_table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :handoffs)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": keys.execution_pk(tenant, execution_id)},
-                ":handoffs": {"S": keys.HANDOFF_PREFIX},
-            },
+            "ExpressionAttributeValues": {":pk": pk, ":handoffs": {"S": keys.HANDOFF_PREFIX}},
             "ProjectionExpression": "#handoff",
             "ExpressionAttributeNames": {"#handoff": "handoff"},
             "ConsistentRead": True,
         }
-        found = None
+        found: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**request)
             for item in page.get("Items", []):
                 handoff = json.loads(item["handoff"]["S"])
                 if completed(handoff, step):
-                    found = handoff  # they sort by finish time: the last is the latest
+                    found.append(handoff)
             if "LastEvaluatedKey" not in page:
-                return found
+                return max(found, key=keys.handoff_order, default=None)  # the latest
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def attempt_failed(
@@ -267,6 +284,12 @@ class DynamoExecutionLog:
             f"step {handoff['step']} (attempt {handoff.get('attempt')}) finished after "
             f"Step Functions moved on: {why}; its result is not recorded"
         ) from err
+
+
+def _handoff_sk(record: StepRecord) -> str:
+    if record.item_key is not None:
+        return keys.item_handoff_sk(record.item_key)
+    return keys.handoff_sk(str(record.handoff["finishedAt"]), str(record.handoff["step"]))
 
 
 def completed(handoff: Mapping[str, Any], step: str) -> bool:

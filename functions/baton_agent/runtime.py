@@ -106,6 +106,9 @@ class AgentContext:
     fan-out's items)."""
     index: int | None = None
     """A fan-out's item number (from 0): the agent runs once per item of a list in the data."""
+    item_key: str | None = None
+    """(Runtime) a fan-out item's identity across runs (its step and a digest of the item): a
+    resumed run finds by it whether an earlier run completed the item."""
     declared_secrets: tuple[str, ...] = ()
     """The secrets the agent's registry entry declares: the only names `secret` resolves."""
     allowed_hosts: tuple[str, ...] = ()
@@ -197,10 +200,10 @@ class AgentContext:
 
     @property
     def member_of_a_resumed_run(self) -> bool:
-        """A parallel group's member in a run that resumed the execution: an earlier run may
-        have completed it (a resume enters the group again whole, its checkpoint being the
-        step before the group)."""
-        return self.checkpoint is None and self.index is None and self.run > 1
+        """A parallel group's member or a fan-out's item in a run that resumed the execution:
+        an earlier run may have completed it (a resume enters the group or the fan-out again
+        whole, its checkpoint being the step before it)."""
+        return self.checkpoint is None and self.run > 1
 
     @property
     def express(self) -> bool:
@@ -507,6 +510,9 @@ def _context_from(
         agent=agent,
         step=step if index is None else f"{step}[{int(index)}]",
         index=None if index is None else int(index),
+        item_key=None
+        if index is None
+        else keys.item_key(f"{step}[{int(index)}]", event.get("item")),
         attempt=int(event.get("attempt", 1)),
         required_accuracy=float(event.get("requiredAccuracy", 0)),
         execution=event.get("context") or {},
@@ -585,18 +591,19 @@ def _recorded(
                 expires_at=ctx.expires_at,
                 run=ctx.run,
                 position=ctx.position,
+                item_key=ctx.item_key,
             )
         )
     return response
 
 
 def _completed_earlier(ctx: AgentContext, log: Callable[[], ExecutionLog]) -> dict[str, Any] | None:
-    """The result a resumed run's group member hands on without running again, when an
-    earlier run completed it: its recorded handoff (already counted, announced and kept in the
-    record: nothing is written again). None when it must run."""
+    """The result a resumed run's group member or fan-out item hands on without running
+    again, when an earlier run completed it: its recorded handoff (already counted, announced
+    and kept in the record: nothing is written again). None when it must run."""
     if not ctx.execution_id or not ctx.member_of_a_resumed_run:
         return None
-    handoff = log().earlier_handoff(ctx.tenant, ctx.execution_id, ctx.step)
+    handoff = log().earlier_handoff(ctx.tenant, ctx.execution_id, ctx.step, ctx.item_key)
     if handoff is None:
         return None
     meta = {k: v for k, v in handoff.items() if k not in ("data", "accuracy")}

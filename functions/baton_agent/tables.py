@@ -4,7 +4,11 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
     sk `RECORD`             the execution record: tenant, workflow, status, its runs,
                             timestamps, input, output, error, metrics; carries the index keys
                             below (the current step is read from the checkpoint)
-    sk `HANDOFF#<nnnnn>`    one item per handoff, in order
+    sk `HANDOFF#<finishedAt>#<step>`  one item per handoff (a step's, a group member's)
+    sk `HANDOFF#ITEM#<step>#<digest>`  a fan-out item's handoff, keyed by the item so that a
+                            resumed run finds by key whether an earlier run completed it;
+                            readers order all handoffs by when they finished
+    sk `FAILURE#<failedAt>#<step>#<attempt>`  a failed attempt of an Express run's step
     sk `OUTPUT#<run>`       the execution's output (the run that gave it), and sk `INPUT` its
                             input when it would take the record over 1 KB: written once each,
                             not at every write of the record (baton_service.apart)

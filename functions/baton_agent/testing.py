@@ -105,11 +105,14 @@ class MemoryExecutionLog:
     def stopped(self, tenant: str, execution_id: str, run: int) -> str | None:
         return self.stopped_reason
 
-    def earlier_handoff(self, tenant: str, execution_id: str, step: str) -> dict[str, Any] | None:
+    def earlier_handoff(
+        self, tenant: str, execution_id: str, step: str, item_key: str | None = None
+    ) -> dict[str, Any] | None:
         found = [
             dict(r.handoff)
             for r in self.steps
-            if (r.tenant, r.execution_id) == (tenant, execution_id) and completed(r.handoff, step)
+            if (r.tenant, r.execution_id, r.item_key) == (tenant, execution_id, item_key)
+            and completed(r.handoff, step)
         ]
         return found[-1] if found else None
 

@@ -490,6 +490,7 @@ class ExecutionStore:
                 failures.append(json.loads(item["failure"]["S"]))
         if record is not None:
             record = apart.merged(record, kept)
+        handoffs.sort(key=keys.handoff_order)  # a fan-out item's key is not its finish time
         return ExecutionItems(record, handoffs, checkpoint, failures)
 
     def checkpoint(self, tenant: str, execution_id: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ import pytest
 
 from baton.compiler.asl import compile_workflow
 from baton.compiler.budget import history_budget
+from baton_agent import AgentError, AgentResult, agent
 from tests.conftest import compiled, make_registry, resolve
 from tests.functional.agents import Calls, echo
 from tests.functional.test_limits import transitions
@@ -98,6 +99,62 @@ def test_a_failing_item_under_and_over_the_tolerated_percentage(runtime_factory,
         "1 of 10 items of a failed (5% tolerated); the first is item 0: AgentError"
     )
     assert calls.count("b") == 0
+
+
+@pytest.mark.parametrize("concurrency", [4, 50], ids=["inline", "distributed"])
+def test_a_resume_runs_no_completed_item_again(runtime_factory, concurrency):
+    """Two items of twelve fail and the run fails (none tolerated) with ten items done. The
+    resumed run enters the fan-out again whole: each item an earlier run completed hands on
+    its recorded result (found by its key: its place in the list and its value) and is not
+    called, recorded, counted or announced again; the two failed ones run. One handoff per
+    item in the record, results in item order."""
+    registry = make_registry("a", "b")
+    ran: list[int] = []
+    broken = {3, 8}
+
+    @agent
+    def scrape(data, context):
+        ran.append(data["item"])
+        if data["item"] in broken:
+            raise AgentError(f"item {data['item']} is down")
+        return AgentResult(data={"page": data["item"] * 10})
+
+    calls = Calls()
+    runtime = runtime_factory(registry, {"a": scrape, "b": echo(calls, "b")})
+    definition = {
+        "id": "resumable-sweep",
+        "name": "Resumable sweep",
+        "agents": ["a", "b"],
+        "config": {"autoRecovery": False, "maxRetries": 0},
+        "forEach": {"a": {"items": "list", "maxConcurrency": concurrency}},
+    }
+    workflow = compiled(definition, registry)
+    items = list(range(12))
+
+    failed = runtime.execute(workflow, {"list": items})
+    assert failed["status"] == "failed" and failed["error"]["errorType"] == "TooManyItemsFailed"
+    assert sorted(ran) == items and calls.count("b") == 0
+    assert len([h for h in failed["handoffs"] if h["agent"] == "a"]) == 10
+
+    broken.clear()
+    runtime.services.lifecycle.resume("default", failed["executionId"])
+    done = runtime.services.settle("default", failed["executionId"])
+
+    assert done["status"] == "completed", done.get("error")
+    assert sorted(ran) == sorted([*items, 3, 8])  # only the two failed items ran again
+    assert [r["page"] for r in done["output"]["listResults"]] == [i * 10 for i in items]
+    steps = [h["step"] for h in done["handoffs"] if h["agent"] == "a"]
+    assert sorted(steps) == sorted(f"a[{i}]" for i in items)  # each item once
+    finished = [h["finishedAt"] for h in done["handoffs"]]
+    assert finished == sorted(finished)  # in the order they finished, whatever their keys
+    assert done["metrics"]["successfulHandoffs"] == 3  # the resumed run's own: a[3], a[8], b
+    announced = [
+        e["detail"]["step"]
+        for e in runtime.services.events()
+        if e["detail-type"] == "Agent Completed" and e["detail"]["agent"] == "a"
+    ]
+    assert sorted(announced) == sorted(f"a[{i}]" for i in items)
+    assert runtime.services.stats.summaries(["a"], ["resumable-sweep"])["a"]["calls"] == 12
 
 
 @pytest.mark.parametrize("concurrency", [1, 50], ids=["inline", "distributed"])

@@ -251,3 +251,46 @@ def test_a_resumed_runs_group_member_hands_on_what_an_earlier_run_recorded():
     assert again["meta"]["reused"] is True and again["meta"]["run"] == first["meta"]["run"]
     assert other["data"] == {"double": 6} and "reused" not in other["meta"]
     assert [s.handoff["step"] for s in kit.log.steps] == ["doubler", "other", "doubler"]
+
+
+def _item_call(run_number: int, index: int, item):
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:machine:exec_1-{run_number}"
+    return {
+        **event(),
+        "group": True,
+        "members": 3,
+        "index": index,
+        "item": item,
+        "as": "site",
+        "context": {"executionId": "exec_1", "run": arn},
+    }
+
+
+def test_a_resumed_runs_fan_out_item_hands_on_what_an_earlier_run_recorded():
+    """A resume enters a fan-out again whole: an item the earlier run completed is found by its
+    key (its place in the list and what it is) and not run again; an item it did not complete
+    runs, and so does one whose place now holds another value (the list changed)."""
+    from baton_agent.runtime import using
+    from baton_agent.testing import AgentTestKit
+
+    kit = AgentTestKit()
+    ran: list[str] = []
+
+    @agent
+    def scraper(data, context):
+        ran.append(data["site"])
+        return AgentResult(data={"page": data["site"].upper()}, accuracy=90)
+
+    with using(kit.backends):
+        first = scraper(_item_call(1, 0, "/a"))
+        again = scraper(_item_call(2, 0, "/a"))  # completed by run 1: kept
+        fresh = scraper(_item_call(2, 1, "/b"))  # never completed: runs
+        moved = scraper(_item_call(3, 0, "/z"))  # item 0 is now another value: runs
+    assert ran == ["/a", "/b", "/z"]
+    assert again["data"] == first["data"] == {"page": "/A"}
+    assert again["meta"]["reused"] is True and again["meta"]["run"] == first["meta"]["run"]
+    assert "reused" not in fresh["meta"] and "reused" not in moved["meta"]
+    assert moved["data"] == {"page": "/Z"}
+    keys = [s.item_key for s in kit.log.steps]
+    assert [k.split("#")[0] for k in keys] == ["doubler[0]", "doubler[1]", "doubler[0]"]
+    assert keys[0] != keys[2]  # the same place, another item: another key
