@@ -101,14 +101,18 @@ def test_a_failing_item_under_and_over_the_tolerated_percentage(runtime_factory,
     assert calls.count("b") == 0
 
 
-@pytest.mark.parametrize("concurrency", [4, 50], ids=["inline", "distributed"])
-def test_a_resume_runs_no_completed_item_again(runtime_factory, concurrency):
+@pytest.mark.parametrize(
+    ("kind", "concurrency"),
+    [("standard", 4), ("standard", 50), ("express", 4)],
+    ids=["inline", "distributed", "express"],
+)
+def test_a_resume_runs_no_completed_item_again(runtime_factory, kind, concurrency):
     """Two items of twelve fail and the run fails (none tolerated) with ten items done. The
     resumed run enters the fan-out again whole: each item an earlier run completed hands on
     its recorded result (found by its key: its place in the list and its value) and is not
     called, recorded, counted or announced again; the two failed ones run. One handoff per
     item in the record, results in item order."""
-    registry = make_registry("a", "b")
+    registry = make_registry("a", "b", a={"timeout": "5s"}, b={"timeout": "5s"})  # Express fits
     ran: list[int] = []
     broken = {3, 8}
 
@@ -124,9 +128,10 @@ def test_a_resume_runs_no_completed_item_again(runtime_factory, concurrency):
     definition = {
         "id": "resumable-sweep",
         "name": "Resumable sweep",
+        "type": kind,
         "agents": ["a", "b"],
         "config": {"autoRecovery": False, "maxRetries": 0},
-        "forEach": {"a": {"items": "list", "maxConcurrency": concurrency}},
+        "forEach": {"a": {"items": "list", "maxConcurrency": concurrency, "maxItems": 12}},
     }
     workflow = compiled(definition, registry)
     items = list(range(12))
