@@ -98,7 +98,11 @@ def print_execution(
     m = record.metrics
     express = bool(record.runs) and is_express_run(record.runs[-1])
     transitions = (
-        "an Express run" if express or not m else f"{m.state_transitions} state transitions"
+        "an Express run"
+        if express or not m
+        else "state transitions not known (settled without its history)"
+        if m.state_transitions is None
+        else f"{m.state_transitions} state transitions"
     )
     numbers = (
         f"  {m.total_execution_time:.0f} ms, {m.successful_handoffs} handoffs, "

@@ -21,7 +21,8 @@ OUTPUT_PREFIX = "OUTPUT#"
 """An execution's output, kept apart from its record: `OUTPUT#<run>`, the run that gave it."""
 HANDOFF_PREFIX = "HANDOFF#"
 FAILURE_PREFIX = "FAILURE#"
-"""A failed attempt of an Express run's step (Express keeps no history to read it from)."""
+"""A failed attempt of a step (Express keeps no history to read it from; a Standard run's may
+be throttled when it ends)."""
 # An execution's record, checkpoint, fence, handoffs, failures, input and output sort from
 # CHECKPOINT to RECORD: the lifecycle reads them in one Query of that range
 # (baton_service.store.ExecutionStore.items), without what agents stash in the partition

@@ -254,7 +254,8 @@ class DynamoExecutionLog:
         failure: Mapping[str, Any],
         expires_at: int | None,
     ) -> None:
-        """Keep a failed attempt of an Express run's step (Express keeps no history)."""
+        """Keep a failed attempt of a step, for a run whose history is not read (Express keeps
+        none; a Standard run's may be throttled when it ends)."""
         expires = {} if expires_at is None else {"expiresAt": {"N": str(int(expires_at))}}
         sk = keys.failure_sk(str(failure["timestamp"]), str(failure["step"]), failure["attempt"])
         self.client.put_item(

@@ -475,8 +475,9 @@ def _refuse_stopped(ctx: AgentContext, log: Callable[[], ExecutionLog]) -> None:
 
 
 def _record_failure(ctx: AgentContext, log: Callable[[], ExecutionLog], err: Exception) -> None:
-    """An Express run's failed attempt, for its record (what a Standard run's history shows)."""
-    if not ctx.express or not ctx.execution_id or isinstance(err, ExecutionStoppedError):
+    """A failed attempt, for its record: an Express run has no history to show it, and a
+    Standard run's history may be throttled when the run ends (baton_service.events)."""
+    if not ctx.execution_id or isinstance(err, ExecutionStoppedError):
         return
     name = "AgentInputError" if isinstance(err, AgentInputError) else type(err).__name__
     failure = {

@@ -8,7 +8,8 @@ executions: one item per execution and items under it (partition `EXEC#<tenant>#
     sk `HANDOFF#ITEM#<step>#<digest>`  a fan-out item's handoff, keyed by the item so that a
                             resumed run finds by key whether an earlier run completed it;
                             readers order all handoffs by when they finished
-    sk `FAILURE#<failedAt>#<step>#<attempt>`  a failed attempt of an Express run's step
+    sk `FAILURE#<failedAt>#<step>#<attempt>`  a failed attempt of a step (read when
+                            there is no history to read it from)
     sk `OUTPUT#<run>`       the execution's output (the run that gave it), and sk `INPUT` its
                             input when it would take the record over 1 KB: written once each,
                             not at every write of the record (baton_service.apart)

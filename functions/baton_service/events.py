@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 
 from baton_agent.keys import is_express_run, run_name
 from baton_agent.payloads import RECORD_BYTES, RETENTION_TAG, retention_days
@@ -53,6 +54,8 @@ STATUS_CHANGE = "Step Functions Execution Status Change"
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 """The statuses of a run's end: the only status changes the stack's rule routes here."""
 
+THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException"})
+"""What Step Functions answers a request over its quota with."""
 REPORTED = "reportedByRun"
 """Set in the detail of an Express run's own report (it has no history to read)."""
 ERROR_MESSAGE_CHARS = 500
@@ -606,11 +609,25 @@ class StatusChangeHandler:
         self, record: Mapping[str, Any], detail: Mapping[str, Any], failures: list[dict[str, Any]]
     ) -> RunHistory:
         """The run's history; an Express run has none: the `failures` its agents recorded
-        (read with the record) instead."""
+        (read with the record) instead. So too for a Standard run whose history is throttled
+        (GetExecutionHistory refills 5 requests a second per account: a burst of runs ending
+        at once, a schedule firing for every tenant, outruns it), once botocore's retries are
+        spent: its record is settled now from what its agents recorded, its transitions not
+        known, rather than left running while this delivery's retries wait out the burst."""
         arn = str(detail["executionArn"])
+        ours = [f for f in failures if f.get("run") == arn]
         if detail.get(REPORTED):
-            return RunHistory.reported(f for f in failures if f.get("run") == arn)
-        return read_history(self.sfn, arn)
+            return RunHistory.reported(ours)
+        try:
+            return read_history(self.sfn, arn)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in THROTTLED:
+                raise
+            logger.warning(
+                "history throttled: settled from the agents' records",
+                extra={"executionArn": arn, "error": str(err)},
+            )
+            return RunHistory.reported(ours, transitions=None)
 
     def _start_triggers(
         self, record: dict[str, Any], on: str, data: Mapping[str, Any]

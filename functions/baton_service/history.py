@@ -56,9 +56,9 @@ class RunHistory:
         self.failures: list[dict[str, Any]] = []
         """Each failed agent attempt: {agent, step, error, message, timestamp}."""
         self.handoffs: list[dict[str, Any]] = []
-        self.transitions = 0
+        self.transitions: int | None = 0
         """State transitions as billed: every state entered, and every retry of a Task (its
-        TaskScheduled after the first)."""
+        TaskScheduled after the first). None when not known (built without the history)."""
         self.last_state: str | None = None
         """The state entered last (where a run that failed outside any agent stopped)."""
         self._open: dict[int, dict[str, Any]] = {}
@@ -68,14 +68,19 @@ class RunHistory:
         """Whether the run has ended (its history holds its last event)."""
         for event in self.events:
             self._read(event)
+        self.transitions = sum(map(_billed_transitions, self.events))
 
     @classmethod
-    def reported(cls, failures: Iterable[Mapping[str, Any]]) -> RunHistory:
-        """An Express run's, which has no history: the failed attempts its agents recorded
-        (baton_agent.records), oldest first. Its transitions are not counted (Express bills
-        none)."""
+    def reported(
+        cls, failures: Iterable[Mapping[str, Any]], *, transitions: int | None = 0
+    ) -> RunHistory:
+        """A run's without its history: the failed attempts its agents recorded
+        (baton_agent.records), oldest first. An Express run has no history, and bills no
+        transitions (0); a Standard run whose history could not be read has `transitions`
+        None (not known)."""
         history = cls(())
         history.reported_only = True
+        history.transitions = transitions
         for failure in sorted(failures, key=lambda f: str(f.get("timestamp", ""))):
             step = str(failure["step"])
             history.failures.append(
@@ -94,9 +99,7 @@ class RunHistory:
     def _read(self, event: Mapping[str, Any]) -> None:
         kind = event["type"]
         if kind.endswith("StateEntered"):
-            self.transitions += kind != "TaskStateEntered"  # a Task's counts at TaskScheduled
             self.last_state = details(event).get("name") or self.last_state
-        self.transitions += kind == "TaskScheduled"
         if kind != "TaskScheduled" and kind not in AGENT_TASK_ENDS:
             return
         scheduled = self._scheduled(event)
@@ -245,6 +248,15 @@ class RunHistory:
                 value = _json(assigned["data"])
                 return value if isinstance(value, dict) else {}
         return {}
+
+
+def _billed_transitions(event: Mapping[str, Any]) -> int:
+    """Every state entered is a transition, a Task's counted at each TaskScheduled (so each
+    retry counts)."""
+    kind = str(event["type"])
+    if kind.endswith("StateEntered"):
+        return int(kind != "TaskStateEntered")
+    return int(kind == "TaskScheduled")
 
 
 def _step(payload: Mapping[str, Any]) -> str:

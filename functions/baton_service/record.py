@@ -84,8 +84,10 @@ class Metrics(RecordModel):
     successful_handoffs: int = 0
     failed_handoffs: int = 0
     """Agent attempts that failed (each retry's failure counts), as the history shows them."""
-    state_transitions: int = 0
-    """As Step Functions bills them: every state entered, and every retry of a Task."""
+    state_transitions: int | None = 0
+    """As Step Functions bills them: every state entered, and every retry of a Task. None when
+    not known: the run was settled while its history could not be read (throttled), from what
+    its agents recorded."""
 
 
 class ExecutionRecord(RecordModel):

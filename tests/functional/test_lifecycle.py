@@ -783,8 +783,9 @@ def test_every_item_of_an_execution_expires_after_the_workflow_retention(runtime
     table = runtime.manifest.tables["executions"].name
     items = runtime.dynamodb.scan(TableName=table)["Items"]
     kinds_of = {item["sk"]["S"].split("#")[0] for item in items}
-    # the claim's sk is RECORD too; the output is kept apart (OUTPUT#<run>)
-    assert kinds_of == {"RECORD", "HANDOFF", "CHECKPOINT", "OUTPUT"}
+    # the claim's sk is RECORD too; the output is kept apart (OUTPUT#<run>); b's failed
+    # attempt is recorded (FAILURE#), for when the run's history cannot be read
+    assert kinds_of == {"RECORD", "HANDOFF", "CHECKPOINT", "OUTPUT", "FAILURE"}
     assert any(item["pk"]["S"].startswith("IDEMPOTENCY#") for item in items)
     assert len([i for i in items if i["sk"]["S"].startswith("HANDOFF")]) == 5
     retention = 2 * 86_400
@@ -1320,3 +1321,77 @@ def test_a_condition_that_throws_fails_the_run_naming_the_condition_and_is_not_r
     assert 'T2002: The right side of the "+" operator' in record["error"]["message"]
     assert len(record["runs"]) == 1 and record["recoveries"] == 0
     assert calls.agents() == ["a"]
+
+
+def _throttled_history(runtime, monkeypatch, code: str = "ThrottlingException") -> list[str]:
+    """The events handler's GetExecutionHistory answers `code` every time (botocore's retries
+    spent); its other Step Functions calls go through. The ARNs it was asked for."""
+    asked: list[str] = []
+    sfn = runtime.services.handler.sfn
+
+    class Throttled:
+        def __getattr__(self, name):
+            return getattr(sfn, name)
+
+        def get_execution_history(self, **request):
+            asked.append(request["executionArn"])
+            error = {"Error": {"Code": code, "Message": "Rate exceeded"}}
+            raise ClientError(error, "GetExecutionHistory")
+
+    monkeypatch.setattr(runtime.services.handler, "sfn", Throttled())
+    return asked
+
+
+def test_a_run_whose_history_is_throttled_is_settled_from_its_agents_records(
+    runtime_factory, monkeypatch
+):
+    """GetExecutionHistory refills 5 requests a second per account: when a burst of runs ends
+    (a schedule firing for every tenant) and botocore's retries are spent, the run is settled
+    at once from what its agents recorded (handoffs, failed attempts), its transitions not
+    known, instead of its delivery failing into Lambda's retries and the DLQ while the record
+    says running. Any other error still fails the delivery."""
+    calls, down = Calls(), {"c": False}
+
+    @agent
+    def flaky(data, context):  # every run: the first attempt fails, the retry succeeds
+        calls.add(agent="b", attempt=context.attempt)
+        if context.attempt == 1:
+            raise AgentError("b is flaky")
+        return AgentResult(data={"b": context.attempt})
+
+    handlers = {n: echo(calls, n) for n in NAMES} | {"b": flaky}
+    handlers["c"] = breakable(calls, "c", down)
+    runtime = runtime_factory(REGISTRY, handlers)
+    workflow = compiled(five_steps(maxRetries=1), REGISTRY)
+    read = runtime.execute(workflow, {"x": 1})
+    assert read["status"] == "completed"
+    assert read["metrics"]["failedHandoffs"] == 1
+    assert read["metrics"]["stateTransitions"] > 5
+
+    asked = _throttled_history(runtime, monkeypatch)
+    settled = runtime.execute(workflow, {"x": 2})
+    assert asked == [settled["currentRun"]]
+    assert settled["status"] == "completed" and settled["output"]["b"] == 2
+    assert [h["agent"] for h in settled["handoffs"]] == list(NAMES)
+    metrics = settled["metrics"]
+    assert (metrics["successfulHandoffs"], metrics["failedHandoffs"]) == (5, 1)
+    assert metrics["stateTransitions"] is None  # not known without the history
+    completed = [e for e in runtime.services.events() if e["detail-type"] == "Workflow Completed"]
+    assert len(completed) == 2
+
+    down["c"] = True
+    failed = runtime.execute(workflow, {"x": 3})  # b recovers, c fails both its attempts
+    assert failed["status"] == "failed"
+    error = failed["error"]
+    assert (error["agentName"], error["errorType"], error["message"]) == (
+        "c",
+        "AgentError",
+        "c is broken",
+    )
+    assert error["retryCount"] == 1 and failed["metrics"]["failedHandoffs"] == 3
+
+    _throttled_history(runtime, monkeypatch, code="AccessDeniedException")
+    started = runtime.execute(workflow, {"x": 4}, settle=False)
+    runtime.wait(started["currentRun"])
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        runtime.services.settle("default", started["executionId"])
