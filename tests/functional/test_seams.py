@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import sys
 import threading
 from functools import cache
 from pathlib import Path
@@ -212,10 +213,15 @@ def test_concurrent_writes_and_transactions_are_each_atomic(runtime_factory):
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns often: a race, if any, shows every time
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
     assert errors == []
     item = client.get_item(TableName=table, Key=key)["Item"]
     assert item["n"] == {"N": str(rounds * writers)}  # no update lost
