@@ -506,14 +506,14 @@ def _context_from(
         raise AgentInputError("the invocation carries no workflow data (a 'data' object)")
     agent = str(event.get("agent", ""))
     step = str(event.get("step", agent))
-    index = event.get("index")
+    index = None if event.get("index") is None else int(event["index"])
+    if index is not None:  # a fan-out's item: the step it runs as names it
+        step = f"{step}[{index}]"
     return AgentContext(
         agent=agent,
-        step=step if index is None else f"{step}[{int(index)}]",
-        index=None if index is None else int(index),
-        item_key=None
-        if index is None
-        else keys.item_key(f"{step}[{int(index)}]", event.get("item")),
+        step=step,
+        index=index,
+        item_key=None if index is None else keys.item_key(step, event.get("item")),
         attempt=int(event.get("attempt", 1)),
         required_accuracy=float(event.get("requiredAccuracy", 0)),
         execution=event.get("context") or {},
